@@ -1,0 +1,102 @@
+"""CSV and XLSX export of tabular results (shortlists, filtered lists).
+
+Cells that a spreadsheet would read as a formula (starting with =, +, -, @, or a tab
+or carriage return) are prefixed with an apostrophe, so exported user text can never
+execute when a buyer opens the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from .models import Need
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise formula injection; numbers and dates pass through untouched."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    if isinstance(value, list | tuple):
+        return safe_cell(", ".join(str(v) for v in value))
+    return value
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a BOM, which Excel needs to show Vietnamese correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "KetNoi") -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append(list(headers))
+    widths = [len(h) for h in headers]
+    for row in rows:
+        cells = [safe_cell(v) for v in row]
+        ws.append(cells)
+        for i, v in enumerate(cells):
+            widths[i] = max(widths[i], min(60, len(str(v or ""))))
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w + 2
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+SHORTLIST_HEADERS = (
+    "Firm (VI)",
+    "Firm (EN)",
+    "Tax code",
+    "Province",
+    "Industrial zone",
+    "Capability",
+    "Score",
+    "Certifications",
+    "Employees",
+    "Contact",
+    "E-mail",
+    "Phone",
+    "Note",
+    "Added",
+)
+
+
+def shortlist_table(need: Need) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The shortlist of a need as export rows, in the order the buyer added them."""
+    rows = []
+    for entry in need.shortlist:
+        firm = entry.firm
+        rows.append(
+            [
+                firm.name_vi,
+                firm.name_en,
+                firm.tax_code,
+                firm.province.name_vi if firm.province else "",
+                firm.zone.label if firm.zone else "",
+                entry.capability.title if entry.capability else "",
+                None if entry.score is None else round(entry.score * 100),
+                ", ".join(sorted({c.standard for c in firm.valid_certifications()})),
+                firm.employees,
+                firm.contact_name,
+                firm.contact_email,
+                firm.contact_phone,
+                entry.note,
+                entry.created_at.strftime("%Y-%m-%d") if entry.created_at else "",
+            ]
+        )
+    return SHORTLIST_HEADERS, rows

@@ -1,0 +1,34 @@
+"""Typed SQLAlchemy 2.0 models of the catalog."""
+
+from .base import Base, TimestampMixin, utcnow
+from .firms import (
+    Capability,
+    Certification,
+    Firm,
+    FirmRole,
+    Ownership,
+    capability_materials,
+    firm_sectors,
+)
+from .needs import Need, NeedStatus, ShortlistEntry, need_materials
+from .reference import Concept, IndustrialZone, Province
+
+__all__ = [
+    "Base",
+    "TimestampMixin",
+    "utcnow",
+    "Capability",
+    "Certification",
+    "Concept",
+    "Firm",
+    "FirmRole",
+    "IndustrialZone",
+    "Need",
+    "NeedStatus",
+    "Ownership",
+    "Province",
+    "ShortlistEntry",
+    "capability_materials",
+    "firm_sectors",
+    "need_materials",
+]

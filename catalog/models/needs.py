@@ -1,0 +1,91 @@
+"""Buyers' component needs and the shortlists they build from matches."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, TimestampMixin, str_enum
+from .firms import Capability, Firm
+from .reference import Concept, Province
+
+
+class NeedStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+
+
+need_materials = Table(
+    "need_materials",
+    Base.metadata,
+    Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+    Column("concept_id", ForeignKey("concepts.id"), primary_key=True),
+)
+
+
+class Need(TimestampMixin, Base):
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    process_id: Mapped[str | None] = mapped_column(ForeignKey("concepts.id"))
+    quantity_per_year: Mapped[int | None] = mapped_column(Integer)
+    tolerance_mm: Mapped[float | None] = mapped_column(Float)
+    required_certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
+    delivery_province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[NeedStatus] = mapped_column(
+        str_enum(NeedStatus, 10),
+        default=NeedStatus.OPEN,
+        index=True,
+    )
+    demo_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+
+    buyer: Mapped[Firm] = relationship()
+    process: Mapped[Concept | None] = relationship()
+    materials: Mapped[list[Concept]] = relationship(secondary=need_materials)
+    delivery_province: Mapped[Province | None] = relationship()
+    shortlist: Mapped[list[ShortlistEntry]] = relationship(
+        back_populates="need", cascade="all, delete-orphan", order_by="ShortlistEntry.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Need {self.id} {self.title!r}>"
+
+
+class ShortlistEntry(TimestampMixin, Base):
+    """A supplier a buyer keeps for a need; the first judgement the product records."""
+
+    __tablename__ = "shortlist_entries"
+    __table_args__ = (UniqueConstraint("need_id", "firm_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
+    capability_id: Mapped[int | None] = mapped_column(
+        ForeignKey("capabilities.id", ondelete="SET NULL")
+    )
+    score: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    need: Mapped[Need] = relationship(back_populates="shortlist")
+    firm: Mapped[Firm] = relationship()
+    capability: Mapped[Capability | None] = relationship()

@@ -1,0 +1,151 @@
+"""Read-side queries of the catalog: directory filters, facets and look-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .models import (
+    Capability,
+    Certification,
+    Concept,
+    Firm,
+    FirmRole,
+    IndustrialZone,
+    Need,
+    NeedStatus,
+    Province,
+    capability_materials,
+    firm_sectors,
+)
+
+SUPPLIER_ROLES = (FirmRole.SUPPLIER, FirmRole.BOTH)
+BUYER_ROLES = (FirmRole.BUYER, FirmRole.BOTH)
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    """The facets of the supplier directory; empty values mean 'any'."""
+
+    province: str | None = None  # province code
+    zone: int | None = None
+    sector: str | None = None  # concept ids
+    process: str | None = None
+    material: str | None = None
+    certification: str | None = None  # standard name, e.g. "ISO 9001"
+
+    def active(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+def supplier_query(filters: DirectoryFilters) -> Select[tuple[Firm]]:
+    """Suppliers matching every given facet, ordered by name."""
+    query = select(Firm).where(Firm.role.in_(SUPPLIER_ROLES))
+    if filters.province:
+        query = query.join(Province, Firm.province_id == Province.id).where(
+            Province.code == filters.province
+        )
+    if filters.zone:
+        query = query.where(Firm.zone_id == filters.zone)
+    if filters.sector:
+        query = query.where(
+            Firm.id.in_(
+                select(firm_sectors.c.firm_id).where(firm_sectors.c.concept_id == filters.sector)
+            )
+        )
+    if filters.process:
+        query = query.where(
+            Firm.id.in_(select(Capability.firm_id).where(Capability.process_id == filters.process))
+        )
+    if filters.material:
+        query = query.where(
+            Firm.id.in_(
+                select(Capability.firm_id)
+                .join(capability_materials)
+                .where(capability_materials.c.concept_id == filters.material)
+            )
+        )
+    if filters.certification:
+        query = query.where(
+            Firm.id.in_(
+                select(Certification.firm_id).where(Certification.standard == filters.certification)
+            )
+        )
+    return query.order_by(Firm.name_vi)
+
+
+def firms_by_ids(session: Session, ids: list[int]) -> dict[int, Firm]:
+    """Load firms with what the directory and match cards show, in one round trip each."""
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Firm)
+        .where(Firm.id.in_(ids))
+        .options(
+            selectinload(Firm.capabilities).selectinload(Capability.materials),
+            selectinload(Firm.capabilities).selectinload(Capability.process),
+            selectinload(Firm.certifications),
+            selectinload(Firm.province),
+            selectinload(Firm.zone),
+            selectinload(Firm.sectors),
+        )
+    )
+    return {f.id: f for f in rows}
+
+
+def concepts_by_kind(session: Session, kind: str) -> list[Concept]:
+    return list(session.scalars(select(Concept).where(Concept.kind == kind).order_by(Concept.id)))
+
+
+def provinces(session: Session) -> list[Province]:
+    return list(session.scalars(select(Province).order_by(Province.id)))
+
+
+def zones(session: Session, province_code: str | None = None) -> list[IndustrialZone]:
+    query = select(IndustrialZone).join(Province).order_by(Province.id, IndustrialZone.name)
+    if province_code:
+        query = query.where(Province.code == province_code)
+    return list(session.scalars(query))
+
+
+def certification_names(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(Certification.standard)
+            .group_by(Certification.standard)
+            .order_by(func.count().desc())
+        )
+    )
+
+
+def buyers(session: Session) -> list[Firm]:
+    return list(
+        session.scalars(select(Firm).where(Firm.role.in_(BUYER_ROLES)).order_by(Firm.name_vi))
+    )
+
+
+def open_needs_query(buyer_id: int | None = None) -> Select[tuple[Need]]:
+    query = select(Need).where(Need.status == NeedStatus.OPEN)
+    if buyer_id:
+        query = query.where(Need.buyer_id == buyer_id)
+    return query.order_by(Need.created_at.desc(), Need.id.desc())
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {
+        "suppliers": session.scalar(
+            select(func.count()).select_from(Firm).where(Firm.role.in_(SUPPLIER_ROLES))
+        )
+        or 0,
+        "buyers": session.scalar(
+            select(func.count()).select_from(Firm).where(Firm.role.in_(BUYER_ROLES))
+        )
+        or 0,
+        "capabilities": session.scalar(select(func.count()).select_from(Capability)) or 0,
+        "open_needs": session.scalar(
+            select(func.count()).select_from(Need).where(Need.status == NeedStatus.OPEN)
+        )
+        or 0,
+    }

@@ -1,0 +1,267 @@
+"""Create, change and remove catalog records from validated input.
+
+Every function validates its input (``catalog.validation``), applies it, and commits.
+Committing here, rather than in views, keeps one transaction per user action: the
+search index follows commits, so it sees whole actions and never half of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import (
+    Capability,
+    Certification,
+    Concept,
+    Firm,
+    FirmRole,
+    Need,
+    NeedStatus,
+    Ownership,
+    ShortlistEntry,
+)
+from .text import detect_language
+from .validation import (
+    ValidationError,
+    validate_capability,
+    validate_certification,
+    validate_firm,
+    validate_need,
+)
+
+_FIRM_FIELDS = (
+    "name_vi",
+    "name_en",
+    "tax_code",
+    "address",
+    "employees",
+    "year_founded",
+    "country_of_origin",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "website",
+    "description",
+)
+_CAPABILITY_FIELDS = (
+    "title",
+    "description",
+    "products",
+    "hs_codes",
+    "equipment",
+    "tolerance_mm",
+    "capacity_per_month",
+    "capacity_unit",
+    "min_order_qty",
+)
+_NEED_FIELDS = (
+    "title",
+    "description",
+    "quantity_per_year",
+    "tolerance_mm",
+    "required_certifications",
+    "deadline",
+)
+
+
+def _concepts(session: Session, ids: list[str]) -> list[Concept]:
+    return [session.get(Concept, i) for i in ids]
+
+
+_NULLABLE = {
+    "tax_code",
+    "employees",
+    "year_founded",
+    "tolerance_mm",
+    "capacity_per_month",
+    "min_order_qty",
+    "quantity_per_year",
+    "deadline",
+}
+_LISTS = {"hs_codes", "required_certifications"}
+
+
+def _assign(obj: Any, clean: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+    """Copy cleaned values; a cleared text field becomes "" and a cleared list []."""
+    for field in fields:
+        if field not in clean:
+            continue
+        value = clean[field]
+        if value is None and field not in _NULLABLE:
+            value = [] if field in _LISTS else ""
+        setattr(obj, field, value)
+
+
+def _check_tax_code_free(session: Session, tax_code: str | None, firm_id: int | None) -> None:
+    if not tax_code:
+        return
+    other = session.scalar(select(Firm).where(Firm.tax_code == tax_code))
+    if other is not None and other.id != firm_id:
+        raise ValidationError({"tax_code": "A firm with this tax code is already registered."})
+
+
+def _apply_firm(session: Session, firm: Firm, clean: Mapping[str, Any]) -> None:
+    _assign(firm, clean, _FIRM_FIELDS)
+    if clean.get("role"):
+        firm.role = clean["role"]
+    if clean.get("ownership"):
+        firm.ownership = clean["ownership"]
+    elif firm.ownership is None:
+        firm.ownership = Ownership.DOMESTIC
+    if clean.get("province"):
+        firm.province_id = clean["province"]
+    if "zone" in clean:
+        firm.zone_id = clean["zone"]
+    if "sectors" in clean:
+        firm.sectors = _concepts(session, clean["sectors"] or [])
+
+
+def create_firm(session: Session, data: Mapping[str, Any]) -> Firm:
+    clean = validate_firm(session, data)
+    _check_tax_code_free(session, clean["tax_code"], None)
+    firm = Firm(role=clean["role"])
+    _apply_firm(session, firm, clean)
+    session.add(firm)
+    session.commit()
+    return firm
+
+
+def update_firm(session: Session, firm: Firm, data: Mapping[str, Any]) -> Firm:
+    data = dict(data)
+    data.setdefault("_current_province_id", firm.province_id)
+    clean = validate_firm(session, data, partial=True)
+    _check_tax_code_free(session, clean.get("tax_code"), firm.id)
+    _apply_firm(session, firm, clean)
+    session.commit()
+    return firm
+
+
+def delete_firm(session: Session, firm: Firm) -> None:
+    session.delete(firm)
+    session.commit()
+
+
+def _apply_capability(session: Session, cap: Capability, clean: Mapping[str, Any]) -> None:
+    _assign(cap, clean, _CAPABILITY_FIELDS)
+    if "process" in clean:
+        cap.process_id = clean["process"]
+    if "materials" in clean:
+        cap.materials = _concepts(session, clean["materials"] or [])
+    cap.language = detect_language(f"{cap.title} {cap.description}")
+
+
+def add_capability(session: Session, firm: Firm, data: Mapping[str, Any]) -> Capability:
+    if not firm.is_supplier:
+        raise ValidationError({"firm": "Only supplier firms can declare capabilities."})
+    clean = validate_capability(session, data)
+    cap = Capability(firm=firm)
+    _apply_capability(session, cap, clean)
+    session.add(cap)
+    session.commit()
+    return cap
+
+
+def update_capability(session: Session, cap: Capability, data: Mapping[str, Any]) -> Capability:
+    clean = validate_capability(session, data, partial=True)
+    _apply_capability(session, cap, clean)
+    session.commit()
+    return cap
+
+
+def delete_capability(session: Session, cap: Capability) -> None:
+    session.delete(cap)
+    session.commit()
+
+
+def add_certification(session: Session, firm: Firm, data: Mapping[str, Any]) -> Certification:
+    clean = validate_certification(data)
+    cert = Certification(
+        firm=firm,
+        standard=clean["standard"],
+        issuer=clean.get("issuer") or "",
+        certificate_no=clean.get("certificate_no") or "",
+        valid_until=clean.get("valid_until"),
+    )
+    session.add(cert)
+    session.commit()
+    return cert
+
+
+def delete_certification(session: Session, cert: Certification) -> None:
+    session.delete(cert)
+    session.commit()
+
+
+def _apply_need(session: Session, need: Need, clean: Mapping[str, Any]) -> None:
+    _assign(need, clean, _NEED_FIELDS)
+    if "process" in clean:
+        need.process_id = clean["process"]
+    if "materials" in clean:
+        need.materials = _concepts(session, clean["materials"] or [])
+    if "delivery_province" in clean:
+        need.delivery_province_id = clean["delivery_province"]
+    if clean.get("status"):
+        need.status = clean["status"]
+
+
+def create_need(session: Session, buyer: Firm, data: Mapping[str, Any]) -> Need:
+    if buyer.role not in (FirmRole.BUYER, FirmRole.BOTH):
+        raise ValidationError({"buyer": "Only buyer firms can post needs."})
+    clean = validate_need(session, data)
+    need = Need(buyer=buyer, status=NeedStatus.OPEN)
+    _apply_need(session, need, clean)
+    session.add(need)
+    session.commit()
+    return need
+
+
+def update_need(session: Session, need: Need, data: Mapping[str, Any]) -> Need:
+    clean = validate_need(session, data, partial=True)
+    _apply_need(session, need, clean)
+    session.commit()
+    return need
+
+
+def shortlist_add(
+    session: Session,
+    need: Need,
+    firm: Firm,
+    capability_id: int | None = None,
+    score: float | None = None,
+    note: str = "",
+) -> ShortlistEntry:
+    """Keep a supplier for a need; adding it again updates the note and score."""
+    if not firm.is_supplier:
+        raise ValidationError({"firm": "Only suppliers can be shortlisted."})
+    if len(note) > 500:
+        raise ValidationError({"note": "Must be at most 500 characters."})
+    entry = session.scalar(
+        select(ShortlistEntry).where(
+            ShortlistEntry.need_id == need.id, ShortlistEntry.firm_id == firm.id
+        )
+    )
+    if entry is None:
+        entry = ShortlistEntry(need=need, firm=firm)
+        session.add(entry)
+    entry.capability_id = capability_id
+    entry.score = score
+    entry.note = note
+    session.commit()
+    return entry
+
+
+def shortlist_remove(session: Session, need: Need, firm_id: int) -> bool:
+    entry = session.scalar(
+        select(ShortlistEntry).where(
+            ShortlistEntry.need_id == need.id, ShortlistEntry.firm_id == firm_id
+        )
+    )
+    if entry is None:
+        return False
+    session.delete(entry)
+    session.commit()
+    return True

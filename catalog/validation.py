@@ -1,0 +1,358 @@
+"""Validation of firm, capability, certification and need input.
+
+Views, the JSON API and importers all pass raw input (form strings or JSON values)
+through these functions and get back clean, typed values or a ``ValidationError``
+with one message per field. Keeping the rules here means every entry point refuses
+the same things for the same reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum.exceptions import InvalidChecksum, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.vn import mst
+
+from .models import Concept, FirmRole, IndustrialZone, NeedStatus, Ownership, Province
+from .text import fold, nfc
+
+MAX_QUANTITY = 1_000_000_000  # a billion parts a year is already beyond any single need
+MAX_TEXT = 5000
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HS_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
+_THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
+_STANDARD_RE = re.compile(r"^(ISO/IEC|ISO/TS|ISO|IATF|IEC|JIS|TCVN)\s*(\d+)", re.I)
+
+
+class ValidationError(ValueError):
+    """Raised with ``errors``: field name → message, for every field that failed."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class _Checker:
+    """Collects field errors so that one submission reports all its problems at once."""
+
+    def __init__(self, data: Mapping[str, Any], partial: bool = False):
+        self.data = data
+        self.partial = partial
+        self.errors: dict[str, str] = {}
+        self.clean: dict[str, Any] = {}
+
+    def present(self, field: str) -> bool:
+        return field in self.data
+
+    def value(self, field: str) -> Any:
+        value = self.data.get(field)
+        if isinstance(value, str):
+            value = nfc(value)
+            return value if value != "" else None
+        return value
+
+    def run(self, field: str, parse: Callable[[Any], Any], required: bool = False) -> None:
+        if self.partial and not self.present(field):
+            return
+        raw = self.value(field)
+        if raw is None or raw == []:
+            if required:
+                self.errors[field] = "This field is required."
+            else:
+                self.clean[field] = [] if isinstance(self.data.get(field), list) else None
+            return
+        try:
+            self.clean[field] = parse(raw)
+        except (ValueError, TypeError) as exc:
+            self.errors[field] = str(exc) or "Invalid value."
+
+    def finish(self) -> dict[str, Any]:
+        if self.errors:
+            raise ValidationError(self.errors)
+        return self.clean
+
+
+def text(max_len: int) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("Must be text.")
+        if len(value) > max_len:
+            raise ValueError(f"Must be at most {max_len} characters (got {len(value)}).")
+        return value
+
+    return parse
+
+
+def integer(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("Must be a whole number.")
+        if isinstance(value, str):
+            s = value.strip()
+            if _THOUSANDS_RE.match(s):
+                s = re.sub(r"[.,\s]", "", s)
+            try:
+                value = int(s)
+            except ValueError:
+                raise ValueError("Must be a whole number.") from None
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError("Must be a whole number.")
+            value = int(value)
+        if not isinstance(value, int):
+            raise ValueError("Must be a whole number.")
+        if not low <= value <= high:
+            raise ValueError(f"Must be between {low:,} and {high:,}.")
+        return value
+
+    return parse
+
+
+def decimal(low: float, high: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("Must be a number.")
+        try:
+            number = float(str(value).replace(",", ".").lstrip("±").strip())
+        except ValueError:
+            raise ValueError("Must be a number.") from None
+        if not low < number <= high:
+            raise ValueError(f"Must be greater than {low} and at most {high}.")
+        return number
+
+    return parse
+
+
+def iso_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError("Must be a date written YYYY-MM-DD.") from None
+
+
+def choice(enum_cls: type) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        try:
+            return enum_cls(str(value).lower())
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum_cls)
+            raise ValueError(f"Must be one of: {allowed}.") from None
+
+    return parse
+
+
+def tax_code(value: Any) -> str:
+    """Vietnamese tax code (mã số thuế): 10 digits with check digit, or 10+3 for a branch."""
+    try:
+        return mst.validate(str(value))
+    except InvalidChecksum:
+        raise ValueError("Tax code check digit is wrong (mã số thuế không hợp lệ).") from None
+    except InvalidLength:
+        raise ValueError("Tax code must have 10 digits, or 13 for a branch (10-3).") from None
+    except StdnumError:
+        raise ValueError("Not a valid Vietnamese tax code (mã số thuế).") from None
+
+
+def email(value: Any) -> str:
+    value = str(value).strip()
+    if len(value) > 200 or not _EMAIL_RE.match(value):
+        raise ValueError("Not a valid e-mail address.")
+    return value.lower()
+
+
+def website(value: Any) -> str:
+    value = str(value).strip()
+    if len(value) > 200 or " " in value or "." not in value:
+        raise ValueError("Not a valid web address.")
+    if not re.match(r"^https?://", value, re.I):
+        value = "https://" + value
+    return value
+
+
+def string_list(value: Any) -> list[str]:
+    """Accept a list or a comma/semicolon/newline separated string."""
+    if isinstance(value, str):
+        items = re.split(r"[,;\n]", value)
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        raise ValueError("Must be a list.")
+    out = [nfc(str(i)) for i in items if nfc(str(i))]
+    if len(out) > 50:
+        raise ValueError("At most 50 items.")
+    return out
+
+
+def hs_codes(value: Any) -> list[str]:
+    codes = string_list(value)
+    bad = [c for c in codes if not _HS_RE.match(c)]
+    if bad:
+        raise ValueError(f"Not an HS code (4 to 10 digits): {', '.join(bad[:3])}.")
+    return [c.replace(".", "") for c in codes]
+
+
+def canonical_standard(value: str) -> str:
+    """'iso 9001:2015' → 'ISO 9001', 'IATF16949' → 'IATF 16949'; others upper-cased."""
+    value = nfc(value)
+    m = _STANDARD_RE.match(value)
+    if m:
+        return f"{m.group(1).upper()} {m.group(2)}"
+    return value.upper() if len(value) <= 12 else value
+
+
+def standards(value: Any) -> list[str]:
+    items = [canonical_standard(s) for s in string_list(value)]
+    if any(len(s) > 40 for s in items):
+        raise ValueError("A certification name must be at most 40 characters.")
+    return list(dict.fromkeys(items))
+
+
+def concept_ref(session: Session, kind: str) -> Callable[[Any], str]:
+    """Accept a concept id or any of its names/terms, diacritics-insensitively."""
+
+    def parse(value: Any) -> str:
+        value = str(value)
+        concept = session.get(Concept, value)
+        if concept is None:
+            key = fold(value)
+            for c in session.scalars(select(Concept).where(Concept.kind == kind)):
+                names = [c.name_vi, c.name_en, *c.terms]
+                if any(fold(n) == key for n in names):
+                    concept = c
+                    break
+        if concept is None or concept.kind != kind:
+            raise ValueError(f"Unknown {kind}: {value!r}.")
+        return concept.id
+
+    return parse
+
+
+def concept_list(session: Session, kind: str) -> Callable[[Any], list[str]]:
+    one = concept_ref(session, kind)
+
+    def parse(value: Any) -> list[str]:
+        return list(dict.fromkeys(one(v) for v in string_list(value)))
+
+    return parse
+
+
+def province_ref(session: Session) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            prov = session.get(Province, value)
+        else:
+            s = str(value)
+            prov = session.scalar(select(Province).where(Province.code == s.upper()))
+            if prov is None and s.isdigit():
+                prov = session.get(Province, int(s))
+            if prov is None:
+                key = fold(s)
+                prov = next(
+                    (
+                        p
+                        for p in session.scalars(select(Province))
+                        if key in (fold(p.name_vi), fold(p.name_en))
+                    ),
+                    None,
+                )
+        if prov is None:
+            raise ValueError(f"Unknown province: {value!r}.")
+        return prov.id
+
+    return parse
+
+
+def validate_firm(session: Session, data: Mapping[str, Any], partial: bool = False) -> dict:
+    c = _Checker(data, partial)
+    c.run("role", choice(FirmRole), required=True)
+    c.run("name_vi", text(200), required=not c.present("name_en"))
+    c.run("name_en", text(200))
+    c.run("tax_code", tax_code, required=True)
+    c.run("province", province_ref(session), required=True)
+    c.run("zone", lambda v: v)
+    c.run("address", text(300))
+    c.run("employees", integer(1, 1_000_000))
+    c.run("year_founded", integer(1900, date.today().year))
+    c.run("ownership", choice(Ownership))
+    c.run("country_of_origin", text(60))
+    c.run("contact_name", text(120))
+    c.run("contact_email", email)
+    c.run("contact_phone", text(40))
+    c.run("website", website)
+    c.run("description", text(MAX_TEXT))
+    c.run("sectors", concept_list(session, "sector"))
+    if not partial and not (c.clean.get("name_vi") or c.clean.get("name_en")):
+        c.errors.setdefault("name_vi", "Give the firm's name in Vietnamese or English.")
+    zone = c.clean.get("zone")
+    if zone is not None and "zone" not in c.errors:
+        province_id = c.clean.get("province") or data.get("_current_province_id")
+        try:
+            c.clean["zone"] = _zone_ref(session, zone, province_id)
+        except ValueError as exc:
+            c.errors["zone"] = str(exc)
+    return c.finish()
+
+
+def _zone_ref(session: Session, value: Any, province_id: int | None) -> int:
+    zone = None
+    if isinstance(value, int) or str(value).isdigit():
+        zone = session.get(IndustrialZone, int(value))
+    else:
+        key = fold(re.sub(r"^(KCN|CCN)\s+", "", str(value), flags=re.I))
+        query = select(IndustrialZone)
+        if province_id:
+            query = query.where(IndustrialZone.province_id == province_id)
+        zone = next((z for z in session.scalars(query) if fold(z.name) == key), None)
+    if zone is None:
+        raise ValueError(f"Unknown industrial zone or cluster: {value!r}.")
+    if province_id and zone.province_id != province_id:
+        raise ValueError("This industrial zone is not in the chosen province.")
+    return zone.id
+
+
+def validate_capability(session: Session, data: Mapping[str, Any], partial: bool = False) -> dict:
+    c = _Checker(data, partial)
+    c.run("title", text(200), required=True)
+    c.run("description", text(MAX_TEXT))
+    c.run("process", concept_ref(session, "process"))
+    c.run("materials", concept_list(session, "material"))
+    c.run("products", text(500))
+    c.run("hs_codes", hs_codes)
+    c.run("equipment", text(500))
+    c.run("tolerance_mm", decimal(0, 100))
+    c.run("capacity_per_month", integer(1, 10_000_000_000))
+    c.run("capacity_unit", text(20))
+    c.run("min_order_qty", integer(1, MAX_QUANTITY))
+    return c.finish()
+
+
+def validate_certification(data: Mapping[str, Any], partial: bool = False) -> dict:
+    c = _Checker(data, partial)
+    c.run("standard", lambda v: standards([v])[0], required=True)
+    c.run("issuer", text(120))
+    c.run("certificate_no", text(60))
+    c.run("valid_until", iso_date)
+    return c.finish()
+
+
+def validate_need(session: Session, data: Mapping[str, Any], partial: bool = False) -> dict:
+    c = _Checker(data, partial)
+    c.run("title", text(200), required=True)
+    c.run("description", text(MAX_TEXT))
+    c.run("process", concept_ref(session, "process"))
+    c.run("materials", concept_list(session, "material"))
+    c.run("quantity_per_year", integer(1, MAX_QUANTITY))
+    c.run("tolerance_mm", decimal(0, 100))
+    c.run("required_certifications", standards)
+    c.run("delivery_province", province_ref(session))
+    c.run("deadline", iso_date)
+    c.run("status", choice(NeedStatus))
+    return c.finish()

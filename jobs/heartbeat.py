@@ -1,0 +1,80 @@
+"""Worker liveness: each worker records a heartbeat row every few seconds.
+
+On start a worker also queues ``ensure_index``, so a missing, corrupt or drifted
+index is rebuilt without anyone asking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import UTC, datetime
+
+from celery.signals import task_postrun, worker_ready, worker_shutdown
+from sqlalchemy import delete
+
+from .models import WorkerHeartbeat
+from .runtime import runtime
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 5.0
+_state = {"tasks_done": 0}
+_stop = threading.Event()
+
+
+def _beat(flask_app, hostname: str, started: datetime) -> None:
+    while not _stop.is_set():
+        try:
+            with flask_app.app_context():
+                session = runtime().session()
+                row = session.get(WorkerHeartbeat, hostname) or WorkerHeartbeat(
+                    hostname=hostname, pid=os.getpid(), started_at=started
+                )
+                row.pid = os.getpid()
+                row.last_seen = datetime.now(UTC)
+                row.tasks_done = _state["tasks_done"]
+                session.add(row)
+                session.commit()
+        except Exception:  # a busy or unreachable database must not kill the worker
+            log.exception("heartbeat failed")
+        _stop.wait(INTERVAL_SECONDS)
+
+
+@worker_ready.connect
+def _on_worker_ready(sender=None, **_: object) -> None:
+    celery_app = sender.app
+    flask_app = getattr(celery_app, "flask_app", None)
+    if flask_app is None:
+        return
+    hostname = getattr(sender, "hostname", None) or f"worker@{socket.gethostname()}"
+    _stop.clear()
+    thread = threading.Thread(
+        target=_beat, args=(flask_app, hostname, datetime.now(UTC)), daemon=True
+    )
+    thread.start()
+    celery_app.send_task("ketnoi.ensure_index")
+
+
+@worker_shutdown.connect
+def _on_worker_shutdown(sender=None, **_: object) -> None:
+    _stop.set()
+    celery_app = getattr(sender, "app", None)
+    flask_app = getattr(celery_app, "flask_app", None)
+    if flask_app is None:
+        return
+    try:
+        with flask_app.app_context():
+            session = runtime().session()
+            gone = delete(WorkerHeartbeat).where(WorkerHeartbeat.hostname == sender.hostname)
+            session.execute(gone)
+            session.commit()
+    except Exception:
+        log.exception("could not clear heartbeat")
+
+
+@task_postrun.connect
+def _count_task(**_: object) -> None:
+    _state["tasks_done"] += 1

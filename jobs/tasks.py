@@ -1,0 +1,69 @@
+"""Index maintenance tasks: re-index some firms, rebuild everything, repair on start.
+
+All are idempotent (they compare text digests with the database) and retried with
+back-off; ``acks_late`` means a worker killed mid-task leaves the message to be
+delivered again rather than lost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+
+from matching import indexing
+from matching.store import IndexUnavailable
+
+from .runtime import runtime
+
+log = logging.getLogger(__name__)
+
+_RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+@shared_task(name="ketnoi.reindex_firms", **_RETRY)
+def reindex_firms(firm_ids: list[int]) -> dict:
+    """Re-embed what changed for these firms and publish an updated index."""
+    rt = runtime()
+    change = indexing.reindex_firms(rt.session(), rt.store, rt.encoder, [int(i) for i in firm_ids])
+    return change.__dict__
+
+
+@shared_task(name="ketnoi.rebuild_index", **_RETRY)
+def rebuild_index() -> dict:
+    rt = runtime()
+    return indexing.rebuild(rt.session(), rt.store, rt.encoder).__dict__
+
+
+@shared_task(name="ketnoi.ensure_index", **_RETRY)
+def ensure_index() -> dict:
+    """Rebuild when the index is missing, unreadable, built by another model, or has
+    drifted from the database (for example after a restore); otherwise do nothing."""
+    rt = runtime()
+    session = rt.session()
+    try:
+        bundle = rt.store.load(rt.encoder.model_name)
+    except IndexUnavailable as exc:
+        log.warning("index unavailable (%s): rebuilding", exc)
+        return {"action": "rebuilt", **indexing.rebuild(session, rt.store, rt.encoder).__dict__}
+    drift = indexing.consistency(session, bundle)
+    if any(drift.values()):
+        log.warning("index drifted from the database %s: rebuilding", drift)
+        return {"action": "rebuilt", **indexing.rebuild(session, rt.store, rt.encoder).__dict__}
+    return {"action": "none", "documents": len(bundle)}
+
+
+def queue_reindex(firm_ids: list[int]) -> None:
+    """Queue a re-index of these firms on the current app's Celery (in-process if eager)."""
+    celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager:
+        reindex_firms.apply(args=[firm_ids], throw=True)
+    else:
+        celery.send_task("ketnoi.reindex_firms", args=[firm_ids])

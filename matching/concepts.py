@@ -1,0 +1,117 @@
+"""Tag free text with taxonomy concepts, in Vietnamese or English.
+
+A concept is found when one of its terms occurs as a whole phrase in the text.
+Phrases match diacritics-insensitively ("ep phun" finds "ép phun"), except where that
+would be ambiguous: a single Vietnamese syllable must match with its diacritics
+("dập" is stamping, "đập" is not), and a short upper-case abbreviation ("IM", "PU")
+must match case-sensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from catalog.text import fold, nfc
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:[.\-/+][a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class ConceptInfo:
+    id: str
+    kind: str
+    name_vi: str
+    name_en: str
+    sector_id: str | None = None
+
+    def label(self, lang: str = "vi") -> str:
+        return self.name_vi if lang == "vi" else self.name_en
+
+
+@dataclass(frozen=True)
+class ConceptHit:
+    concept_id: str
+    term: str  # the text as it appeared
+
+
+@dataclass
+class _Term:
+    folded: tuple[str, ...]
+    exact: str | None  # required lower-cased NFC form, or None
+    case_sensitive: str | None  # required exact original form, or None
+    concept_id: str
+
+
+def _spans(text: str) -> tuple[str, str, list[tuple[int, int]]]:
+    """Folded text, NFC text, and the token spans (folding keeps character offsets)."""
+    original = nfc(text)
+    folded = "".join(fold(ch) if ch.strip() else " " for ch in original)
+    # fold() of a single character always yields one character except for marks,
+    # which NFC has already composed; guard anyway by falling back to a plain fold.
+    if len(folded) != len(original):
+        original = folded = fold(text)
+    return folded, original, [m.span() for m in _TOKEN_RE.finditer(folded)]
+
+
+@dataclass
+class ConceptTagger:
+    concepts: dict[str, ConceptInfo] = field(default_factory=dict)
+    _by_first: dict[str, list[_Term]] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(cls, records: Iterable[dict]) -> ConceptTagger:
+        """Build from dicts with id, kind, name_vi, name_en, sector_id and terms."""
+        tagger = cls()
+        for rec in records:
+            info = ConceptInfo(
+                rec["id"], rec["kind"], rec["name_vi"], rec["name_en"], rec.get("sector_id")
+            )
+            tagger.concepts[info.id] = info
+            for term in {rec["name_vi"], rec["name_en"], *rec.get("terms", [])}:
+                tagger._add_term(term, info.id)
+        return tagger
+
+    def _add_term(self, term: str, concept_id: str) -> None:
+        term = nfc(term)
+        folded = tuple(_TOKEN_RE.findall(fold(term)))
+        if not folded:
+            return
+        exact = case = None
+        if len(folded) == 1:
+            plain = re.sub(r"[\W_]", "", term)
+            if plain.isupper() and len(plain) <= 4:
+                case = term
+            elif fold(term) != term.lower():
+                exact = term.lower()
+            elif len(folded[0]) <= 2:
+                case = term
+        self._by_first.setdefault(folded[0], []).append(_Term(folded, exact, case, concept_id))
+
+    def tag(self, text: str) -> list[ConceptHit]:
+        """Concepts found in ``text``, longest phrase first at each position, no repeats."""
+        if not text:
+            return []
+        folded, original, spans = _spans(text)
+        words = [folded[a:b] for a, b in spans]
+        hits: dict[str, ConceptHit] = {}
+        for i, word in enumerate(words):
+            for term in sorted(self._by_first.get(word, ()), key=lambda t: -len(t.folded)):
+                n = len(term.folded)
+                if tuple(words[i : i + n]) != term.folded:
+                    continue
+                start, end = spans[i][0], spans[i + n - 1][1]
+                surface = original[start:end]
+                if term.exact is not None and surface.lower() != term.exact:
+                    continue
+                if term.case_sensitive is not None and surface != term.case_sensitive:
+                    continue
+                hits.setdefault(term.concept_id, ConceptHit(term.concept_id, surface))
+        return list(hits.values())
+
+    def concept_ids(self, text: str) -> set[str]:
+        return {h.concept_id for h in self.tag(text)}
+
+    def info(self, concept_id: str) -> ConceptInfo | None:
+        return self.concepts.get(concept_id)

@@ -1,0 +1,139 @@
+"""Structured fit of a supplier capability to a need: hard constraints and soft scores.
+
+A hard constraint (a required certification) that fails does not hide the supplier,
+since buyers often accept a firm that is certifying, but it is shown as failed and
+costs rank. Soft criteria (process, materials, capacity, tolerance, distance) add up
+to a fit score in [0, 1] that is blended with retrieval relevance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from catalog.models import Capability, Firm, Need, Province
+
+OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # certification | process | materials | capacity | tolerance | location
+    status: str  # ok | fail | unknown
+    hard: bool
+    detail: str
+    weight: float = 1.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def distance_km(a: Province | None, b: Province | None) -> float | None:
+    if a is None or b is None or None in (a.lat, a.lon, b.lat, b.lon):
+        return None
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(h))
+
+
+def certification_checks(need: Need, firm: Firm, today: date | None = None) -> list[Check]:
+    today = today or date.today()
+    held: dict[str, bool] = {}
+    for cert in firm.certifications:
+        held[cert.standard] = held.get(cert.standard, False) or cert.is_valid(today)
+    checks = []
+    for standard in need.required_certifications or []:
+        if held.get(standard):
+            checks.append(Check("certification", OK, True, f"{standard} required: held"))
+        elif standard in held:
+            checks.append(Check("certification", FAIL, True, f"{standard} required: expired"))
+        else:
+            checks.append(Check("certification", FAIL, True, f"{standard} required: missing"))
+    return checks
+
+
+def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
+    checks: list[Check] = []
+    if need.process_id:
+        firm_processes = {c.process_id for c in firm.capabilities}
+        label = need.process.name_en if need.process else need.process_id
+        if cap.process_id == need.process_id:
+            checks.append(Check("process", OK, False, f"Process {label}: this capability", 2.0))
+        elif need.process_id in firm_processes:
+            checks.append(Check("process", OK, False, f"Process {label}: another line", 1.5))
+        else:
+            checks.append(Check("process", FAIL, False, f"Process {label}: not declared", 2.0))
+    if need.materials:
+        have = {m.id for m in cap.materials} | {
+            m.id for c in firm.capabilities for m in c.materials
+        }
+        got = [m.name_en for m in need.materials if m.id in have]
+        lacking = [m.name_en for m in need.materials if m.id not in have]
+        if not lacking:
+            checks.append(Check("materials", OK, False, f"Materials: {', '.join(got)}"))
+        elif got:
+            checks.append(
+                Check(
+                    "materials",
+                    OK,
+                    False,
+                    f"Materials: {', '.join(got)}; not {', '.join(lacking)}",
+                    0.5,
+                )
+            )
+        else:
+            status = FAIL if have else UNKNOWN
+            checks.append(
+                Check("materials", status, False, f"Materials {', '.join(lacking)}: not declared")
+            )
+    if need.quantity_per_year:
+        monthly = math.ceil(need.quantity_per_year / 12)
+        if cap.capacity_per_month:
+            if cap.capacity_per_month >= monthly:
+                detail = f"Capacity {cap.capacity_per_month:,}/month ≥ {monthly:,}/month needed"
+                checks.append(Check("capacity", OK, False, detail))
+            else:
+                detail = f"Capacity {cap.capacity_per_month:,}/month < {monthly:,}/month needed"
+                checks.append(Check("capacity", FAIL, False, detail))
+        else:
+            checks.append(Check("capacity", UNKNOWN, False, "Capacity not declared", 0.5))
+        if cap.min_order_qty and cap.min_order_qty > need.quantity_per_year:
+            detail = f"Minimum order {cap.min_order_qty:,} > {need.quantity_per_year:,}/year"
+            checks.append(Check("capacity", FAIL, False, detail, 0.5))
+    if need.tolerance_mm:
+        if cap.tolerance_mm is None:
+            checks.append(Check("tolerance", UNKNOWN, False, "Tolerance not declared", 0.5))
+        elif cap.tolerance_mm <= need.tolerance_mm:
+            detail = f"Tolerance ±{cap.tolerance_mm:g} mm ≤ ±{need.tolerance_mm:g} mm"
+            checks.append(Check("tolerance", OK, False, detail))
+        else:
+            detail = f"Tolerance ±{cap.tolerance_mm:g} mm > ±{need.tolerance_mm:g} mm required"
+            checks.append(Check("tolerance", FAIL, False, detail))
+    if need.delivery_province is not None:
+        km = distance_km(firm.province, need.delivery_province)
+        where = need.delivery_province.name_vi
+        if firm.province_id == need.delivery_province_id:
+            checks.append(Check("location", OK, False, f"In {where}", 0.5))
+        elif km is not None and km <= 120:
+            checks.append(Check("location", OK, False, f"{km:.0f} km from {where}", 0.5))
+        elif km is not None:
+            checks.append(Check("location", FAIL, False, f"{km:.0f} km from {where}", 0.5))
+    return checks
+
+
+def fit_score(checks: list[Check]) -> float | None:
+    """Weighted share of soft criteria met (unknown counts half); None if none apply."""
+    soft = [c for c in checks if not c.hard]
+    if not soft:
+        return None
+    total = sum(c.weight for c in soft)
+    got = sum(
+        c.weight * (1.0 if c.status == OK else 0.5 if c.status == UNKNOWN else 0.0) for c in soft
+    )
+    return got / total
+
+
+def hard_failures(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.hard and c.status == FAIL]

@@ -1,0 +1,57 @@
+"""Directory search: the facet filters of the catalog combined with hybrid search."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from catalog.models import Firm
+from catalog.queries import DirectoryFilters, firms_by_ids, supplier_query
+
+from .engine import MatchEngine
+
+
+@dataclass
+class DirectoryPage:
+    firms: list[Firm]
+    total: int
+    page: int
+    per_page: int
+    scores: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def search_directory(
+    session: Session,
+    engine: MatchEngine,
+    filters: DirectoryFilters,
+    query: str = "",
+    page: int = 1,
+    per_page: int = 20,
+) -> DirectoryPage:
+    """Suppliers passing the filters; ranked by relevance to ``query`` when one is given."""
+    page = max(1, page)
+    base = supplier_query(filters)
+    if not query.strip():
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        firms = list(session.scalars(base.limit(per_page).offset((page - 1) * per_page)))
+        loaded = firms_by_ids(session, [f.id for f in firms])
+        return DirectoryPage([loaded[f.id] for f in firms], total, page, per_page)
+    ranked = engine.search_firms(session, query, k=1000)
+    allowed = set(session.scalars(base.with_only_columns(Firm.id).order_by(None)))
+    ordered = [(fid, s) for fid, s in ranked if fid in allowed]
+    window = ordered[(page - 1) * per_page : page * per_page]
+    loaded = firms_by_ids(session, [fid for fid, _ in window])
+    return DirectoryPage(
+        [loaded[fid] for fid, _ in window if fid in loaded],
+        len(ordered),
+        page,
+        per_page,
+        dict(window),
+    )

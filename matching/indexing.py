@@ -1,0 +1,128 @@
+"""Build and update the search index from the database, the source of truth.
+
+``rebuild`` encodes every capability; ``reindex_firms`` re-encodes only what changed
+for some firms (compared by text digest) and drops what was deleted. Both publish a
+new index version atomically, under a cross-process lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Concept
+
+from .concepts import ConceptTagger
+from .documents import capability_documents
+from .encoder import Encoder
+from .lexical import LexicalIndex
+from .store import IndexBundle, IndexStore, IndexUnavailable, now_iso
+from .vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexChange:
+    rebuilt: bool = False
+    encoded: int = 0
+    removed: int = 0
+    documents: int = 0
+    version: str | None = None
+
+
+def build_tagger(session: Session) -> ConceptTagger:
+    """The concept tagger as the taxonomy stands in the database now."""
+    return ConceptTagger.from_records(
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "name_vi": c.name_vi,
+            "name_en": c.name_en,
+            "sector_id": c.sector_id,
+            "terms": c.terms or [],
+        }
+        for c in session.scalars(select(Concept))
+    )
+
+
+def _rebuild_locked(
+    session: Session, store: IndexStore, encoder: Encoder, progress: bool
+) -> IndexChange:
+    docs = capability_documents(session)
+    ids = [d.id for d in docs]
+    texts = [d.text for d in docs]
+    log.info("encoding %d capabilities with %s", len(docs), encoder.model_name)
+    vectors = VectorIndex(encoder.dimension)
+    vectors.add(ids, encoder.encode_documents(texts, progress=progress))
+    tagger = build_tagger(session)
+    lexical = LexicalIndex(tagger)
+    lexical.fit(ids, texts)
+    stamp = now_iso()
+    bundle = IndexBundle(
+        vectors=vectors,
+        lexical=lexical,
+        tagger=tagger,
+        model_name=encoder.model_name,
+        digests={d.id: d.digest for d in docs},
+        firm_of={d.id: d.firm_id for d in docs},
+        built_at=stamp,
+    )
+    version = store.publish(bundle)
+    return IndexChange(True, len(docs), 0, len(docs), version)
+
+
+def rebuild(
+    session: Session, store: IndexStore, encoder: Encoder, progress: bool = False
+) -> IndexChange:
+    """Encode the whole catalog into a new index version."""
+    with store.lock():
+        return _rebuild_locked(session, store, encoder, progress)
+
+
+def reindex_firms(
+    session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int]
+) -> IndexChange:
+    """Bring the index up to date for these firms; rebuild if there is no usable index."""
+    with store.lock():
+        try:
+            bundle = store.load(encoder.model_name)
+        except IndexUnavailable as exc:
+            log.warning("rebuilding the index: %s", exc)
+            return _rebuild_locked(session, store, encoder, False)
+        wanted = set(firm_ids)
+        docs = capability_documents(session, list(wanted))
+        current = {d.id for d in docs}
+        removed = [
+            cid for cid, fid in bundle.firm_of.items() if fid in wanted and cid not in current
+        ]
+        changed = [d for d in docs if bundle.digests.get(d.id) != d.digest]
+        if not removed and not changed:
+            return IndexChange(documents=len(bundle), version=bundle.version)
+        bundle.vectors.remove(removed)
+        bundle.lexical.remove(removed)
+        for cid in removed:
+            bundle.digests.pop(cid, None)
+            bundle.firm_of.pop(cid, None)
+        if changed:
+            ids = [d.id for d in changed]
+            texts = [d.text for d in changed]
+            bundle.vectors.add(ids, encoder.encode_documents(texts))
+            bundle.lexical.upsert(ids, texts)
+            for d in changed:
+                bundle.digests[d.id] = d.digest
+                bundle.firm_of[d.id] = d.firm_id
+        version = store.publish(bundle)
+        return IndexChange(False, len(changed), len(removed), len(bundle), version)
+
+
+def consistency(session: Session, bundle: IndexBundle) -> dict[str, int]:
+    """How far the index is from the database: missing, stale and extra documents."""
+    docs = {d.id: d.digest for d in capability_documents(session)}
+    missing = sum(1 for i in docs if i not in bundle.digests)
+    stale = sum(1 for i, dg in docs.items() if i in bundle.digests and bundle.digests[i] != dg)
+    extra = sum(1 for i in bundle.digests if i not in docs)
+    return {"missing": missing, "stale": stale, "extra": extra}

@@ -1,0 +1,129 @@
+"""Lexical retrieval: TF-IDF (scikit-learn) over diacritics-folded Vietnamese/English.
+
+Each text becomes features of three kinds:
+
+* folded words and folded word bigrams (Vietnamese compounds are syllable pairs:
+  "khuôn mẫu", "ép phun"), so "khuon mau" and "khuôn mẫu" are the same feature;
+* the exact lower-cased word with its diacritics, so that writing the diacritics
+  right is still preferred over a bare syllable that collides with another word;
+* one feature per taxonomy concept found in the text, shared by both languages:
+  "ép phun" and "injection molding" both give ``c:process.injection_molding``,
+  which is what lets an English need find a Vietnamese profile lexically.
+
+The vocabulary is fixed when the index is built; adding or changing documents later
+only transforms the new texts, so updates are incremental.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from catalog.text import fold, nfc
+
+from .concepts import ConceptTagger
+
+_WORD_RE = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
+_EXACT_RE = re.compile(r"\w+", re.UNICODE)
+_STOPWORD_TEXT = """
+a an and are as at be by for from in is it of on or the to with we our us can
+per pcs part parts need needs looking supplier suppliers require required
+va cac cho cua voi la co duoc the nhung mot nhu tai theo tu den tren trong
+san xuat cung cap chung toi khach hang yeu cau gia cong cong ty
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+CONCEPT_WEIGHT = 2  # a concept counts as much as two occurrences of a word
+
+
+class Analyzer:
+    """Callable analyzer for ``TfidfVectorizer``; picklable with its tagger."""
+
+    def __init__(self, tagger: ConceptTagger | None):
+        self.tagger = tagger
+
+    def __call__(self, text: str) -> list[str]:
+        text = nfc(text)
+        words = [w for w in _WORD_RE.findall(fold(text)) if w not in STOPWORDS]
+        features = list(words)
+        features += [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+        features += [
+            "=" + w for w in _EXACT_RE.findall(text.lower()) if fold(w) != w and len(w) > 1
+        ]
+        if self.tagger is not None:
+            for hit in self.tagger.tag(text):
+                features += ["c:" + hit.concept_id] * CONCEPT_WEIGHT
+        return features
+
+
+class LexicalIndex:
+    """A TF-IDF matrix over documents keyed by integer ids."""
+
+    def __init__(self, tagger: ConceptTagger | None = None):
+        self.analyzer = Analyzer(tagger)
+        self.vectorizer = TfidfVectorizer(
+            analyzer=self.analyzer, sublinear_tf=True, min_df=1, dtype=np.float32
+        )
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
+        self.fitted = False
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def fit(self, ids: list[int], texts: list[str]) -> None:
+        """Learn the vocabulary and weights from the whole corpus and index it."""
+        if texts:
+            self.matrix = self.vectorizer.fit_transform(texts).tocsr()
+            self.fitted = True
+        self.ids = np.asarray(ids, dtype=np.int64)
+
+    def remove(self, ids: list[int]) -> None:
+        if not len(self.ids) or not ids:
+            return
+        keep = ~np.isin(self.ids, np.asarray(ids, dtype=np.int64))
+        self.ids = self.ids[keep]
+        self.matrix = self.matrix[np.flatnonzero(keep)]
+
+    def upsert(self, ids: list[int], texts: list[str]) -> None:
+        if not ids:
+            return
+        if not self.fitted:
+            self.fit([*self.ids.tolist(), *ids], texts)
+            return
+        self.remove(ids)
+        rows = self.vectorizer.transform(texts).tocsr()
+        self.matrix = sparse.vstack([self.matrix, rows], format="csr")
+        self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
+
+    def query_vector(self, text: str) -> sparse.csr_matrix | None:
+        if not self.fitted:
+            return None
+        return self.vectorizer.transform([text]).tocsr()
+
+    def search(self, text: str, k: int = 100) -> list[tuple[int, float]]:
+        """Top ``k`` (id, cosine) pairs with a positive score."""
+        q = self.query_vector(text)
+        if q is None or q.nnz == 0 or not len(self.ids):
+            return []
+        scores = (self.matrix @ q.T).toarray().ravel()
+        k = min(k, int((scores > 0).sum()))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(self.ids[i]), float(scores[i])) for i in top]
+
+    def shared_terms(self, query: str, doc: str, limit: int = 6) -> list[str]:
+        """Words (not concepts) the query and a document share, most informative first."""
+        if not self.fitted:
+            return []
+        vocab = self.vectorizer.vocabulary_
+        idf = self.vectorizer.idf_
+        q = {f for f in self.analyzer(query) if not f.startswith(("c:", "="))}
+        d = {f for f in self.analyzer(doc) if not f.startswith(("c:", "="))}
+        common = [f for f in q & d if f in vocab and len(f) > 1]
+        common.sort(key=lambda f: -idf[vocab[f]])
+        return [f.replace("_", " ") for f in common[:limit]]

@@ -1,0 +1,92 @@
+"""KetNoi's web application: the app factory.
+
+``flask --app webapp run`` (or gunicorn ``"webapp:create_app()"``) builds the app
+here: configuration from the environment, extensions, the matching runtime, the
+Celery app, the index synchronisation, blueprints, error handlers and commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+import catalog.database  # noqa: F401  (SQLite pragmas)
+from jobs import models as job_models  # noqa: F401  (tables known to migrations)
+from jobs.celery_app import celery_init_app
+from jobs.runtime import EXTENSION_KEY, Runtime
+from jobs.sync import keep_index_in_step
+from jobs.tasks import queue_reindex
+from matching.encoder import Encoder
+from matching.engine import MatchEngine
+from matching.store import IndexStore
+
+from .config import load_config
+from .extensions import csrf, db, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_config(config))
+    register_extensions(app)
+    register_runtime(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    csrf.init_app(app)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).parent / "migrations"
+
+
+def register_runtime(app: Flask) -> None:
+    encoder = Encoder(app.config["ENCODER_MODEL"])
+    store = IndexStore(app.config["INDEX_DIR"])
+    app.extensions[EXTENSION_KEY] = Runtime(
+        session=lambda: db.session, store=store, encoder=encoder, engine=MatchEngine(store, encoder)
+    )
+    celery_init_app(app)
+    keep_index_in_step(db.session, queue_reindex)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .directory import bp as directory_bp
+    from .firms import bp as firms_bp
+    from .main import bp as main_bp
+    from .needs import bp as needs_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(firms_bp)
+    app.register_blueprint(needs_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .helpers import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .commands import register
+
+    register(app)

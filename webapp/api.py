@@ -1,0 +1,243 @@
+"""JSON API, version 1: firms, capabilities, certifications, needs and matches.
+
+Errors are JSON: 400 for a body that is not a JSON object, 404 for unknown records,
+422 with ``{"errors": {field: message}}`` for input that fails validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlalchemy import func, select
+
+from catalog import queries, services
+from catalog.models import Capability, Certification, Concept, Firm, Need, NeedStatus, Province
+from catalog.serialize import capability_dict, certification_dict, firm_dict, need_dict
+from catalog.validation import ValidationError, validate_need
+from jobs.runtime import runtime
+from matching.directory import search_directory
+from matching.engine import filter_matches
+
+from .directory import filters_from_args
+from .extensions import db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PER_PAGE = 100
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(exc: ValidationError):
+    db.session.rollback()
+    return jsonify({"error": "Unprocessable Entity", "status": 422, "errors": exc.errors}), 422
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="The request body must be a JSON object.")
+    return data
+
+
+def _paging() -> tuple[int, int]:
+    page = request.args.get("page", 1, type=int) or 1
+    per_page = request.args.get("per_page", 20, type=int) or 20
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError({"page": "page must be ≥ 1 and per_page between 1 and 100."})
+    return page, per_page
+
+
+def _get(model: type, id_: int):
+    obj = db.session.get(model, id_)
+    if obj is None:
+        abort(404, description=f"No {model.__name__.lower()} with id {id_}.")
+    return obj
+
+
+@bp.get("/firms")
+def list_firms():
+    page, per_page = _paging()
+    result = search_directory(
+        db.session,
+        runtime().engine,
+        filters_from_args(),
+        request.args.get("q", "")[:300],
+        page,
+        per_page,
+    )
+    items = []
+    for firm in result.firms:
+        item = firm_dict(firm)
+        if result.scores:
+            item["score"] = round(result.scores.get(firm.id, 0.0), 4)
+        items.append(item)
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": result.total})
+
+
+@bp.post("/firms")
+def create_firm():
+    firm = services.create_firm(db.session, _body())
+    return jsonify(firm_dict(firm, detail=True)), 201
+
+
+@bp.get("/firms/<int:firm_id>")
+def get_firm(firm_id: int):
+    return jsonify(firm_dict(_get(Firm, firm_id), detail=True))
+
+
+@bp.patch("/firms/<int:firm_id>")
+def update_firm(firm_id: int):
+    firm = services.update_firm(db.session, _get(Firm, firm_id), _body())
+    return jsonify(firm_dict(firm, detail=True))
+
+
+@bp.delete("/firms/<int:firm_id>")
+def delete_firm(firm_id: int):
+    services.delete_firm(db.session, _get(Firm, firm_id))
+    return "", 204
+
+
+@bp.get("/firms/<int:firm_id>/capabilities")
+def list_capabilities(firm_id: int):
+    firm = _get(Firm, firm_id)
+    return jsonify({"items": [capability_dict(c) for c in firm.capabilities]})
+
+
+@bp.post("/firms/<int:firm_id>/capabilities")
+def create_capability(firm_id: int):
+    cap = services.add_capability(db.session, _get(Firm, firm_id), _body())
+    return jsonify(capability_dict(cap)), 201
+
+
+@bp.get("/capabilities/<int:cap_id>")
+def get_capability(cap_id: int):
+    return jsonify(capability_dict(_get(Capability, cap_id)))
+
+
+@bp.patch("/capabilities/<int:cap_id>")
+def update_capability(cap_id: int):
+    cap = services.update_capability(db.session, _get(Capability, cap_id), _body())
+    return jsonify(capability_dict(cap))
+
+
+@bp.delete("/capabilities/<int:cap_id>")
+def delete_capability(cap_id: int):
+    services.delete_capability(db.session, _get(Capability, cap_id))
+    return "", 204
+
+
+@bp.post("/firms/<int:firm_id>/certifications")
+def create_certification(firm_id: int):
+    cert = services.add_certification(db.session, _get(Firm, firm_id), _body())
+    return jsonify(certification_dict(cert)), 201
+
+
+@bp.delete("/certifications/<int:cert_id>")
+def delete_certification(cert_id: int):
+    services.delete_certification(db.session, _get(Certification, cert_id))
+    return "", 204
+
+
+@bp.get("/needs")
+def list_needs():
+    page, per_page = _paging()
+    query = select(Need)
+    status = request.args.get("status", "open")
+    if status != "all":
+        try:
+            query = query.where(Need.status == NeedStatus(status))
+        except ValueError:
+            message = "Must be open, closed, awarded, draft or all."
+            raise ValidationError({"status": message}) from None
+    if request.args.get("buyer", type=int):
+        query = query.where(Need.buyer_id == request.args.get("buyer", type=int))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    needs = db.session.scalars(
+        query.order_by(Need.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    )
+    return jsonify(
+        {"items": [need_dict(n) for n in needs], "page": page, "per_page": per_page, "total": total}
+    )
+
+
+@bp.post("/needs")
+def create_need():
+    data = _body()
+    buyer_id = data.get("buyer_id")
+    if not isinstance(buyer_id, int) or isinstance(buyer_id, bool):
+        raise ValidationError({"buyer_id": "Give the id of the buyer firm posting the need."})
+    buyer = db.session.get(Firm, buyer_id)
+    if buyer is None:
+        raise ValidationError({"buyer_id": f"No firm with id {buyer_id}."})
+    need = services.create_need(db.session, buyer, data)
+    return jsonify(need_dict(need)), 201
+
+
+@bp.get("/needs/<int:need_id>")
+def get_need(need_id: int):
+    return jsonify(need_dict(_get(Need, need_id)))
+
+
+@bp.patch("/needs/<int:need_id>")
+def update_need(need_id: int):
+    need = services.update_need(db.session, _get(Need, need_id), _body())
+    return jsonify(need_dict(need))
+
+
+def _matches_response(need: Need) -> dict[str, Any]:
+    limit = request.args.get("limit", current_app.config["MATCH_LIMIT"], type=int)
+    if not limit or not 1 <= limit <= 100:
+        raise ValidationError({"limit": "Must be between 1 and 100."})
+    engine = runtime().engine
+    matches = engine.match_need(db.session, need, limit=max(limit, 60))
+    firms = queries.firms_by_ids(db.session, [m.firm_id for m in matches])
+    matches = filter_matches(
+        matches,
+        firms,
+        qualified_only=request.args.get("qualified") in ("1", "true"),
+        province=request.args.get("province") or None,
+        min_score=(request.args.get("min_score", 0, type=float) or 0) / 100,
+    )[:limit]
+    items = []
+    for m in matches:
+        item = m.as_dict()
+        firm = firms[m.firm_id]
+        item["firm"] = firm_dict(firm)
+        cap = next(c for c in firm.capabilities if c.id == m.capability_id)
+        item["capability"] = {"id": cap.id, "title": cap.title}
+        items.append(item)
+    return {"need_id": need.id, "index": engine.health()["status"], "items": items}
+
+
+@bp.get("/needs/<int:need_id>/matches")
+def need_matches(need_id: int):
+    return jsonify(_matches_response(_get(Need, need_id)))
+
+
+@bp.post("/matches")
+def adhoc_matches():
+    """Match a need given in the body without saving it (title, description, ...)."""
+    data = _body()
+    clean = validate_need(db.session, data)
+    need = Need(
+        title=clean["title"],
+        description=clean.get("description") or "",
+        quantity_per_year=clean.get("quantity_per_year"),
+        tolerance_mm=clean.get("tolerance_mm"),
+        required_certifications=clean.get("required_certifications") or [],
+    )
+    need.id = 0
+    need.buyer_id = None
+    if clean.get("process"):
+        need.process_id = clean["process"]
+        need.process = db.session.get(Concept, clean["process"])
+    need.materials = [db.session.get(Concept, m) for m in clean.get("materials") or []]
+    if clean.get("delivery_province"):
+        need.delivery_province_id = clean["delivery_province"]
+        need.delivery_province = db.session.get(Province, clean["delivery_province"])
+    try:
+        return jsonify(_matches_response(need))
+    finally:
+        if need in db.session:
+            db.session.expunge(need)

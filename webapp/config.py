@@ -1,0 +1,102 @@
+"""Configuration from environment variables, with safe defaults for one machine.
+
+Nothing here needs setting for a first run: the default is SQLite, a filesystem
+Celery broker and an index folder, all under ``KETNOI_DATA_DIR`` (``./instance``).
+Production sets ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` and ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from matching.encoder import DEFAULT_MODEL
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(data_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the data dir."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_expires": 24 * 3600,
+        "task_always_eager": _flag("CELERY_ALWAYS_EAGER"),
+        "task_eager_propagates": True,
+        "broker_connection_retry_on_startup": True,
+    }
+    if redis_url:
+        return {**common, "broker_url": redis_url, "result_backend": redis_url}
+    queue = data_dir / "broker"
+    for sub in ("queue", "processed"):
+        (queue / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        **common,
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": str(queue / "queue"),
+            "data_folder_out": str(queue / "queue"),
+            "processed_folder": str(queue / "processed"),
+            "store_processed": False,
+        },
+        "result_backend": f"db+sqlite:///{data_dir / 'celery-results.sqlite'}",
+    }
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = overrides or {}
+    data_dir = Path(
+        overrides.get("DATA_DIR") or os.environ.get("KETNOI_DATA_DIR") or "instance"
+    ).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    redis_url = overrides.get("REDIS_URL", os.environ.get("REDIS_URL"))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'ketnoi.sqlite'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    config: dict[str, Any] = {
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": _secret_key(data_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "ENCODER_MODEL": os.environ.get("ENCODER_MODEL", DEFAULT_MODEL),
+        "INDEX_DIR": os.environ.get("INDEX_DIR") or str(data_dir / "index"),
+        "PER_PAGE": 20,
+        "MATCH_LIMIT": 20,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    config.update({k: v for k, v in overrides.items() if k != "CELERY"})
+    config["CELERY"] = {
+        **_celery_config(Path(config["DATA_DIR"]), config["REDIS_URL"]),
+        **overrides.get("CELERY", {}),
+    }
+    return config

@@ -1,0 +1,68 @@
+"""The public supplier directory: browse, filter, search, firm pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from catalog import queries
+from catalog.models import Firm
+from catalog.queries import DirectoryFilters
+from jobs.runtime import runtime
+from matching.directory import search_directory
+
+from .extensions import db
+
+bp = Blueprint("directory", __name__, url_prefix="/suppliers")
+
+
+def filters_from_args() -> DirectoryFilters:
+    args = request.args
+    return DirectoryFilters(
+        province=args.get("province") or None,
+        zone=args.get("zone", type=int),
+        sector=args.get("sector") or None,
+        process=args.get("process") or None,
+        material=args.get("material") or None,
+        certification=args.get("certification") or None,
+    )
+
+
+def facet_choices() -> dict:
+    session = db.session
+    return {
+        "provinces": queries.provinces(session),
+        "zones": queries.zones(session, request.args.get("province") or None),
+        "sectors": queries.concepts_by_kind(session, "sector"),
+        "processes": queries.concepts_by_kind(session, "process"),
+        "materials": queries.concepts_by_kind(session, "material"),
+        "certifications": queries.certification_names(session),
+    }
+
+
+@bp.get("/")
+def index():
+    query = request.args.get("q", "").strip()[:300]
+    result = search_directory(
+        db.session,
+        runtime().engine,
+        filters_from_args(),
+        query,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PER_PAGE"],
+    )
+    return render_template(
+        "directory/index.html",
+        result=result,
+        query=query,
+        filters=filters_from_args(),
+        choices=facet_choices(),
+        index_status=runtime().engine.health() if query else None,
+    )
+
+
+@bp.get("/<int:firm_id>")
+def show(firm_id: int):
+    firm = queries.firms_by_ids(db.session, [firm_id]).get(firm_id)
+    if firm is None or not isinstance(firm, Firm):
+        abort(404)
+    return render_template("directory/show.html", firm=firm)

@@ -1,0 +1,72 @@
+"""Home page and the health check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, jsonify, render_template
+from sqlalchemy import select, text
+
+from catalog.queries import counts
+from jobs.models import WorkerHeartbeat
+from jobs.runtime import runtime
+
+from .extensions import db
+
+bp = Blueprint("main", __name__)
+
+WORKER_STALE_AFTER = timedelta(seconds=30)
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", counts=counts(db.session))
+
+
+def _database_state() -> dict:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ok", "backend": db.engine.dialect.name}
+    except Exception as exc:
+        db.session.rollback()
+        return {"status": "error", "detail": exc.__class__.__name__}
+
+
+def _worker_state() -> dict:
+    try:
+        beats = list(db.session.scalars(select(WorkerHeartbeat)))
+    except Exception:
+        db.session.rollback()
+        return {"status": "unknown", "workers": []}
+    now = datetime.now(UTC)
+    workers = []
+    for beat in beats:
+        seen = beat.last_seen if beat.last_seen.tzinfo else beat.last_seen.replace(tzinfo=UTC)
+        age = (now - seen).total_seconds()
+        workers.append(
+            {
+                "hostname": beat.hostname,
+                "last_seen": seen.isoformat(timespec="seconds"),
+                "seconds_ago": round(age, 1),
+                "alive": age < WORKER_STALE_AFTER.total_seconds(),
+                "tasks_done": beat.tasks_done,
+            }
+        )
+    alive = sum(w["alive"] for w in workers)
+    return {"status": "ok" if alive else "down", "alive": alive, "workers": workers}
+
+
+@bp.get("/healthz")
+def healthz():
+    database = _database_state()
+    index = runtime().engine.health()
+    worker = _worker_state()
+    ok = database["status"] == "ok"
+    status = "ok" if ok and index["status"] == "ok" and worker["status"] == "ok" else "degraded"
+    body = {
+        "status": status if ok else "error",
+        "database": database,
+        "index": index,
+        "worker": worker,
+    }
+    return jsonify(body), 200 if ok else 503

@@ -1,0 +1,154 @@
+"""Buyers post component needs, see ranked and explained suppliers, and shortlist them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from catalog import queries, services
+from catalog.export import shortlist_table, to_csv, to_xlsx
+from catalog.models import Firm, Need
+from catalog.validation import ValidationError
+from jobs.runtime import runtime
+from matching.engine import filter_matches
+
+from .extensions import db
+from .forms import NEED_FIELDS, choices, submitted
+
+bp = Blueprint("needs", __name__, url_prefix="/needs")
+
+
+def _need_values(need: Need) -> dict:
+    return {
+        "title": need.title,
+        "description": need.description,
+        "process": need.process_id or "",
+        "materials": [m.id for m in need.materials],
+        "quantity_per_year": need.quantity_per_year,
+        "tolerance_mm": need.tolerance_mm,
+        "required_certifications": need.required_certifications or [],
+        "delivery_province": need.delivery_province.code if need.delivery_province else "",
+        "deadline": need.deadline.isoformat() if need.deadline else "",
+        "status": need.status.value,
+    }
+
+
+@bp.get("/")
+def index():
+    page = db.paginate(
+        queries.open_needs_query(request.args.get("buyer", type=int)),
+        page=request.args.get("page", 1, type=int),
+        per_page=20,
+    )
+    return render_template("needs/index.html", page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    values: dict = {"buyer": request.args.get("buyer", "")}
+    errors: dict = {}
+    if request.method == "POST":
+        values = submitted(NEED_FIELDS)
+        values["buyer"] = request.form.get("buyer", "")
+        buyer = db.session.get(Firm, int(values["buyer"])) if values["buyer"].isdigit() else None
+        try:
+            if buyer is None:
+                raise ValidationError({"buyer": "Choose the buyer firm posting this need."})
+            need = services.create_need(db.session, buyer, values)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            flash("Need posted. Here are the suppliers that fit it.", "success")
+            return redirect(url_for("needs.show", need_id=need.id))
+    return render_template(
+        "needs/form.html", values=values, errors=errors, need=None, choices=choices()
+    ), 422 if errors else 200
+
+
+@bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
+def edit(need_id: int):
+    need = db.get_or_404(Need, need_id)
+    values, errors = _need_values(need), {}
+    if request.method == "POST":
+        values = submitted(NEED_FIELDS)
+        try:
+            services.update_need(db.session, need, values)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            flash("Need saved.", "success")
+            return redirect(url_for("needs.show", need_id=need.id))
+    return render_template(
+        "needs/form.html", values=values, errors=errors, need=need, choices=choices()
+    ), 422 if errors else 200
+
+
+@bp.get("/<int:need_id>")
+def show(need_id: int):
+    need = db.get_or_404(Need, need_id)
+    engine = runtime().engine
+    matches = engine.match_need(db.session, need, limit=60)
+    firms = queries.firms_by_ids(db.session, [m.firm_id for m in matches])
+    qualified = request.args.get("qualified") == "1"
+    province = request.args.get("province") or None
+    min_score = request.args.get("min_score", 0, type=int) / 100
+    shown = filter_matches(matches, firms, qualified, province, min_score)[:20]
+    caps = {c.id: c for f in firms.values() for c in f.capabilities}
+    return render_template(
+        "needs/show.html",
+        need=need,
+        matches=shown,
+        total=len(matches),
+        firms=firms,
+        caps=caps,
+        shortlisted={e.firm_id for e in need.shortlist},
+        provinces=queries.provinces(db.session),
+        index=engine.health(),
+    )
+
+
+@bp.post("/<int:need_id>/shortlist")
+def shortlist_add(need_id: int):
+    need = db.get_or_404(Need, need_id)
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    try:
+        services.shortlist_add(
+            db.session,
+            need,
+            firm,
+            capability_id=request.form.get("capability_id", type=int),
+            score=request.form.get("score", type=float),
+            note=request.form.get("note", "").strip(),
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.errors.values()), "error")
+    else:
+        flash(f"{firm.display_name} shortlisted.", "success")
+    return redirect(request.form.get("next") or url_for("needs.show", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/shortlist/<int:firm_id>/remove")
+def shortlist_remove(need_id: int, firm_id: int):
+    need = db.get_or_404(Need, need_id)
+    services.shortlist_remove(db.session, need, firm_id)
+    flash("Removed from the shortlist.", "success")
+    return redirect(request.form.get("next") or url_for("needs.show", need_id=need.id))
+
+
+@bp.get("/<int:need_id>/shortlist.<any(csv, xlsx):fmt>")
+def shortlist_export(need_id: int, fmt: str):
+    need = db.get_or_404(Need, need_id)
+    headers, rows = shortlist_table(need)
+    filename = f"ketnoi-shortlist-need-{need.id}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
+    else:
+        body = to_xlsx(headers, rows, title="Shortlist")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
