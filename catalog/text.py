@@ -68,6 +68,31 @@ def fold(text: str | None) -> str:
     return _SPACE_RE.sub(" ", stripped.lower()).strip()
 
 
+_FOLD_TABLE: dict[int, str] = {}
+
+
+def _fold_table() -> dict[int, str]:
+    """Per-character folding for the Latin ranges Vietnamese uses (computed once)."""
+    if not _FOLD_TABLE:
+        for code in range(0x00C0, 0x2000):
+            ch = chr(code)
+            folded = fold(ch)
+            if len(folded) == 1 and folded != ch:
+                _FOLD_TABLE[code] = folded
+    return _FOLD_TABLE
+
+
+def fold_aligned(text: str) -> str:
+    """Like ``fold`` for NFC text, but keeping every character's offset.
+
+    The concept tagger finds phrases in the folded text and reads the original
+    surface form at the same offsets, so the two must line up one to one.
+    """
+    out = text.translate(_fold_table())
+    lowered = out.lower()
+    return lowered if len(lowered) == len(text) else "".join(c.lower()[:1] for c in out)
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text).lower()).strip()
 

@@ -13,9 +13,30 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from catalog.text import fold, nfc
+from catalog.text import fold, fold_aligned, nfc
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:[.\-/+][a-z0-9]+)*")
+_SPELLING = (("mould", "mold"), ("aluminium", "aluminum"), ("colour", "color"), ("tyre", "tire"))
+
+
+def normalize_token(token: str) -> str:
+    """Fold English inflection and UK/US spelling so "moulded" meets "molding".
+
+    Only long, purely alphabetic tokens are touched; Vietnamese syllables never end
+    in these suffixes, so folded Vietnamese passes through unchanged.
+    """
+    if len(token) <= 4 or not token.isalpha():
+        return token
+    for uk, us in _SPELLING:
+        if uk in token:
+            token = token.replace(uk, us)
+    # "molding" is a process and "mold" its tool: keep them apart.
+    if token.endswith(("molding", "moldings", "molded")):
+        return token[: token.rindex("mold")] + "molding"
+    for suffix in ("ings", "ing", "ed", "es", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3 and not token.endswith("ss"):
+            return token[: -len(suffix)]
+    return token
 
 
 @dataclass(frozen=True)
@@ -47,11 +68,7 @@ class _Term:
 def _spans(text: str) -> tuple[str, str, list[tuple[int, int]]]:
     """Folded text, NFC text, and the token spans (folding keeps character offsets)."""
     original = nfc(text)
-    folded = "".join(fold(ch) if ch.strip() else " " for ch in original)
-    # fold() of a single character always yields one character except for marks,
-    # which NFC has already composed; guard anyway by falling back to a plain fold.
-    if len(folded) != len(original):
-        original = folded = fold(text)
+    folded = fold_aligned(original)
     return folded, original, [m.span() for m in _TOKEN_RE.finditer(folded)]
 
 
@@ -75,7 +92,7 @@ class ConceptTagger:
 
     def _add_term(self, term: str, concept_id: str) -> None:
         term = nfc(term)
-        folded = tuple(_TOKEN_RE.findall(fold(term)))
+        folded = tuple(normalize_token(t) for t in _TOKEN_RE.findall(fold(term)))
         if not folded:
             return
         exact = case = None
@@ -94,7 +111,7 @@ class ConceptTagger:
         if not text:
             return []
         folded, original, spans = _spans(text)
-        words = [folded[a:b] for a, b in spans]
+        words = [normalize_token(folded[a:b]) for a, b in spans]
         hits: dict[str, ConceptHit] = {}
         for i, word in enumerate(words):
             for term in sorted(self._by_first.get(word, ()), key=lambda t: -len(t.folded)):

@@ -55,7 +55,10 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        if hasattr(model, "get_embedding_dimension"):
+            return int(model.get_embedding_dimension())
+        return int(model.get_sentence_embedding_dimension())
 
     def _encode(self, texts: list[str], prompt_name: str, progress: bool) -> np.ndarray:
         if not texts:

@@ -28,8 +28,9 @@ from .store import IndexBundle, IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
+DEFAULT_WEIGHTS = (0.5, 0.5)  # dense, lexical
 CANDIDATES = 200
+FIRM_POOL = 60  # firms whose structured fit is checked for one need
 FIT_WEIGHT = 0.35  # share of the final score given to structured fit
 HARD_FAIL_FACTOR = 0.6  # a failed hard constraint keeps the supplier visible, lower down
 RETRIEVERS = ("dense", "lexical", "hybrid")
@@ -80,25 +81,38 @@ class FirmMatch:
         }
 
 
+def _minmax(values: dict[int, float]) -> dict[int, float]:
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    span = high - low
+    if span <= 1e-9:
+        return {k: (1.0 if high > 0 else 0.0) for k in values}
+    return {k: (v - low) / span for k, v in values.items()}
+
+
 def fuse(
-    dense: list[tuple[int, float]],
-    lexical: list[tuple[int, float]],
-    weights: tuple[float, float] = (1.0, 1.0),
+    dense: dict[int, float],
+    lexical: dict[int, float],
+    weights: tuple[float, float] = DEFAULT_WEIGHTS,
 ) -> dict[int, Hit]:
-    """Reciprocal-rank fusion, normalised so that first in both lists scores 1.0."""
-    hits: dict[int, Hit] = {}
+    """Convex combination of min-max normalised scores over the candidate union.
+
+    Every candidate carries both retrievers' scores (missing ones were computed
+    directly, see ``MatchEngine.retrieve``), so a capability that only one retriever
+    ranked highly is still judged by both.
+    """
     wd, wl = weights
-    for rank, (cid, score) in enumerate(dense, start=1):
-        h = hits.setdefault(cid, Hit(cid, 0))
-        h.dense, h.dense_rank = score, rank
-        h.fused += wd / (RRF_K + rank)
-    for rank, (cid, score) in enumerate(lexical, start=1):
-        h = hits.setdefault(cid, Hit(cid, 0))
-        h.lexical, h.lexical_rank = score, rank
-        h.fused += wl / (RRF_K + rank)
-    best = (wd + wl) / (RRF_K + 1)
-    for h in hits.values():
-        h.fused /= best
+    total = (wd if dense else 0.0) + (wl if lexical else 0.0) or 1.0
+    nd, nl = _minmax(dense), _minmax(lexical)
+    hits: dict[int, Hit] = {}
+    for cid in dense.keys() | lexical.keys():
+        h = Hit(cid, 0, dense.get(cid), lexical.get(cid))
+        h.fused = (wd * nd.get(cid, 0.0) + wl * nl.get(cid, 0.0)) / total
+        hits[cid] = h
+    for key, attr in ((dense, "dense_rank"), (lexical, "lexical_rank")):
+        for rank, cid in enumerate(sorted(key, key=lambda c: -key[c]), start=1):
+            setattr(hits[cid], attr, rank)
     return hits
 
 
@@ -161,18 +175,28 @@ class MatchEngine:
         """Capabilities for ``text`` by one retriever or their fusion, best first."""
         bundle = self.bundle()
         if bundle is None:
-            lexical, firm_of = self._fallback_index(session)
-            hits = fuse([], lexical.search(text, k), (0.0, 1.0))
+            lexical_index, firm_of = self._fallback_index(session)
+            hits = fuse({}, dict(lexical_index.search(text, k)))
         else:
             firm_of = bundle.firm_of
-            dense = lexical = []
+            dense: dict[int, float] = {}
+            lexical: dict[int, float] = {}
+            vector = None
             if retriever in ("dense", "hybrid"):
                 vector = self.encoder.encode_queries([text])[0]
-                dense = bundle.vectors.search(vector, k)
+                dense = dict(bundle.vectors.search(vector, k))
             if retriever in ("lexical", "hybrid"):
-                lexical = bundle.lexical.search(text, k)
-            weights = {"dense": (1.0, 0.0), "lexical": (0.0, 1.0)}.get(retriever, (1.0, 1.0))
-            hits = fuse(dense, lexical, weights)
+                lexical = dict(bundle.lexical.search(text, k))
+            if retriever == "hybrid":
+                # Score every candidate with both retrievers, not just the ones each found.
+                for cid, score in bundle.lexical.score(text, list(dense.keys() - lexical.keys())):
+                    lexical[cid] = score
+                missing = list(lexical.keys() - dense.keys())
+                if missing:
+                    vectors = bundle.vectors.vectors(missing)
+                    for cid, score in zip(missing, vectors @ vector, strict=True):
+                        dense[cid] = float(score)
+            hits = fuse(dense, lexical)
         for h in hits.values():
             h.firm_id = firm_of.get(h.capability_id, 0)
         ranked = sorted(hits.values(), key=lambda h: (-h.fused, h.capability_id))
@@ -196,83 +220,97 @@ class MatchEngine:
 
     # -- matching ---------------------------------------------------------------------
     def match_need(self, session: Session, need: Need, limit: int = 20) -> list[FirmMatch]:
-        """Suppliers for a need, ranked, each with its best capability and reasons."""
+        """Suppliers for a need, ranked, each with its best capability and reasons.
+
+        Retrieval ranks capabilities; the best ``FIRM_POOL`` firms by relevance are then
+        loaded and scored on structured fit, which can reorder them but not bring in a
+        firm that retrieval did not find relevant at all.
+        """
         query = need_text(need)
         hits = self.retrieve(session, query, CANDIDATES)
-        firms = firms_by_ids(session, list({h.firm_id for h in hits}))
         by_firm: dict[int, list[Hit]] = {}
         for h in hits:
-            if h.firm_id in firms and h.firm_id != need.buyer_id:
+            if h.firm_id != need.buyer_id:
                 by_firm.setdefault(h.firm_id, []).append(h)
-        need_concepts = {c.concept_id: c.term for c in self.tagger.tag(query)}
+        pool = sorted(by_firm, key=lambda f: -by_firm[f][0].fused)[: max(FIRM_POOL, limit * 3)]
+        firms = firms_by_ids(session, pool)
         results = []
-        for firm_id, firm_hits in by_firm.items():
-            firm = firms[firm_id]
-            caps = {c.id: c for c in firm.capabilities}
-            cert_checks = certification_checks(need, firm)
-            best: FirmMatch | None = None
-            for h in firm_hits:
-                cap = caps.get(h.capability_id)
-                if cap is None:
-                    continue
-                checks = cert_checks + capability_checks(need, cap, firm)
-                fit = fit_score(checks)
-                relevance = h.fused
-                score = relevance
-                if fit is not None:
-                    score = (1 - FIT_WEIGHT) * relevance + FIT_WEIGHT * fit
-                if hard_failures(checks):
-                    score *= HARD_FAIL_FACTOR
-                if best is None or score > best.score:
-                    best = FirmMatch(firm_id, cap.id, score, relevance, fit, checks, [], h)
-            if best is None:
+        for firm_id in pool:
+            firm = firms.get(firm_id)
+            if firm is None:
                 continue
+            best = self._score_firm(need, firm, by_firm[firm_id])
+            if best is not None:
+                results.append(best)
+        results.sort(key=lambda m: (-m.score, m.firm_id))
+        results = results[:limit]
+        explainer = self.explainer(query)
+        for m in results:
+            m.reasons = explainer(m.capability_id, m.hit)
+        return results
+
+    @staticmethod
+    def _score_firm(need: Need, firm: Any, firm_hits: list[Hit]) -> FirmMatch | None:
+        caps = {c.id: c for c in firm.capabilities}
+        cert_checks = certification_checks(need, firm)
+        best: FirmMatch | None = None
+        for h in firm_hits:
+            cap = caps.get(h.capability_id)
+            if cap is None:
+                continue
+            checks = cert_checks + capability_checks(need, cap, firm)
+            fit = fit_score(checks)
+            score = h.fused
+            if fit is not None:
+                score = (1 - FIT_WEIGHT) * h.fused + FIT_WEIGHT * fit
+            if hard_failures(checks):
+                score *= HARD_FAIL_FACTOR
+            if best is None or score > best.score:
+                best = FirmMatch(firm.id, cap.id, score, h.fused, fit, checks, [], h)
+        if best is not None:
             best.other_capabilities = [
                 h.capability_id for h in firm_hits if h.capability_id != best.capability_id
             ][:3]
-            results.append(best)
-        results.sort(key=lambda m: (-m.score, m.firm_id))
-        results = results[:limit]
-        for m in results:
-            cap = next(c for c in firms[m.firm_id].capabilities if c.id == m.capability_id)
-            m.reasons = self.explain(query, need_concepts, cap, m.hit)
-        return results
+        return best
 
-    def explain(
-        self, query: str, need_concepts: dict[str, str], cap, hit: Hit
-    ) -> list[dict[str, Any]]:
-        """Why a capability matched: shared concepts, shared words, semantic closeness."""
-        from .documents import capability_text
-
-        doc = capability_text(cap)
-        reasons: list[dict[str, Any]] = []
-        cap_concepts = {c.concept_id: c.term for c in self.tagger.tag(doc)}
-        for cid in need_concepts.keys() & cap_concepts.keys():
-            info = self.tagger.info(cid)
-            if info is None or info.kind == "sector":
-                continue
-            reasons.append(
-                {
-                    "kind": "concept",
-                    "concept": cid,
-                    "concept_kind": info.kind,
-                    "label_vi": info.name_vi,
-                    "label_en": info.name_en,
-                    "need_term": need_concepts[cid],
-                    "capability_term": cap_concepts[cid],
-                }
-            )
+    def explainer(self, query: str):
+        """A function giving, for a capability, why it matched ``query``: shared
+        concepts (named in each language), shared words, and semantic closeness."""
         bundle = self.bundle()
+        tagger = self.tagger
+        need_concepts = {c.concept_id: c.term for c in tagger.tag(query)}
         lexical = bundle.lexical if bundle else (self._fallback[1] if self._fallback else None)
-        if lexical is not None:
-            words = lexical.shared_terms(query, doc)
-            if words:
-                reasons.append({"kind": "keywords", "terms": words})
-        if hit.dense is not None:
-            reasons.append(
-                {"kind": "semantic", "similarity": round(hit.dense, 3), "rank": hit.dense_rank}
-            )
-        return reasons
+        query_features = lexical.features(query) if lexical is not None else set()
+
+        def explain(capability_id: int, hit: Hit) -> list[dict[str, Any]]:
+            reasons: list[dict[str, Any]] = []
+            cap_concepts = bundle.concepts.get(capability_id, {}) if bundle else {}
+            for cid in sorted(need_concepts.keys() & cap_concepts.keys()):
+                info = tagger.info(cid)
+                if info is None or info.kind == "sector":
+                    continue
+                reasons.append(
+                    {
+                        "kind": "concept",
+                        "concept": cid,
+                        "concept_kind": info.kind,
+                        "label_vi": info.name_vi,
+                        "label_en": info.name_en,
+                        "need_term": need_concepts[cid],
+                        "capability_term": cap_concepts[cid],
+                    }
+                )
+            if lexical is not None:
+                words = lexical.shared_terms(query_features, capability_id)
+                if words:
+                    reasons.append({"kind": "keywords", "terms": words})
+            if hit.dense is not None:
+                reasons.append(
+                    {"kind": "semantic", "similarity": round(hit.dense, 3), "rank": hit.dense_rank}
+                )
+            return reasons
+
+        return explain
 
 
 def filter_matches(

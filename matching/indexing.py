@@ -49,6 +49,10 @@ def build_tagger(session: Session) -> ConceptTagger:
     )
 
 
+def _concepts(tagger: ConceptTagger, text: str) -> dict[str, str]:
+    return {hit.concept_id: hit.term for hit in tagger.tag(text)}
+
+
 def _rebuild_locked(
     session: Session, store: IndexStore, encoder: Encoder, progress: bool
 ) -> IndexChange:
@@ -69,6 +73,7 @@ def _rebuild_locked(
         model_name=encoder.model_name,
         digests={d.id: d.digest for d in docs},
         firm_of={d.id: d.firm_id for d in docs},
+        concepts={d.id: _concepts(tagger, d.text) for d in docs},
         built_at=stamp,
     )
     version = store.publish(bundle)
@@ -107,6 +112,7 @@ def reindex_firms(
         for cid in removed:
             bundle.digests.pop(cid, None)
             bundle.firm_of.pop(cid, None)
+            bundle.concepts.pop(cid, None)
         if changed:
             ids = [d.id for d in changed]
             texts = [d.text for d in changed]
@@ -115,6 +121,7 @@ def reindex_firms(
             for d in changed:
                 bundle.digests[d.id] = d.digest
                 bundle.firm_of[d.id] = d.firm_id
+                bundle.concepts[d.id] = _concepts(bundle.tagger, d.text)
         version = store.publish(bundle)
         return IndexChange(False, len(changed), len(removed), len(bundle), version)
 

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog.text import fold, nfc
 
-from .concepts import ConceptTagger
+from .concepts import ConceptTagger, normalize_token
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
 _EXACT_RE = re.compile(r"\w+", re.UNICODE)
@@ -46,7 +46,9 @@ class Analyzer:
 
     def __call__(self, text: str) -> list[str]:
         text = nfc(text)
-        words = [w for w in _WORD_RE.findall(fold(text)) if w not in STOPWORDS]
+        words = [
+            normalize_token(w) for w in _WORD_RE.findall(fold(text)) if w not in STOPWORDS
+        ]
         features = list(words)
         features += [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
         features += [
@@ -116,14 +118,44 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in top]
 
-    def shared_terms(self, query: str, doc: str, limit: int = 6) -> list[str]:
-        """Words (not concepts) the query and a document share, most informative first."""
+    def score(self, text: str, ids: list[int]) -> list[tuple[int, float]]:
+        """Cosine of ``text`` with the given documents (those not indexed are skipped)."""
+        q = self.query_vector(text)
+        if q is None or not ids or not len(self.ids):
+            return []
+        position = self._positions()
+        rows = [(i, position[i]) for i in ids if i in position]
+        if not rows:
+            return []
+        sub = self.matrix[[r for _, r in rows]]
+        scores = (sub @ q.T).toarray().ravel()
+        return [(i, float(s)) for (i, _), s in zip(rows, scores, strict=True)]
+
+    def _positions(self) -> dict[int, int]:
+        cached = getattr(self, "_position_cache", None)
+        if cached is None or cached[0] != len(self.ids) or cached[1] is not self.ids:
+            cached = (len(self.ids), self.ids, {int(d): i for i, d in enumerate(self.ids)})
+            self._position_cache = cached
+        return cached[2]
+
+    def features(self, text: str) -> set[str]:
+        """The plain word features of a text (no concepts, no exact-diacritic copies)."""
+        return {f for f in self.analyzer(text) if not f.startswith(("c:", "="))}
+
+    def shared_terms(self, query_features: set[str], doc_id: int, limit: int = 6) -> list[str]:
+        """Words a query shares with an indexed document, most informative first."""
         if not self.fitted:
             return []
-        vocab = self.vectorizer.vocabulary_
+        row = self._positions().get(int(doc_id))
+        if row is None:
+            return []
+        names = getattr(self, "_names", None)
+        if names is None or len(names) != len(self.vectorizer.vocabulary_):
+            names = self._names = self.vectorizer.get_feature_names_out()
+        start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        doc = {names[j] for j in self.matrix.indices[start:end]}
         idf = self.vectorizer.idf_
-        q = {f for f in self.analyzer(query) if not f.startswith(("c:", "="))}
-        d = {f for f in self.analyzer(doc) if not f.startswith(("c:", "="))}
-        common = [f for f in q & d if f in vocab and len(f) > 1]
+        vocab = self.vectorizer.vocabulary_
+        common = [f for f in query_features & doc if len(f) > 1 and not f.startswith(("c:", "="))]
         common.sort(key=lambda f: -idf[vocab[f]])
         return [f.replace("_", " ") for f in common[:limit]]

@@ -43,6 +43,8 @@ class IndexBundle:
     model_name: str
     digests: dict[int, str] = field(default_factory=dict)  # capability id → text digest
     firm_of: dict[int, int] = field(default_factory=dict)  # capability id → firm id
+    # capability id → {concept id: the words that named it}, for explanations
+    concepts: dict[int, dict[str, str]] = field(default_factory=dict)
     built_at: str = ""
     updated_at: str = ""
     version: str = ""
@@ -131,6 +133,7 @@ class IndexStore:
             model_name=meta["model"],
             digests=digests,
             firm_of={int(k): v for k, v in docs["firm_of"].items()},
+            concepts={int(k): v for k, v in docs.get("concepts", {}).items()},
             built_at=meta.get("built_at", ""),
             updated_at=meta.get("updated_at", ""),
             version=version,
@@ -148,7 +151,11 @@ class IndexStore:
             bundle.vectors.save(str(tmp / "vectors.faiss"))
             with open(tmp / "lexical.pkl", "wb") as fh:
                 pickle.dump(bundle.lexical, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            docs = {"digests": bundle.digests, "firm_of": bundle.firm_of}
+            docs = {
+                "digests": bundle.digests,
+                "firm_of": bundle.firm_of,
+                "concepts": bundle.concepts,
+            }
             (tmp / "docs.json").write_text(json.dumps(docs))
             (tmp / "meta.json").write_text(json.dumps(bundle.meta(), indent=1))
             for f in tmp.iterdir():

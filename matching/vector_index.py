@@ -47,6 +47,12 @@ class VectorIndex:
     def vector(self, id_: int) -> np.ndarray:
         return self.index.reconstruct(int(id_))
 
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """Stored vectors for ``ids`` (to score candidates another retriever found)."""
+        if not ids:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([self.index.reconstruct(int(i)) for i in ids])
+
     def save(self, path: str) -> None:
         faiss.write_index(self.index, path)
 

@@ -1,0 +1,42 @@
+# KetNoi — the two commands: `make run` and `make test`.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app webapp
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint serve bench clean
+
+# Create the virtual environment and install the project with everything it needs.
+# torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build.
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Database (migrations), demo catalog, search index, then a Celery worker and the
+# web server on http://127.0.0.1:$(PORT). Ctrl-C stops both.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m bench.match_latency
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: run with the project's virtual environment, results in docs/benchmarks.md."""

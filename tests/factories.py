@@ -1,0 +1,39 @@
+"""Builders for records that tests create on top of the demo catalog."""
+
+from __future__ import annotations
+
+from catalog import services
+from catalog.models import Firm, Need
+from tests.conftest import fresh_tax_code
+
+
+def make_supplier(session, name: str, capabilities: list[dict], **fields) -> Firm:
+    data = {
+        "role": "supplier",
+        "name_vi": name,
+        "tax_code": fresh_tax_code(),
+        "province": fields.pop("province", "VP"),
+        **fields,
+    }
+    firm = services.create_firm(session, data)
+    for cap in capabilities:
+        services.add_capability(session, firm, cap)
+    return firm
+
+
+def make_buyer(session, name: str = "Testbuyer Vina Co., Ltd") -> Firm:
+    return services.create_firm(
+        session,
+        {
+            "role": "buyer",
+            "name_vi": name,
+            "name_en": name,
+            "tax_code": fresh_tax_code(),
+            "province": "HY",
+            "ownership": "fdi",
+        },
+    )
+
+
+def make_need(session, buyer: Firm, **fields) -> Need:
+    return services.create_need(session, buyer, fields)

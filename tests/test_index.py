@@ -1,0 +1,132 @@
+"""The index follows the database: add, update, remove; and it survives damage."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog import services
+from jobs import tasks
+from jobs.runtime import runtime
+from matching import indexing
+from matching.engine import MatchEngine
+from matching.store import IndexUnavailable
+from tests.factories import make_supplier
+
+QUERY = "gia công bánh răng côn xoắn bằng máy Gleason cho hộp số máy nông nghiệp"
+CAP = {
+    "title": "Gia công bánh răng côn xoắn",
+    "description": "Cắt bánh răng côn xoắn trên máy Gleason, mô-đun 2-8, "
+    "cho hộp số máy nông nghiệp.",
+    "process": "process.gear_cutting",
+}
+
+
+def _found(session, text, capability_id) -> bool:
+    return any(
+        h.capability_id == capability_id for h in runtime().engine.retrieve(session, text, 20)
+    )
+
+
+def test_add_update_remove_keep_search_consistent(session):
+    rt = runtime()
+    firm = make_supplier(session, "Công ty TNHH Bánh Răng Kiểm Thử", [CAP])
+    cap = firm.capabilities[0]
+    bundle = rt.engine.bundle()
+    assert bundle.digests[cap.id] and bundle.firm_of[cap.id] == firm.id
+    assert _found(session, QUERY, cap.id)
+
+    services.update_capability(
+        session,
+        cap,
+        {
+            "title": "Mạ kẽm nhúng nóng kết cấu thép",
+            "description": "Mạ kẽm nhúng nóng cho cột điện, lan can, kết cấu thép mạ.",
+            "process": "process.zinc_plating",
+        },
+    )
+    assert _found(session, "mạ kẽm nhúng nóng kết cấu thép cột điện lan can", cap.id)
+    assert indexing.consistency(session, rt.engine.bundle()) == {
+        "missing": 0,
+        "stale": 0,
+        "extra": 0,
+    }
+
+    services.delete_capability(session, cap)
+    bundle = rt.engine.bundle()
+    assert cap.id not in bundle.digests
+    assert not _found(session, "mạ kẽm nhúng nóng kết cấu thép cột điện lan can", cap.id)
+
+    services.delete_firm(session, firm)
+    assert indexing.consistency(session, rt.engine.bundle()) == {
+        "missing": 0,
+        "stale": 0,
+        "extra": 0,
+    }
+
+
+def test_certification_changes_reach_matching_without_rebuild(session):
+    rt = runtime()
+    before = rt.engine.bundle().built_at
+    firm = make_supplier(session, "Công ty CP Chứng Nhận Kiểm Thử", [CAP])
+    services.add_certification(
+        session, firm, {"standard": "iatf16949", "valid_until": "2030-01-01"}
+    )
+    assert [c.standard for c in firm.certifications] == ["IATF 16949"]
+    assert rt.engine.bundle().built_at == before  # incremental updates, no full rebuild
+
+
+def _damage(store, how: str) -> None:
+    folder = store.root / store.current_version()
+    if how == "deleted":
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+        store.pointer.unlink()
+    else:
+        (folder / "vectors.faiss").write_bytes(b"not a faiss index")
+
+
+@pytest.mark.parametrize("how", ["deleted", "corrupt"])
+def test_damaged_index_falls_back_then_is_rebuilt(session, how):
+    rt = runtime()
+    documents = len(rt.engine.bundle())
+    _damage(rt.store, how)
+    with pytest.raises(IndexUnavailable):
+        rt.store.load(rt.encoder.model_name)
+    # A process starting now still answers, lexically, and says so.
+    fresh = MatchEngine(rt.store, rt.encoder)
+    assert fresh.health()["status"] == "degraded"
+    hits = fresh.retrieve(session, "ép phun nhựa ABS", 10)
+    assert hits and all(h.dense is None for h in hits)
+    # The repair task (queued by every worker at start) rebuilds from the database.
+    result = tasks.ensure_index.apply().get()
+    assert result["action"] == "rebuilt"
+    assert rt.engine.health()["status"] == "ok"
+    assert fresh.health()["status"] == "ok"
+    assert len(rt.engine.bundle()) == documents
+
+
+def test_ensure_index_does_nothing_when_consistent(session):
+    assert tasks.ensure_index.apply().get()["action"] == "none"
+
+
+def test_crash_while_publishing_keeps_previous_version(session, monkeypatch):
+    rt = runtime()
+    version = rt.store.current_version()
+    bundle = rt.store.load()
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bundle.vectors, "save", boom)
+    with pytest.raises(OSError):
+        rt.store.publish(bundle)
+    assert rt.store.current_version() == version
+    assert len(rt.store.load(rt.encoder.model_name)) == len(bundle)
+    assert not list(rt.store.root.glob("tmp-*"))
+
+
+def test_changed_model_is_never_mixed(session):
+    rt = runtime()
+    with pytest.raises(IndexUnavailable, match="built with"):
+        rt.store.load("some-other-model")

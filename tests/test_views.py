@@ -1,0 +1,160 @@
+"""Pages through the Flask test client: directory, firm pages, needs, shortlist, export."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+from sqlalchemy import select
+
+from catalog.models import Firm, FirmRole, Need
+from tests.conftest import fresh_tax_code
+from tests.factories import make_buyer, make_need
+
+
+def test_home_and_directory(client):
+    assert "nhà cung cấp" in client.get("/").get_data(as_text=True)
+    page = client.get("/suppliers/").get_data(as_text=True)
+    assert "Nhà cung cấp · Suppliers" in page
+    assert page.count('class="result"') == 20
+
+
+def test_directory_filters(client, session):
+    body = client.get("/suppliers/?province=TB&certification=ISO+9001").get_data(as_text=True)
+    ids = [int(i) for i in re.findall(r'href="/suppliers/(\d+)"', body)]
+    assert ids
+    for firm in session.scalars(select(Firm).where(Firm.id.in_(ids))):
+        assert firm.province.code == "TB"
+        assert "ISO 9001" in {c.standard for c in firm.certifications}
+
+
+def test_directory_search_understands_both_languages(client, session):
+    for query in ("ép phun nhựa", "injection molding", "ep phun nhua"):
+        body = client.get("/suppliers/", query_string={"q": query}).get_data(as_text=True)
+        ids = [int(i) for i in re.findall(r'href="/suppliers/(\d+)"', body)][:5]
+        assert ids, query
+        firms = session.scalars(select(Firm).where(Firm.id.in_(ids)))
+        makers = sum(
+            any(c.process_id == "process.injection_molding" for c in f.capabilities) for f in firms
+        )
+        assert makers >= 4, query
+
+
+def test_firm_page_and_404(client, session):
+    firm = session.scalars(select(Firm).where(Firm.role == FirmRole.SUPPLIER)).first()
+    body = client.get(f"/suppliers/{firm.id}").get_data(as_text=True)
+    assert firm.name_vi in body and firm.capabilities[0].title in body
+    missing = client.get("/suppliers/999999")
+    assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
+
+
+def test_create_firm_and_capability_through_forms(client, session):
+    tax = fresh_tax_code()
+    resp = client.post(
+        "/firms/new",
+        data={
+            "role": "supplier",
+            "name_vi": "Công ty TNHH Form Kiểm Thử",
+            "tax_code": tax,
+            "province": "HY",
+            "ownership": "domestic",
+            "sectors": ["sector.mechanical"],
+        },
+    )
+    assert resp.status_code == 302
+    firm = session.scalar(select(Firm).where(Firm.tax_code == tax))
+    resp = client.post(
+        f"/firms/{firm.id}/capabilities/new",
+        data={
+            "title": "Tiện CNC trục thép",
+            "description": "Tiện CNC trục S45C dung sai 0.01",
+            "process": "process.cnc_turning",
+            "materials": ["material.s45c"],
+            "capacity_per_month": "20.000",
+        },
+    )
+    assert resp.status_code == 302
+    session.expire_all()
+    assert firm.capabilities[0].capacity_per_month == 20000
+
+
+def test_form_errors_are_shown_per_field(client):
+    resp = client.post(
+        "/firms/new", data={"role": "supplier", "name_vi": "", "tax_code": "123", "province": ""}
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Tax code must have 10 digits" in body
+    assert body.count('class="error"') >= 3
+
+
+def test_user_text_is_escaped(client, session):
+    buyer = make_buyer(session, "Escape Test Buyer")
+    need = make_need(
+        session,
+        buyer,
+        title="<script>alert(1)</script> housings",
+        description="<img src=x onerror=alert(1)>",
+    )
+    body = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+def test_need_matches_shortlist_and_export(client, session):
+    buyer = make_buyer(session, "Shortlist Test Vina")
+    resp = client.post(
+        "/needs/new",
+        data={
+            "buyer": str(buyer.id),
+            "title": "Injection moulded ABS housings",
+            "description": "ABS housings for routers, 2 cavities, 50k pcs/year",
+            "process": "process.injection_molding",
+            "materials": ["material.abs"],
+            "quantity_per_year": "50000",
+            "required_certifications": ["ISO 9001"],
+            "delivery_province": "HY",
+        },
+    )
+    assert resp.status_code == 302
+    need = session.scalar(select(Need).where(Need.buyer_id == buyer.id))
+    body = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert "ISO 9001 required" in body
+    firm_ids = [int(i) for i in re.findall(r'name="firm_id" value="(\d+)"', body)]
+    assert len(firm_ids) >= 5
+
+    qualified = client.get(f"/needs/{need.id}?qualified=1").get_data(as_text=True)
+    assert "ISO 9001 required: missing" not in qualified
+
+    for fid in firm_ids[:2]:
+        resp = client.post(f"/needs/{need.id}/shortlist", data={"firm_id": fid, "score": "0.8"})
+        assert resp.status_code == 302
+    csv_resp = client.get(f"/needs/{need.id}/shortlist.csv")
+    text = csv_resp.data.decode("utf-8-sig")
+    assert text.count("\n") == 3 and "Tax code" in text
+    xlsx = client.get(f"/needs/{need.id}/shortlist.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet.max_row == 3
+    names = {session.get(Firm, fid).name_vi for fid in firm_ids[:2]}
+    assert {sheet.cell(row=r, column=1).value for r in (2, 3)} == names
+
+    client.post(f"/needs/{need.id}/shortlist/{firm_ids[0]}/remove")
+    assert client.get(f"/needs/{need.id}/shortlist.csv").data.decode("utf-8-sig").count("\n") == 2
+
+
+def test_export_neutralises_formulas(client, session):
+    from catalog.export import to_csv
+
+    data = to_csv(["a"], [['=HYPERLINK("x")'], ["+1"], ["-2"], ["@SUM(A1)"], [5]])
+    text = data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+1" in text and "'-2" in text and "'@SUM" in text
+
+
+def test_csrf_is_required_when_enabled(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        resp = client.post("/firms/new", data={"role": "supplier"})
+        assert resp.status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

@@ -1,0 +1,105 @@
+"""A real Celery worker process consumes re-index tasks from the embedded broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from catalog import services
+from jobs.runtime import runtime
+from tests.factories import make_supplier
+from webapp import create_app
+from webapp.extensions import db
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return None
+
+
+@pytest.fixture()
+def worker(snapshot_data: Path):
+    env = {**os.environ, "KETNOI_DATA_DIR": str(snapshot_data)}
+    env.pop("CELERY_ALWAYS_EAGER", None)
+    log = open(snapshot_data / "worker.log", "w")  # noqa: SIM115  (outlives this block)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "webapp.worker",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            "test-worker@%h",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_worker_reindexes_a_changed_firm(worker, snapshot_data):
+    app = create_app({"DATA_DIR": str(snapshot_data), "TESTING": True})
+    assert not app.extensions["celery"].conf.task_always_eager
+    with app.app_context():
+        rt = runtime()
+        before = rt.store.current_version()
+        firm = make_supplier(
+            db.session,
+            "Công ty TNHH Worker Kiểm Thử",
+            [
+                {
+                    "title": "Sơn tĩnh điện khung xe đạp điện",
+                    "description": "Dây chuyền sơn tĩnh điện tự động cho khung xe đạp điện.",
+                    "process": "process.powder_coating",
+                }
+            ],
+        )
+        cap_id = firm.capabilities[0].id
+        # The web process does not touch the index: the worker does, within seconds.
+        assert cap_id not in rt.store.load().digests
+
+        def indexed():
+            return rt.store.current_version() != before and cap_id in rt.store.load().digests
+
+        assert wait_for(indexed, 90), (snapshot_data / "worker.log").read_text()[-3000:]
+        hits = rt.engine.retrieve(db.session, "sơn tĩnh điện khung xe đạp điện", 10)
+        assert cap_id in [h.capability_id for h in hits]
+
+        services.update_capability(db.session, firm.capabilities[0], {"title": "Mạ crôm trang trí"})
+        version = rt.store.current_version()
+        assert wait_for(lambda: rt.store.current_version() != version, 60)
+
+        health = wait_for(
+            lambda: (h := app.test_client().get("/healthz").json)["worker"]["status"] == "ok" and h,
+            30,
+        )
+        assert health and health["worker"]["workers"][0]["hostname"].startswith("test-worker@")
+        assert health["worker"]["workers"][0]["tasks_done"] >= 2
