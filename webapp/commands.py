@@ -11,10 +11,10 @@ import json
 import time
 
 import click
-from catalog.demo import load_demo_catalog
 from flask import Flask
 from flask.cli import AppGroup
 
+from catalog.demo import load_demo_catalog
 from catalog.reference_data import load_reference_data
 from jobs.runtime import runtime
 from jobs.sync import index_sync_paused
