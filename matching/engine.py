@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Need
 from catalog.queries import firms_by_ids
 
-from .concepts import ConceptTagger
+from .concepts import ConceptTagger, expand_query
 from .constraints import Check, capability_checks, certification_checks, fit_score, hard_failures
 from .documents import capability_documents, need_text
 from .encoder import Encoder
@@ -81,6 +81,15 @@ class FirmMatch:
         }
 
 
+def final_score(relevance: float, checks: list[Check]) -> tuple[float, float | None]:
+    """Blend retrieval relevance with structured fit; a failed hard constraint costs rank."""
+    fit = fit_score(checks)
+    score = relevance if fit is None else (1 - FIT_WEIGHT) * relevance + FIT_WEIGHT * fit
+    if hard_failures(checks):
+        score *= HARD_FAIL_FACTOR
+    return score, fit
+
+
 def _minmax(values: dict[int, float]) -> dict[int, float]:
     if not values:
         return {}
@@ -117,10 +126,13 @@ def fuse(
 
 
 class MatchEngine:
-    def __init__(self, store: IndexStore, encoder: Encoder):
+    def __init__(
+        self, store: IndexStore | None, encoder: Encoder, bundle: IndexBundle | None = None
+    ):
+        """``store`` for the service; or a fixed in-memory ``bundle`` (evaluation)."""
         self.store = store
         self.encoder = encoder
-        self._bundle: IndexBundle | None = None
+        self._bundle: IndexBundle | None = bundle
         self._version: str | None = None
         self._lock = threading.Lock()
         self.status = "not loaded"
@@ -129,6 +141,9 @@ class MatchEngine:
     # -- index life cycle -------------------------------------------------------------
     def bundle(self) -> IndexBundle | None:
         """The current index, reloaded when another process has published a new one."""
+        if self.store is None:
+            self.status = "ok" if self._bundle is not None else "unavailable: no index"
+            return self._bundle
         version = self.store.current_version()
         if version is not None and version == self._version and self._bundle is not None:
             return self._bundle
@@ -146,7 +161,8 @@ class MatchEngine:
 
     def health(self) -> dict[str, Any]:
         bundle = self.bundle()
-        meta = bundle.meta() if bundle else (self.store.read_meta() or {})
+        stored = self.store.read_meta() if self.store is not None else None
+        meta = bundle.meta() if bundle else (stored or {})
         return {
             "status": "ok" if bundle else "degraded",
             "detail": self.status,
@@ -183,7 +199,7 @@ class MatchEngine:
             lexical: dict[int, float] = {}
             vector = None
             if retriever in ("dense", "hybrid"):
-                vector = self.encoder.encode_queries([text])[0]
+                vector = self.encoder.encode_queries([expand_query(text, bundle.tagger)])[0]
                 dense = dict(bundle.vectors.search(vector, k))
             if retriever in ("lexical", "hybrid"):
                 lexical = dict(bundle.lexical.search(text, k))
@@ -259,12 +275,7 @@ class MatchEngine:
             if cap is None:
                 continue
             checks = cert_checks + capability_checks(need, cap, firm)
-            fit = fit_score(checks)
-            score = h.fused
-            if fit is not None:
-                score = (1 - FIT_WEIGHT) * h.fused + FIT_WEIGHT * fit
-            if hard_failures(checks):
-                score *= HARD_FAIL_FACTOR
+            score, fit = final_score(h.fused, checks)
             if best is None or score > best.score:
                 best = FirmMatch(firm.id, cap.id, score, h.fused, fit, checks, [], h)
         if best is not None:

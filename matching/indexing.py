@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Concept
 
 from .concepts import ConceptTagger
-from .documents import capability_documents
+from .documents import capability_documents, content_digest
 from .encoder import Encoder
 from .lexical import LexicalIndex
 from .store import IndexBundle, IndexStore, IndexUnavailable, now_iso
@@ -53,28 +53,43 @@ def _concepts(tagger: ConceptTagger, text: str) -> dict[str, str]:
     return {hit.concept_id: hit.term for hit in tagger.tag(text)}
 
 
-def _rebuild_locked(
-    session: Session, store: IndexStore, encoder: Encoder, progress: bool
-) -> IndexChange:
-    docs = capability_documents(session)
-    ids = [d.id for d in docs]
-    texts = [d.text for d in docs]
-    log.info("encoding %d capabilities with %s", len(docs), encoder.model_name)
+def build_bundle(
+    ids: list[int],
+    texts: list[str],
+    firm_of: dict[int, int],
+    tagger: ConceptTagger,
+    encoder: Encoder,
+    progress: bool = False,
+) -> IndexBundle:
+    """Encode and index documents: the one pipeline used by the service and evaluation."""
+    log.info("encoding %d documents with %s", len(ids), encoder.model_name)
     vectors = VectorIndex(encoder.dimension)
     vectors.add(ids, encoder.encode_documents(texts, progress=progress))
-    tagger = build_tagger(session)
     lexical = LexicalIndex(tagger)
     lexical.fit(ids, texts)
-    stamp = now_iso()
-    bundle = IndexBundle(
+    return IndexBundle(
         vectors=vectors,
         lexical=lexical,
         tagger=tagger,
         model_name=encoder.model_name,
-        digests={d.id: d.digest for d in docs},
-        firm_of={d.id: d.firm_id for d in docs},
-        concepts={d.id: _concepts(tagger, d.text) for d in docs},
-        built_at=stamp,
+        digests={i: content_digest(t) for i, t in zip(ids, texts, strict=True)},
+        firm_of=dict(firm_of),
+        concepts={i: _concepts(tagger, t) for i, t in zip(ids, texts, strict=True)},
+        built_at=now_iso(),
+    )
+
+
+def _rebuild_locked(
+    session: Session, store: IndexStore, encoder: Encoder, progress: bool
+) -> IndexChange:
+    docs = capability_documents(session)
+    bundle = build_bundle(
+        [d.id for d in docs],
+        [d.text for d in docs],
+        {d.id: d.firm_id for d in docs},
+        build_tagger(session),
+        encoder,
+        progress,
     )
     version = store.publish(bundle)
     return IndexChange(True, len(docs), 0, len(docs), version)

@@ -41,8 +41,9 @@ CONCEPT_WEIGHT = 2  # a concept counts as much as two occurrences of a word
 class Analyzer:
     """Callable analyzer for ``TfidfVectorizer``; picklable with its tagger."""
 
-    def __init__(self, tagger: ConceptTagger | None):
+    def __init__(self, tagger: ConceptTagger | None, exact: bool = True):
         self.tagger = tagger
+        self.exact = exact
 
     def __call__(self, text: str) -> list[str]:
         text = nfc(text)
@@ -51,9 +52,10 @@ class Analyzer:
         ]
         features = list(words)
         features += [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
-        features += [
-            "=" + w for w in _EXACT_RE.findall(text.lower()) if fold(w) != w and len(w) > 1
-        ]
+        if getattr(self, "exact", True):
+            features += [
+                "=" + w for w in _EXACT_RE.findall(text.lower()) if fold(w) != w and len(w) > 1
+            ]
         if self.tagger is not None:
             for hit in self.tagger.tag(text):
                 features += ["c:" + hit.concept_id] * CONCEPT_WEIGHT

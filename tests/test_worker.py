@@ -97,9 +97,11 @@ def test_worker_reindexes_a_changed_firm(worker, snapshot_data):
         version = rt.store.current_version()
         assert wait_for(lambda: rt.store.current_version() != version, 60)
 
-        health = wait_for(
-            lambda: (h := app.test_client().get("/healthz").json)["worker"]["status"] == "ok" and h,
-            30,
-        )
-        assert health and health["worker"]["workers"][0]["hostname"].startswith("test-worker@")
-        assert health["worker"]["workers"][0]["tasks_done"] >= 2
+        def healthy():
+            body = app.test_client().get("/healthz").json
+            workers = body["worker"]["workers"]
+            return body["worker"]["status"] == "ok" and workers[0]["tasks_done"] >= 2 and body
+
+        health = wait_for(healthy, 30)
+        assert health, app.test_client().get("/healthz").json
+        assert health["worker"]["workers"][0]["hostname"].startswith("test-worker@")

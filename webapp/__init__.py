@@ -17,6 +17,7 @@ from jobs.celery_app import celery_init_app
 from jobs.runtime import EXTENSION_KEY, Runtime
 from jobs.sync import keep_index_in_step
 from jobs.tasks import queue_reindex
+from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.engine import MatchEngine
 from matching.store import IndexStore
@@ -50,7 +51,8 @@ def _migrations_dir():
 
 
 def register_runtime(app: Flask) -> None:
-    encoder = Encoder(app.config["ENCODER_MODEL"])
+    cache = EmbeddingCache(app.config["EMBEDDING_CACHE"])
+    encoder = Encoder(app.config["ENCODER_MODEL"], cache=cache)
     store = IndexStore(app.config["INDEX_DIR"])
     app.extensions[EXTENSION_KEY] = Runtime(
         session=lambda: db.session, store=store, encoder=encoder, engine=MatchEngine(store, encoder)
