@@ -19,8 +19,10 @@ from .models import (
     Concept,
     Firm,
     FirmRole,
+    MatchJudgement,
     Need,
     NeedStatus,
+    Outcome,
     Ownership,
     ShortlistEntry,
 )
@@ -250,6 +252,7 @@ def shortlist_add(
     entry.capability_id = capability_id
     entry.score = score
     entry.note = note
+    _judge(session, need, firm.id, capability_id, Outcome.SHORTLISTED, "buyer")
     session.commit()
     return entry
 
@@ -265,3 +268,41 @@ def shortlist_remove(session: Session, need: Need, firm_id: int) -> bool:
     session.delete(entry)
     session.commit()
     return True
+
+
+def _judge(
+    session: Session,
+    need: Need,
+    firm_id: int,
+    capability_id: int | None,
+    outcome: Outcome,
+    source: str,
+) -> MatchJudgement:
+    judgement = MatchJudgement(
+        need=need, firm_id=firm_id, capability_id=capability_id, outcome=outcome, source=source
+    )
+    session.add(judgement)
+    return judgement
+
+
+def record_outcome(
+    session: Session,
+    need: Need,
+    firm: Firm,
+    outcome: str,
+    capability_id: int | None = None,
+    source: str = "buyer",
+) -> MatchJudgement:
+    """Record what happened to a suggested supplier (rejected … deal) as a judgement."""
+    try:
+        value = Outcome(str(outcome).lower())
+    except ValueError:
+        allowed = ", ".join(o.value for o in Outcome)
+        raise ValidationError({"outcome": f"Must be one of: {allowed}."}) from None
+    if not firm.is_supplier:
+        raise ValidationError({"firm_id": "Only suppliers can be judged as matches."})
+    if capability_id is not None and session.get(Capability, capability_id) is None:
+        raise ValidationError({"capability_id": f"No capability with id {capability_id}."})
+    judgement = _judge(session, need, firm.id, capability_id, value, source[:20])
+    session.commit()
+    return judgement

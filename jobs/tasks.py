@@ -67,3 +67,32 @@ def queue_reindex(firm_ids: list[int]) -> None:
         reindex_firms.apply(args=[firm_ids], throw=True)
     else:
         celery.send_task("ketnoi.reindex_firms", args=[firm_ids])
+
+
+@shared_task(name="ketnoi.train_reranker", acks_late=True)
+def train_reranker(force: bool = False) -> dict:
+    """Retrain the learned reranker from recorded outcomes when enough new ones exist.
+
+    Idempotent: without ``MIN_NEW_JUDGEMENTS`` new judgements since the last attempt it
+    does nothing; a new model replaces the current one only if it ranks held-out needs
+    better (``matching.reranker.train``).
+    """
+    from matching.learning import retrain_if_due
+
+    rt = runtime()
+    return retrain_if_due(rt.session(), rt.engine, force=force)
+
+
+def learn_from_outcomes() -> None:
+    """Ask for a retraining check after an outcome was recorded (cheap when not due).
+
+    Never fails the request that recorded the outcome: the next outcome asks again.
+    """
+    try:
+        celery = current_app.extensions["celery"]
+        if celery.conf.task_always_eager:
+            train_reranker.apply()
+        else:
+            celery.send_task("ketnoi.train_reranker")
+    except Exception:
+        log.exception("could not queue reranker training")

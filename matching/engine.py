@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from catalog.models import Need
@@ -24,6 +25,7 @@ from .constraints import Check, capability_checks, certification_checks, fit_sco
 from .documents import capability_documents, need_text
 from .encoder import Encoder
 from .lexical import LexicalIndex
+from .reranker import Example, Reranker, pair_features
 from .store import IndexBundle, IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,7 @@ class MatchEngine:
         self._version: str | None = None
         self._lock = threading.Lock()
         self.status = "not loaded"
+        self._reranker: tuple[float, Reranker] | None = None
         self._fallback: tuple[float, LexicalIndex, dict[int, int]] | None = None
 
     # -- index life cycle -------------------------------------------------------------
@@ -158,6 +161,33 @@ class MatchEngine:
                 self._bundle, self._version = None, None
                 self.status = f"unavailable: {exc}"
             return self._bundle
+
+    @property
+    def reranker_path(self):
+        return None if self.store is None else self.store.root / "reranker" / "current.pkl"
+
+    def reranker(self) -> Reranker | None:
+        """The learned reranker in use, if one has been trained and accepted."""
+        path = self.reranker_path
+        if path is None:
+            return self._reranker[1] if self._reranker else None
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            self._reranker = None
+            return None
+        if self._reranker is None or self._reranker[0] != mtime:
+            try:
+                self._reranker = (mtime, Reranker.load(path))
+            except Exception:  # an unreadable model must not break matching
+                log.exception("could not load reranker %s", path)
+                self._reranker = None
+                return None
+        return self._reranker[1]
+
+    def use_reranker(self, reranker: Reranker | None) -> None:
+        """Fix the reranker of an engine without a store (evaluation)."""
+        self._reranker = (0.0, reranker) if reranker is not None else None
 
     def health(self) -> dict[str, Any]:
         bundle = self.bundle()
@@ -259,11 +289,72 @@ class MatchEngine:
             if best is not None:
                 results.append(best)
         results.sort(key=lambda m: (-m.score, m.firm_id))
+        reranker = self.reranker()
+        if reranker is not None and results:
+            features = self.features(query, need, results, firms)
+            learned = reranker.scores(features)
+            order = sorted(range(len(results)), key=lambda i: (-learned[i], results[i].firm_id))
+            results = [results[i] for i in order]
         results = results[:limit]
         explainer = self.explainer(query)
         for m in results:
             m.reasons = explainer(m.capability_id, m.hit)
+            if reranker is not None:
+                m.reasons.append(
+                    {"kind": "learned", "judgements": reranker.meta.get("judgements", 0)}
+                )
         return results
+
+    def features(
+        self, query: str, need: Need, matches: list[FirmMatch], firms: dict[int, Any]
+    ) -> np.ndarray:
+        """Learning-to-rank features of each match's best capability."""
+        bundle = self.bundle()
+        need_concepts = {h.concept_id for h in self.tagger.tag(query)}
+        rows = []
+        for m in matches:
+            firm = firms[m.firm_id]
+            cap = next(c for c in firm.capabilities if c.id == m.capability_id)
+            cap_concepts = set(bundle.concepts.get(cap.id, {})) if bundle else set()
+            rows.append(
+                pair_features(
+                    need, cap, firm, m.hit, m.checks, m.score, m.fit, need_concepts, cap_concepts
+                )
+            )
+        return np.vstack(rows)
+
+    def judged_examples(
+        self, session: Session, need: Need, grades: dict[int, int]
+    ) -> list[Example]:
+        """Training examples for one need: features of each judged firm's match."""
+        wanted = self.match_need_unranked(session, need, set(grades))
+        if not wanted:
+            return []
+        firms = firms_by_ids(session, [m.firm_id for m in wanted])
+        features = self.features(need_text(need), need, wanted, firms)
+        return [
+            Example(str(need.id), grades[m.firm_id], row)
+            for m, row in zip(wanted, features, strict=True)
+        ]
+
+    def match_need_unranked(
+        self, session: Session, need: Need, only: set[int] | None = None
+    ) -> list[FirmMatch]:
+        """Retrieved suppliers' best matches for a need (or only of firms ``only``),
+        scored but not reranked."""
+        hits = self.retrieve(session, need_text(need), CANDIDATES)
+        by_firm: dict[int, list[Hit]] = {}
+        for h in hits:
+            if only is None or h.firm_id in only:
+                by_firm.setdefault(h.firm_id, []).append(h)
+        firms = firms_by_ids(session, list(by_firm))
+        out = []
+        for firm_id, firm_hits in by_firm.items():
+            if firm_id in firms:
+                m = self._score_firm(need, firms[firm_id], firm_hits)
+                if m is not None:
+                    out.append(m)
+        return out
 
     @staticmethod
     def _score_firm(need: Need, firm: Any, firm_hits: list[Hit]) -> FirmMatch | None:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from catalog.models import Capability, Certification, Concept, Firm, Need, Province
 from catalog.reference_data import province_data, taxonomy_data
 from catalog.text import nfc
@@ -47,6 +49,7 @@ from .embedding_cache import EmbeddingCache
 from .encoder import DEFAULT_MODEL, Encoder
 from .engine import CANDIDATES, MatchEngine, final_score
 from .indexing import build_bundle
+from .reranker import Example, Reranker, pair_features, train
 
 RETRIEVERS = ("bm25", "lexical", "dense", "hybrid", "full")
 DEFAULT_CACHE = Path(os.environ.get("KETNOI_EMBEDDING_CACHE", "~/.cache/ketnoi/embeddings.sqlite"))
@@ -225,18 +228,42 @@ class Harness:
             raise ValueError(f"unknown retriever {retriever!r}; choose from {RETRIEVERS}")
         return [self.str_id[c] for c in hits]
 
-    def _full(self, query: dict[str, Any], text: str, k: int) -> list[int]:
+    def _candidates(self, query: dict[str, Any], text: str, k: int):
+        """(score, hit, features) for each candidate, as the service computes them."""
         need = self.structured.need(query)
-        scored = []
+        need_concepts = {h.concept_id for h in self.bundle.tagger.tag(text)}
+        out = []
         for h in self.engine.retrieve(None, text, k, "hybrid"):
             cap = self.structured.capability[h.capability_id]
             checks = certification_checks(need, cap.firm) + capability_checks(need, cap, cap.firm)
-            score, _ = final_score(h.fused, checks)
-            scored.append((score, h))
-        if self.reranker is not None:
-            scored = self.reranker.rerank(need, scored)
+            score, fit = final_score(h.fused, checks)
+            cap_concepts = set(self.bundle.concepts.get(h.capability_id, {}))
+            features = pair_features(
+                need, cap, cap.firm, h, checks, score, fit, need_concepts, cap_concepts
+            )
+            out.append((score, h, features))
+        return out
+
+    def _full(self, query: dict[str, Any], text: str, k: int) -> list[int]:
+        scored = [(s, h) for s, h, _ in self._candidates(query, text, k)]
+        if self.reranker is not None and scored:
+            features = np.vstack([f for _, _, f in self._candidates(query, text, k)])
+            learned = self.reranker.scores(features)
+            scored = [(float(v), h) for v, (_, h) in zip(learned, scored, strict=True)]
         scored.sort(key=lambda sh: (-sh[0], sh[1].capability_id))
         return [h.capability_id for _, h in scored]
+
+    def examples(self, query_ids: list[str]) -> list[Example]:
+        """Judged candidates of these queries as learning-to-rank examples."""
+        out = []
+        for qid in query_ids:
+            query = self.data.queries[qid]
+            grades = self.data.qrels.get(qid, {})
+            for _, h, features in self._candidates(query, nfc(query["text"]), CANDIDATES):
+                doc = self.str_id[h.capability_id]
+                if doc in grades:
+                    out.append(Example(qid, grades[doc], features))
+        return out
 
     def evaluate(self, retrievers: list[str], by_language: bool = True) -> dict[str, Any]:
         results: dict[str, Any] = {}
@@ -281,6 +308,33 @@ class Harness:
         return {k: round(statistics.mean(v), 4) for k, v in sorted(scores.items()) if v}
 
 
+def learning_report(harness: Harness, seed: int = 0) -> dict[str, Any]:
+    """Train on some queries' judgements, evaluate `full` on the held-out queries."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    qids = sorted(q for q in harness.data.queries if harness.data.qrels.get(q))
+    split = GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=seed)
+    train_idx, test_idx = next(split.split(qids, groups=qids))
+    train_q, test_q = [qids[i] for i in train_idx], [qids[i] for i in test_idx]
+    result = train(harness.examples(train_q), seed=seed)
+    held_out = {q: harness.data.queries[q] for q in test_q}
+    full = Harness.__new__(Harness)
+    full.__dict__.update(harness.__dict__)
+    full.data = Dataset(harness.data.corpus, held_out, harness.data.qrels)
+    full.reranker = None
+    before = full.evaluate(["full"], by_language=False)["full"]["ndcg@10"]
+    after = None
+    if result.reranker is not None:
+        full.reranker = result.reranker
+        after = full.evaluate(["full"], by_language=False)["full"]["ndcg@10"]
+    return {
+        "training": result.summary(),
+        "heldout_queries": len(test_q),
+        "full_ndcg@10": before,
+        "full_with_reranker_ndcg@10": after,
+    }
+
+
 def _mean(values) -> float:
     values = list(values)
     return round(statistics.mean(values), 4) if values else 0.0
@@ -303,15 +357,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=os.environ.get("ENCODER_MODEL", DEFAULT_MODEL))
     parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="embedding cache file")
     parser.add_argument("--reranker", help="a learned reranker file to apply in `full`")
+    parser.add_argument(
+        "--learn",
+        action="store_true",
+        help="train the reranker on 75%% of the queries' judgements and compare `full` "
+        "with and without it on the other 25%%",
+    )
     args = parser.parse_args(argv)
 
     data = load_dataset(args.dataset)
     encoder = Encoder(args.model, cache=EmbeddingCache(Path(args.cache).expanduser()))
     harness = Harness(data, encoder, progress=sys.stderr.isatty() or not args.json)
     if args.reranker:
-        from .reranker import Reranker
-
         harness.reranker = Reranker.load(args.reranker)
+    if args.learn:
+        report = learning_report(harness)
+        print(json.dumps(report, indent=None if args.json else 1))
+        return 0
     results = harness.evaluate(args.retriever or list(RETRIEVERS))
     if args.json:
         print(json.dumps(results))

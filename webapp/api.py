@@ -16,6 +16,7 @@ from catalog.models import Capability, Certification, Concept, Firm, Need, NeedS
 from catalog.serialize import capability_dict, certification_dict, firm_dict, need_dict
 from catalog.validation import ValidationError, validate_need
 from jobs.runtime import runtime
+from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
 from matching.engine import filter_matches
 
@@ -183,6 +184,38 @@ def get_need(need_id: int):
 def update_need(need_id: int):
     need = services.update_need(db.session, _get(Need, need_id), _body())
     return jsonify(need_dict(need))
+
+
+@bp.post("/needs/<int:need_id>/outcomes")
+def record_outcome(need_id: int):
+    """Record what happened to a suggested supplier: rejected, shortlisted, introduced,
+    meeting or deal. Each outcome is a judgement the reranker learns from."""
+    need = _get(Need, need_id)
+    data = _body()
+    firm_id = data.get("firm_id")
+    if not isinstance(firm_id, int) or isinstance(firm_id, bool):
+        raise ValidationError({"firm_id": "Give the id of the supplier firm."})
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        raise ValidationError({"firm_id": f"No firm with id {firm_id}."})
+    capability_id = data.get("capability_id")
+    if capability_id is not None and (
+        not isinstance(capability_id, int) or isinstance(capability_id, bool)
+    ):
+        raise ValidationError({"capability_id": "Must be a capability id."})
+    judgement = services.record_outcome(
+        db.session, need, firm, str(data.get("outcome", "")), capability_id, source="api"
+    )
+    learn_from_outcomes()
+    return jsonify(
+        {
+            "id": judgement.id,
+            "need_id": need.id,
+            "firm_id": firm.id,
+            "outcome": judgement.outcome.value,
+            "grade": judgement.grade,
+        }
+    ), 201
 
 
 def _matches_response(need: Need) -> dict[str, Any]:

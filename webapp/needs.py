@@ -9,6 +9,7 @@ from catalog.export import shortlist_table, to_csv, to_xlsx
 from catalog.models import Firm, Need
 from catalog.validation import ValidationError
 from jobs.runtime import runtime
+from jobs.tasks import learn_from_outcomes
 from matching.engine import filter_matches
 
 from .extensions import db
@@ -125,8 +126,31 @@ def shortlist_add(need_id: int):
         db.session.rollback()
         flash("; ".join(exc.errors.values()), "error")
     else:
+        learn_from_outcomes()
         flash(f"{firm.display_name} shortlisted.", "success")
-    return redirect(request.form.get("next") or url_for("needs.show", need_id=need.id))
+    return redirect(url_for("needs.show", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/outcomes")
+def record_outcome(need_id: int):
+    """Buttons on a match card: not relevant, introduced, met, deal."""
+    need = db.get_or_404(Need, need_id)
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    try:
+        services.record_outcome(
+            db.session,
+            need,
+            firm,
+            request.form.get("outcome", ""),
+            request.form.get("capability_id", type=int),
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.errors.values()), "error")
+    else:
+        learn_from_outcomes()
+        flash("Đã ghi nhận · Outcome recorded. It will improve future rankings.", "success")
+    return redirect(url_for("needs.show", need_id=need.id))
 
 
 @bp.post("/<int:need_id>/shortlist/<int:firm_id>/remove")
@@ -134,7 +158,7 @@ def shortlist_remove(need_id: int, firm_id: int):
     need = db.get_or_404(Need, need_id)
     services.shortlist_remove(db.session, need, firm_id)
     flash("Removed from the shortlist.", "success")
-    return redirect(request.form.get("next") or url_for("needs.show", need_id=need.id))
+    return redirect(url_for("needs.show", need_id=need.id))
 
 
 @bp.get("/<int:need_id>/shortlist.<any(csv, xlsx):fmt>")

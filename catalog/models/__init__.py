@@ -10,7 +10,7 @@ from .firms import (
     capability_materials,
     firm_sectors,
 )
-from .needs import Need, NeedStatus, ShortlistEntry, need_materials
+from .needs import MatchJudgement, Need, NeedStatus, Outcome, ShortlistEntry, need_materials
 from .reference import Concept, IndustrialZone, Province
 
 __all__ = [
@@ -23,8 +23,10 @@ __all__ = [
     "Firm",
     "FirmRole",
     "IndustrialZone",
+    "MatchJudgement",
     "Need",
     "NeedStatus",
+    "Outcome",
     "Ownership",
     "Province",
     "ShortlistEntry",

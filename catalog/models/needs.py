@@ -89,3 +89,41 @@ class ShortlistEntry(TimestampMixin, Base):
     need: Mapped[Need] = relationship(back_populates="shortlist")
     firm: Mapped[Firm] = relationship()
     capability: Mapped[Capability | None] = relationship()
+
+
+class Outcome(enum.StrEnum):
+    """What happened to a suggested supplier; each is a relevance judgement."""
+
+    REJECTED = "rejected"
+    SHORTLISTED = "shortlisted"
+    INTRODUCED = "introduced"
+    MEETING = "meeting"
+    DEAL = "deal"
+
+    @property
+    def grade(self) -> int:
+        return {"rejected": 0, "shortlisted": 1, "introduced": 2, "meeting": 2, "deal": 3}[
+            self.value
+        ]
+
+
+class MatchJudgement(TimestampMixin, Base):
+    """One outcome recorded on a (need, supplier) match: training data for the reranker."""
+
+    __tablename__ = "match_judgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    capability_id: Mapped[int | None] = mapped_column(
+        ForeignKey("capabilities.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, 12))
+    source: Mapped[str] = mapped_column(String(20), default="buyer")
+
+    need: Mapped[Need] = relationship()
+    firm: Mapped[Firm] = relationship()
+
+    @property
+    def grade(self) -> int:
+        return self.outcome.grade
