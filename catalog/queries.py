@@ -76,22 +76,21 @@ def supplier_query(filters: DirectoryFilters) -> Select[tuple[Firm]]:
     return query.order_by(Firm.name_vi)
 
 
-def firms_by_ids(session: Session, ids: list[int]) -> dict[int, Firm]:
-    """Load firms with what the directory and match cards show, in one round trip each."""
+def firms_by_ids(session: Session, ids: list[int], sectors: bool = True) -> dict[int, Firm]:
+    """Load firms with what the directory and match cards show, in one round trip each
+    (``sectors=False`` for matching, which does not need them)."""
     if not ids:
         return {}
-    rows = session.scalars(
-        select(Firm)
-        .where(Firm.id.in_(ids))
-        .options(
-            selectinload(Firm.capabilities).selectinload(Capability.materials),
-            selectinload(Firm.capabilities).selectinload(Capability.process),
-            selectinload(Firm.certifications),
-            selectinload(Firm.province),
-            selectinload(Firm.zone),
-            selectinload(Firm.sectors),
-        )
-    )
+    options = [
+        selectinload(Firm.capabilities).selectinload(Capability.materials),
+        selectinload(Firm.capabilities).selectinload(Capability.process),
+        selectinload(Firm.certifications),
+        selectinload(Firm.province),
+        selectinload(Firm.zone),
+    ]
+    if sectors:
+        options.append(selectinload(Firm.sectors))
+    rows = session.scalars(select(Firm).where(Firm.id.in_(ids)).options(*options))
     return {f.id: f for f in rows}
 
 

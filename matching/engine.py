@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = (0.5, 0.5)  # dense, lexical
 CANDIDATES = 200
-FIRM_POOL = 60  # firms whose structured fit is checked for one need
+FIRM_POOL = 40  # firms whose structured fit is checked for one need
 FIT_WEIGHT = 0.35  # share of the final score given to structured fit
 HARD_FAIL_FACTOR = 0.6  # a failed hard constraint keeps the supplier visible, lower down
 RETRIEVERS = ("dense", "lexical", "hybrid")
@@ -278,8 +278,8 @@ class MatchEngine:
         for h in hits:
             if h.firm_id != need.buyer_id:
                 by_firm.setdefault(h.firm_id, []).append(h)
-        pool = sorted(by_firm, key=lambda f: -by_firm[f][0].fused)[: max(FIRM_POOL, limit * 3)]
-        firms = firms_by_ids(session, pool)
+        pool = sorted(by_firm, key=lambda f: -by_firm[f][0].fused)[: max(FIRM_POOL, limit * 2)]
+        firms = firms_by_ids(session, pool, sectors=False)
         results = []
         for firm_id in pool:
             firm = firms.get(firm_id)
