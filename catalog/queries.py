@@ -35,14 +35,20 @@ class DirectoryFilters:
     process: str | None = None
     material: str | None = None
     certification: str | None = None  # standard name, e.g. "ISO 9001"
+    part: str | None = None  # a concept (part family) found in the firm's capability texts
 
     def active(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
 
 
-def supplier_query(filters: DirectoryFilters) -> Select[tuple[Firm]]:
-    """Suppliers matching every given facet, ordered by name."""
+def supplier_query(
+    filters: DirectoryFilters, firm_ids: set[int] | None = None
+) -> Select[tuple[Firm]]:
+    """Suppliers matching every given facet, ordered by name; ``firm_ids`` restricts to
+    firms found otherwise (the concept facet, which comes from text tagging)."""
     query = select(Firm).where(Firm.role.in_(SUPPLIER_ROLES))
+    if firm_ids is not None:
+        query = query.where(Firm.id.in_(firm_ids))
     if filters.province:
         query = query.join(Province, Firm.province_id == Province.id).where(
             Province.code == filters.province

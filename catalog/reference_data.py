@@ -7,6 +7,7 @@ province, concept id), so running it on every start is safe and picks up edits.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -60,19 +61,58 @@ def load_reference_data(session: Session) -> dict[str, int]:
             zone.kind = z["kind"]
             zone.name_en = nfc(z.get("name_en", ""))
             zone.district = nfc(z.get("district", ""))
+    counts["concepts"] = upsert_concepts(session, taxonomy_data())["created"]
+    session.commit()
+    return counts
+
+
+CONCEPT_KINDS = ("sector", "process", "material", "part_family", "certification")
+_ID_RE = re.compile(r"^(sector|process|material|part_family|certification)\.[a-z0-9_]+$")
+
+
+def validate_concepts(records: list[dict[str, Any]], known: set[str]) -> dict[str, str]:
+    """Problems per record ("#3 id": message) in a vocabulary file; empty when fine."""
+    errors: dict[str, str] = {}
+    ids = set(known) | {r.get("id") for r in records if isinstance(r, dict)}
+    for n, rec in enumerate(records, start=1):
+        where = f"#{n} {rec.get('id', '?') if isinstance(rec, dict) else '?'}"
+        if not isinstance(rec, dict):
+            errors[where] = "must be an object"
+            continue
+        if not _ID_RE.match(str(rec.get("id", ""))):
+            errors[where] = "id must look like kind.snake_case (kinds: " + ", ".join(
+                CONCEPT_KINDS) + ")"
+        elif rec.get("kind") != rec["id"].split(".")[0]:
+            errors[where] = "kind must match the id's prefix"
+        elif not nfc(str(rec.get("name_vi", ""))) or not nfc(str(rec.get("name_en", ""))):
+            errors[where] = "name_vi and name_en are required"
+        elif not isinstance(rec.get("terms", []), list) or not all(
+            isinstance(t, str) and t.strip() for t in rec.get("terms", [])
+        ):
+            errors[where] = "terms must be a list of non-empty strings"
+        elif rec.get("sector") and rec["sector"] not in ids:
+            errors[where] = f"unknown sector {rec['sector']!r}"
+    return errors
+
+
+def upsert_concepts(session: Session, records: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert or update concepts (no commit). New terms apply after the next re-index."""
     concepts = {c.id: c for c in session.scalars(select(Concept))}
-    for item in taxonomy_data():
+    counts = {"created": 0, "updated": 0}
+    for item in records:
         concept = concepts.get(item["id"])
         if concept is None:
             concept = Concept(id=item["id"])
             session.add(concept)
-            counts["concepts"] += 1
+            concepts[concept.id] = concept
+            counts["created"] += 1
+        else:
+            counts["updated"] += 1
         concept.kind = item["kind"]
         concept.name_vi = nfc(item["name_vi"])
         concept.name_en = nfc(item["name_en"])
         concept.sector_id = item.get("sector")
-        concept.terms = [nfc(t) for t in item.get("terms", [])]
-    session.commit()
+        concept.terms = list(dict.fromkeys(nfc(t) for t in item.get("terms", [])))
     return counts
 
 

@@ -19,6 +19,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
+from .legacy_encoding import to_unicode
 from .models import Concept, FirmRole, IndustrialZone, NeedStatus, Ownership, Province
 from .text import fold, nfc
 
@@ -53,7 +54,8 @@ class _Checker:
     def value(self, field: str) -> Any:
         value = self.data.get(field)
         if isinstance(value, str):
-            value = nfc(value)
+            # Old spreadsheets and fonts: TCVN3/VNI text arrives as mojibake.
+            value = nfc(to_unicode(value)[0]) if not value.isascii() else nfc(value)
             return value if value != "" else None
         return value
 

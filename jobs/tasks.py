@@ -96,3 +96,12 @@ def learn_from_outcomes() -> None:
             celery.send_task("ketnoi.train_reranker")
     except Exception:
         log.exception("could not queue reranker training")
+
+
+def queue_rebuild() -> None:
+    """Queue a full rebuild (in-process when tasks run eagerly)."""
+    celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager:
+        rebuild_index.apply(throw=True)
+    else:
+        celery.send_task("ketnoi.rebuild_index")

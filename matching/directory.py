@@ -37,7 +37,8 @@ def search_directory(
 ) -> DirectoryPage:
     """Suppliers passing the filters; ranked by relevance to ``query`` when one is given."""
     page = max(1, page)
-    base = supplier_query(filters)
+    tagged = engine.firms_tagged(filters.part) if filters.part else None
+    base = supplier_query(filters, tagged)
     if not query.strip():
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         firms = list(session.scalars(base.limit(per_page).offset((page - 1) * per_page)))

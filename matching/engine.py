@@ -257,6 +257,30 @@ class MatchEngine:
             return self._fallback[1].analyzer.tagger or ConceptTagger()
         return ConceptTagger()
 
+    def firms_tagged(self, concept_id: str) -> set[int]:
+        """Firms with a capability whose text mentions the concept (any language)."""
+        bundle = self.bundle()
+        if bundle is None:
+            return set()
+        return {
+            bundle.firm_of[cid]
+            for cid, found in bundle.concepts.items()
+            if concept_id in found and cid in bundle.firm_of
+        }
+
+    def concept_counts(self, kind: str) -> list[tuple[str, int]]:
+        """(concept id, number of firms) for concepts of ``kind`` found in the catalog."""
+        bundle = self.bundle()
+        if bundle is None:
+            return []
+        firms: dict[str, set[int]] = {}
+        for cid, found in bundle.concepts.items():
+            for concept_id in found:
+                info = bundle.tagger.info(concept_id)
+                if info is not None and info.kind == kind and cid in bundle.firm_of:
+                    firms.setdefault(concept_id, set()).add(bundle.firm_of[cid])
+        return sorted(((c, len(f)) for c, f in firms.items()), key=lambda t: (-t[1], t[0]))
+
     def search_firms(self, session: Session, text: str, k: int = 200) -> list[tuple[int, float]]:
         """Firms for a directory search, best capability per firm, best first."""
         best: dict[int, float] = {}

@@ -117,3 +117,11 @@ def test_folding_and_language_detection():
     assert detect_language("Gia công cơ khí chính xác") == "vi"
     assert detect_language("gia cong co khi chinh xac cho khach hang") == "vi"
     assert detect_language("Precision CNC turning of shafts") == "en"
+
+
+def test_legacy_encoded_input_is_converted(session):
+    clean = validate_capability(
+        session, {"title": "C«ng ty TNHH C¬ khÝ", "description": "Coâng ty coå phaàn"}
+    )
+    assert clean["title"] == "Công ty TNHH Cơ khí"
+    assert clean["description"] == "Công ty cổ phần"

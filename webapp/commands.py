@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -18,6 +19,7 @@ from catalog.demo import load_demo_catalog
 from catalog.reference_data import load_reference_data
 from jobs.runtime import runtime
 from jobs.sync import index_sync_paused
+from jobs.tasks import queue_rebuild
 from matching import indexing
 from matching.store import IndexUnavailable
 
@@ -88,6 +90,44 @@ def index_status() -> None:
     click.echo(json.dumps({"status": "ok", **bundle.meta(), "drift": drift}))
 
 
+taxonomy_cli = AppGroup("taxonomy", help="Extend the bilingual domain vocabulary.")
+
+
+@taxonomy_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--no-reindex", is_flag=True, help="Do not queue the re-index afterwards.")
+def taxonomy_import(file: str, no_reindex: bool) -> None:
+    """Add or update concepts from a JSON file (a list in the taxonomy's format).
+
+    Terms tag capabilities and needs and bridge the two languages once the index is
+    rebuilt, which is queued for the worker unless --no-reindex is given.
+    """
+    from sqlalchemy import select
+
+    from catalog.models import Concept
+    from catalog.reference_data import upsert_concepts, validate_concepts
+
+    try:
+        records = json.loads(Path(file).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+    if not isinstance(records, list):
+        raise click.ClickException("The file must hold a JSON list of concepts.")
+    known = set(db.session.scalars(select(Concept.id)))
+    errors = validate_concepts(records, known)
+    if errors:
+        for where, message in errors.items():
+            click.echo(f"{where}: {message}", err=True)
+        raise click.ClickException(f"{len(errors)} concept(s) refused; nothing was imported.")
+    counts = upsert_concepts(db.session, records)
+    db.session.commit()
+    click.echo(json.dumps(counts))
+    if not no_reindex:
+        queue_rebuild()
+        click.echo("re-index queued: the new terms apply when the worker has rebuilt the index")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(index_cli)
+    app.cli.add_command(taxonomy_cli)

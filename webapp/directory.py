@@ -24,11 +24,13 @@ def filters_from_args() -> DirectoryFilters:
         process=args.get("process") or None,
         material=args.get("material") or None,
         certification=args.get("certification") or None,
+        part=args.get("part") or None,
     )
 
 
 def facet_choices() -> dict:
     session = db.session
+    engine = runtime().engine
     return {
         "provinces": queries.provinces(session),
         "zones": queries.zones(session, request.args.get("province") or None),
@@ -36,6 +38,10 @@ def facet_choices() -> dict:
         "processes": queries.concepts_by_kind(session, "process"),
         "materials": queries.concepts_by_kind(session, "material"),
         "certifications": queries.certification_names(session),
+        "parts": [
+            (engine.tagger.info(cid), n)
+            for cid, n in engine.concept_counts("part_family")
+        ],
     }
 
 
