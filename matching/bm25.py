@@ -11,7 +11,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from .lexical import Analyzer
+from .lexical import Analyzer, top_positive
 
 
 class BM25Index:
@@ -38,10 +38,4 @@ class BM25Index:
         if q.nnz == 0:
             return []
         q.data[:] = 1.0
-        scores = (self.weights @ q.T).toarray().ravel()
-        k = min(k, int((scores > 0).sum()))
-        if k == 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.ids[i]), float(scores[i])) for i in top]
+        return top_positive(self.ids, (self.weights @ q.T).toarray().ravel(), k)

@@ -38,6 +38,16 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 CONCEPT_WEIGHT = 2  # a concept counts as much as two occurrences of a word
 
 
+def top_positive(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (id, score) pairs with a positive score, best first."""
+    k = min(k, int((scores > 0).sum()))
+    if k == 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(ids[i]), float(scores[i])) for i in top]
+
+
 class Analyzer:
     """Callable analyzer for ``TfidfVectorizer``; picklable with its tagger."""
 
@@ -51,7 +61,7 @@ class Analyzer:
             normalize_token(w) for w in _WORD_RE.findall(fold(text)) if w not in STOPWORDS
         ]
         features = list(words)
-        features += [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+        features += [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False) if a != b]
         if getattr(self, "exact", True):
             features += [
                 "=" + w for w in _EXACT_RE.findall(text.lower()) if fold(w) != w and len(w) > 1
@@ -112,13 +122,7 @@ class LexicalIndex:
         q = self.query_vector(text)
         if q is None or q.nnz == 0 or not len(self.ids):
             return []
-        scores = (self.matrix @ q.T).toarray().ravel()
-        k = min(k, int((scores > 0).sum()))
-        if k == 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.ids[i]), float(scores[i])) for i in top]
+        return top_positive(self.ids, (self.matrix @ q.T).toarray().ravel(), k)
 
     def score(self, text: str, ids: list[int]) -> list[tuple[int, float]]:
         """Cosine of ``text`` with the given documents (those not indexed are skipped)."""

@@ -85,8 +85,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REDIS_URL": redis_url,
         "ENCODER_MODEL": os.environ.get("ENCODER_MODEL", DEFAULT_MODEL),
         "INDEX_DIR": os.environ.get("INDEX_DIR") or str(data_dir / "index"),
-        "EMBEDDING_CACHE": os.environ.get("EMBEDDING_CACHE")
-        or str(data_dir / "embeddings.sqlite"),
+        "EMBEDDING_CACHE": os.environ.get("EMBEDDING_CACHE") or str(data_dir / "embeddings.sqlite"),
         "PER_PAGE": 20,
         "MATCH_LIMIT": 20,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

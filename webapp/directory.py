@@ -38,10 +38,7 @@ def facet_choices() -> dict:
         "processes": queries.concepts_by_kind(session, "process"),
         "materials": queries.concepts_by_kind(session, "material"),
         "certifications": queries.certification_names(session),
-        "parts": [
-            (engine.tagger.info(cid), n)
-            for cid, n in engine.concept_counts("part_family")
-        ],
+        "parts": [(engine.tagger.info(cid), n) for cid, n in engine.concept_counts("part_family")],
     }
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, url_for
 
 from catalog import services
 from catalog.models import Capability, Certification, Firm
-from catalog.validation import ValidationError
 
 from .extensions import db
-from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, choices, submitted
+from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, form_page
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
@@ -56,89 +55,65 @@ def _capability_values(cap: Capability) -> dict:
     }
 
 
+def _to_firm_page(obj) -> str:
+    return url_for("directory.show", firm_id=obj.firm_id if hasattr(obj, "firm_id") else obj.id)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
-    values, errors = {"role": "supplier", "ownership": "domestic"}, {}
-    if request.method == "POST":
-        values = submitted(FIRM_FIELDS)
-        try:
-            firm = services.create_firm(db.session, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Firm created. / Đã tạo hồ sơ doanh nghiệp.", "success")
-            return redirect(url_for("directory.show", firm_id=firm.id))
-    return render_template(
-        "firms/form.html", values=values, errors=errors, firm=None, choices=choices()
-    ), 422 if errors else 200
+    return form_page(
+        "firms/form.html",
+        FIRM_FIELDS,
+        {"role": "supplier", "ownership": "domestic"},
+        lambda values: services.create_firm(db.session, values),
+        "Firm created. / Đã tạo hồ sơ doanh nghiệp.",
+        _to_firm_page,
+        firm=None,
+    )
 
 
 @bp.route("/<int:firm_id>/edit", methods=["GET", "POST"])
 def edit(firm_id: int):
     firm = _firm_or_404(firm_id)
-    values, errors = _firm_values(firm), {}
-    if request.method == "POST":
-        values = submitted(FIRM_FIELDS)
-        try:
-            services.update_firm(db.session, firm, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Profile saved. / Đã lưu hồ sơ.", "success")
-            return redirect(url_for("directory.show", firm_id=firm.id))
-    return render_template(
-        "firms/form.html", values=values, errors=errors, firm=firm, choices=choices()
-    ), 422 if errors else 200
+    return form_page(
+        "firms/form.html",
+        FIRM_FIELDS,
+        _firm_values(firm),
+        lambda values: services.update_firm(db.session, firm, values),
+        "Profile saved. / Đã lưu hồ sơ.",
+        _to_firm_page,
+        firm=firm,
+    )
 
 
 @bp.route("/<int:firm_id>/capabilities/new", methods=["GET", "POST"])
 def add_capability(firm_id: int):
     firm = _firm_or_404(firm_id)
-    values, errors = {"capacity_unit": "pcs"}, {}
-    if request.method == "POST":
-        values = submitted(CAPABILITY_FIELDS)
-        try:
-            services.add_capability(db.session, firm, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Capability added; matches update in a few seconds.", "success")
-            return redirect(url_for("directory.show", firm_id=firm.id))
-    return render_template(
+    return form_page(
         "firms/capability_form.html",
+        CAPABILITY_FIELDS,
+        {"capacity_unit": "pcs"},
+        lambda values: services.add_capability(db.session, firm, values),
+        "Capability added; matches update in a few seconds.",
+        _to_firm_page,
         firm=firm,
         cap=None,
-        values=values,
-        errors=errors,
-        choices=choices(),
-    ), 422 if errors else 200
+    )
 
 
 @bp.route("/capabilities/<int:cap_id>/edit", methods=["GET", "POST"])
 def edit_capability(cap_id: int):
     cap = db.get_or_404(Capability, cap_id)
-    values, errors = _capability_values(cap), {}
-    if request.method == "POST":
-        values = submitted(CAPABILITY_FIELDS)
-        try:
-            services.update_capability(db.session, cap, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Capability saved; matches update in a few seconds.", "success")
-            return redirect(url_for("directory.show", firm_id=cap.firm_id))
-    return render_template(
+    return form_page(
         "firms/capability_form.html",
+        CAPABILITY_FIELDS,
+        _capability_values(cap),
+        lambda values: services.update_capability(db.session, cap, values),
+        "Capability saved; matches update in a few seconds.",
+        _to_firm_page,
         firm=cap.firm,
         cap=cap,
-        values=values,
-        errors=errors,
-        choices=choices(),
-    ), 422 if errors else 200
+    )
 
 
 @bp.post("/capabilities/<int:cap_id>/delete")
@@ -153,24 +128,15 @@ def delete_capability(cap_id: int):
 @bp.route("/<int:firm_id>/certifications/new", methods=["GET", "POST"])
 def add_certification(firm_id: int):
     firm = _firm_or_404(firm_id)
-    values, errors = {}, {}
-    if request.method == "POST":
-        values = submitted(CERTIFICATION_FIELDS)
-        try:
-            services.add_certification(db.session, firm, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Certification added.", "success")
-            return redirect(url_for("directory.show", firm_id=firm.id))
-    return render_template(
+    return form_page(
         "firms/certification_form.html",
+        CERTIFICATION_FIELDS,
+        {},
+        lambda values: services.add_certification(db.session, firm, values),
+        "Certification added.",
+        _to_firm_page,
         firm=firm,
-        values=values,
-        errors=errors,
-        choices=choices(),
-    ), 422 if errors else 200
+    )
 
 
 @bp.post("/certifications/<int:cert_id>/delete")

@@ -6,12 +6,14 @@ Flask-WTF's ``CSRFProtect`` for every POST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import flash, redirect, render_template, request
 
 from catalog import queries
 from catalog.reference_data import certification_standards
+from catalog.validation import ValidationError
 
 from .extensions import db
 
@@ -90,3 +92,30 @@ NEED_FIELDS = (
     "deadline",
     "status",
 )
+
+
+def form_page(
+    template: str,
+    fields: tuple[str, ...],
+    initial: dict[str, Any],
+    save: Callable[[dict[str, Any]], Any],
+    message: str,
+    done: Callable[[Any], str],
+    **context: Any,
+):
+    """The one shape of every edit page: show the form; on POST validate and save through
+    a catalog service, then flash and redirect, or show the form again with a message
+    per field (422) and nothing half-saved."""
+    values, errors = dict(initial), {}
+    if request.method == "POST":
+        values = submitted(fields)
+        try:
+            result = save(values)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            flash(message, "success")
+            return redirect(done(result))
+    page = render_template(template, values=values, errors=errors, choices=choices(), **context)
+    return page, 422 if errors else 200

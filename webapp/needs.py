@@ -13,7 +13,7 @@ from jobs.tasks import learn_from_outcomes
 from matching.engine import filter_matches
 
 from .extensions import db
-from .forms import NEED_FIELDS, choices, submitted
+from .forms import NEED_FIELDS, form_page
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -43,46 +43,44 @@ def index():
     return render_template("needs/index.html", page=page)
 
 
+def _create_need(values: dict) -> Need:
+    buyer_id = request.form.get("buyer", type=int)
+    buyer = db.session.get(Firm, buyer_id) if buyer_id else None
+    if buyer is None:
+        raise ValidationError({"buyer": "Choose the buyer firm posting this need."})
+    return services.create_need(db.session, buyer, values)
+
+
+def _to_need_page(need: Need) -> str:
+    return url_for("needs.show", need_id=need.id)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
-    values: dict = {"buyer": request.args.get("buyer", "")}
-    errors: dict = {}
-    if request.method == "POST":
-        values = submitted(NEED_FIELDS)
-        values["buyer"] = request.form.get("buyer", "")
-        buyer = db.session.get(Firm, int(values["buyer"])) if values["buyer"].isdigit() else None
-        try:
-            if buyer is None:
-                raise ValidationError({"buyer": "Choose the buyer firm posting this need."})
-            need = services.create_need(db.session, buyer, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Need posted. Here are the suppliers that fit it.", "success")
-            return redirect(url_for("needs.show", need_id=need.id))
-    return render_template(
-        "needs/form.html", values=values, errors=errors, need=None, choices=choices()
-    ), 422 if errors else 200
+    initial = {"buyer": request.form.get("buyer") or request.args.get("buyer", "")}
+    return form_page(
+        "needs/form.html",
+        NEED_FIELDS,
+        initial,
+        _create_need,
+        "Need posted. Here are the suppliers that fit it.",
+        _to_need_page,
+        need=None,
+    )
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
 def edit(need_id: int):
     need = db.get_or_404(Need, need_id)
-    values, errors = _need_values(need), {}
-    if request.method == "POST":
-        values = submitted(NEED_FIELDS)
-        try:
-            services.update_need(db.session, need, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            flash("Need saved.", "success")
-            return redirect(url_for("needs.show", need_id=need.id))
-    return render_template(
-        "needs/form.html", values=values, errors=errors, need=need, choices=choices()
-    ), 422 if errors else 200
+    return form_page(
+        "needs/form.html",
+        NEED_FIELDS,
+        _need_values(need),
+        lambda values: services.update_need(db.session, need, values),
+        "Need saved.",
+        _to_need_page,
+        need=need,
+    )
 
 
 @bp.get("/<int:need_id>")
