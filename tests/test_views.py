@@ -160,3 +160,13 @@ def test_csrf_is_required_when_enabled(app, client):
         assert resp.status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_security_headers(client):
+    for path in ("/", "/suppliers/", "/api/v1/firms", "/does-not-exist"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
