@@ -21,6 +21,7 @@ class DirectoryPage:
     page: int
     per_page: int
     scores: dict[int, float] = field(default_factory=dict)
+    matched: dict[int, int] = field(default_factory=dict)  # firm id → best capability id
 
     @property
     def pages(self) -> int:
@@ -46,13 +47,14 @@ def search_directory(
         return DirectoryPage([loaded[f.id] for f in firms], total, page, per_page)
     ranked = engine.search_firms(session, query, k=1000)
     allowed = set(session.scalars(base.with_only_columns(Firm.id).order_by(None)))
-    ordered = [(fid, s) for fid, s in ranked if fid in allowed]
+    ordered = [r for r in ranked if r[0] in allowed]
     window = ordered[(page - 1) * per_page : page * per_page]
-    loaded = firms_by_ids(session, [fid for fid, _ in window])
+    loaded = firms_by_ids(session, [fid for fid, _, _ in window])
     return DirectoryPage(
-        [loaded[fid] for fid, _ in window if fid in loaded],
+        [loaded[fid] for fid, _, _ in window if fid in loaded],
         len(ordered),
         page,
         per_page,
-        dict(window),
+        {fid: score for fid, score, _ in window},
+        {fid: cap for fid, _, cap in window},
     )

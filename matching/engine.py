@@ -281,12 +281,16 @@ class MatchEngine:
                     firms.setdefault(concept_id, set()).add(bundle.firm_of[cid])
         return sorted(((c, len(f)) for c, f in firms.items()), key=lambda t: (-t[1], t[0]))
 
-    def search_firms(self, session: Session, text: str, k: int = 200) -> list[tuple[int, float]]:
-        """Firms for a directory search, best capability per firm, best first."""
-        best: dict[int, float] = {}
+    def search_firms(
+        self, session: Session, text: str, k: int = 200
+    ) -> list[tuple[int, float, int]]:
+        """(firm id, score, best capability id) for a directory search, best first."""
+        best: dict[int, Hit] = {}
         for hit in self.retrieve(session, text, CANDIDATES):
-            best[hit.firm_id] = max(best.get(hit.firm_id, 0.0), hit.fused)
-        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            if hit.firm_id not in best or hit.fused > best[hit.firm_id].fused:
+                best[hit.firm_id] = hit
+        ranked = sorted(best.values(), key=lambda h: (-h.fused, h.firm_id))[:k]
+        return [(h.firm_id, h.fused, h.capability_id) for h in ranked]
 
     # -- matching ---------------------------------------------------------------------
     def match_need(self, session: Session, need: Need, limit: int = 20) -> list[FirmMatch]:

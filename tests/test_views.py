@@ -34,6 +34,7 @@ def test_directory_search_understands_both_languages(client, session):
         body = client.get("/suppliers/", query_string={"q": query}).get_data(as_text=True)
         ids = [int(i) for i in re.findall(r'href="/suppliers/(\d+)"', body)][:5]
         assert ids, query
+        assert body.count('class="matched"') >= 5  # the capability that matched comes first
         firms = session.scalars(select(Firm).where(Firm.id.in_(ids)))
         makers = sum(
             any(c.process_id == "process.injection_molding" for c in f.capabilities) for f in firms
