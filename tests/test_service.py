@@ -24,9 +24,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
+def fetch(url: str, timeout: float = 30, lang: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Accept-Language": lang} if lang else {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, resp.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8")
@@ -54,7 +55,7 @@ def test_make_run_serves_pages_and_stops_on_ctrl_c(snapshot_data: Path):
         assert up, (snapshot_data / "make-run.log").read_text()[-4000:]
         status, body = fetch(base + "/suppliers/?q=d%E1%BA%ADp+kim+lo%E1%BA%A1i")
         assert status == 200 and 'class="result"' in body
-        status, body = fetch(base + "/needs/1")
+        status, body = fetch(base + "/needs/1", lang="en")
         assert status == 200 and "Matching suppliers" in body
         status, body = fetch(base + "/api/v1/needs/1/matches?limit=3")
         assert status == 200 and '"items"' in body

@@ -14,9 +14,11 @@ from tests.factories import make_buyer, make_need
 
 
 def test_home_and_directory(client):
-    assert "nhà cung cấp" in client.get("/").get_data(as_text=True)
+    assert "nhà cung cấp" in client.get("/").get_data(as_text=True)  # Vietnamese by default
+    client.get("/lang/en")
+    assert "suppliers" in client.get("/").get_data(as_text=True)
     page = client.get("/suppliers/").get_data(as_text=True)
-    assert "Nhà cung cấp · Suppliers" in page
+    assert "<h1>Suppliers" in page
     assert page.count('class="result"') == 20
 
 
@@ -46,6 +48,7 @@ def test_firm_page_and_404(client, session):
     firm = session.scalars(select(Firm).where(Firm.role == FirmRole.SUPPLIER)).first()
     body = client.get(f"/suppliers/{firm.id}").get_data(as_text=True)
     assert firm.name_vi in body and firm.capabilities[0].title in body
+    client.get("/lang/en")
     missing = client.get("/suppliers/999999")
     assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
 

@@ -23,7 +23,8 @@ from matching.engine import MatchEngine
 from matching.store import IndexStore
 
 from .config import load_config
-from .extensions import csrf, db, migrate
+from .extensions import babel, csrf, db, migrate
+from .i18n import inject_locale, select_locale
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -43,6 +44,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(inject_locale)
 
 
 def _migrations_dir():
@@ -66,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .directory import bp as directory_bp
     from .firms import bp as firms_bp
+    from .i18n import bp as i18n_bp
     from .main import bp as main_bp
     from .needs import bp as needs_bp
 
@@ -74,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(firms_bp)
     app.register_blueprint(needs_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(i18n_bp)
     csrf.exempt(api_bp)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
 
 from catalog import services
 from catalog.models import Capability, Certification, Firm
@@ -66,7 +67,7 @@ def create():
         FIRM_FIELDS,
         {"role": "supplier", "ownership": "domestic"},
         lambda values: services.create_firm(db.session, values),
-        "Firm created. / Đã tạo hồ sơ doanh nghiệp.",
+        _("Firm created."),
         _to_firm_page,
         firm=None,
     )
@@ -80,7 +81,7 @@ def edit(firm_id: int):
         FIRM_FIELDS,
         _firm_values(firm),
         lambda values: services.update_firm(db.session, firm, values),
-        "Profile saved. / Đã lưu hồ sơ.",
+        _("Profile saved."),
         _to_firm_page,
         firm=firm,
     )
@@ -94,7 +95,7 @@ def add_capability(firm_id: int):
         CAPABILITY_FIELDS,
         {"capacity_unit": "pcs"},
         lambda values: services.add_capability(db.session, firm, values),
-        "Capability added; matches update in a few seconds.",
+        _("Capability added; matches update in a few seconds."),
         _to_firm_page,
         firm=firm,
         cap=None,
@@ -109,7 +110,7 @@ def edit_capability(cap_id: int):
         CAPABILITY_FIELDS,
         _capability_values(cap),
         lambda values: services.update_capability(db.session, cap, values),
-        "Capability saved; matches update in a few seconds.",
+        _("Capability saved; matches update in a few seconds."),
         _to_firm_page,
         firm=cap.firm,
         cap=cap,
@@ -121,7 +122,7 @@ def delete_capability(cap_id: int):
     cap = db.get_or_404(Capability, cap_id)
     firm_id = cap.firm_id
     services.delete_capability(db.session, cap)
-    flash("Capability removed.", "success")
+    flash(_("Capability removed."), "success")
     return redirect(url_for("directory.show", firm_id=firm_id))
 
 
@@ -133,7 +134,7 @@ def add_certification(firm_id: int):
         CERTIFICATION_FIELDS,
         {},
         lambda values: services.add_certification(db.session, firm, values),
-        "Certification added.",
+        _("Certification added."),
         _to_firm_page,
         firm=firm,
     )
@@ -144,5 +145,5 @@ def delete_certification(cert_id: int):
     cert = db.get_or_404(Certification, cert_id)
     firm_id = cert.firm_id
     services.delete_certification(db.session, cert)
-    flash("Certification removed.", "success")
+    flash(_("Certification removed."), "success")
     return redirect(url_for("directory.show", firm_id=firm_id))

@@ -7,14 +7,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
+from flask_babel import format_date, format_decimal
+
+from .i18n import current_locale
+
+DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
 
 
 def fmt_number(value: Any) -> str:
-    """Thousands with a dot, the Vietnamese way (12.500)."""
+    """Thousands separated the locale's way: 12.500 in Vietnamese, 12,500 in English."""
     if value is None or value == "":
         return "—"
     try:
-        return f"{int(value):,}".replace(",", ".")
+        return format_decimal(int(value))
     except (TypeError, ValueError):
         return str(value)
 
@@ -22,7 +27,24 @@ def fmt_number(value: Any) -> str:
 def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
-    return value.strftime("%d/%m/%Y")
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
+
+
+def localized(vi: Any, en: Any) -> Any:
+    """The Vietnamese or English variant for the current locale, else the other one."""
+    first, second = (vi, en) if current_locale() == "vi" else (en, vi)
+    return first or second or ""
+
+
+def label(obj: Any) -> str:
+    """A concept's or province's name in the interface language (name_vi / name_en)."""
+    if obj is None:
+        return ""
+    if isinstance(obj, dict):
+        return localized(obj.get("name_vi"), obj.get("name_en"))
+    return localized(getattr(obj, "name_vi", None), getattr(obj, "name_en", None))
 
 
 def fmt_percent(value: float | None) -> str:
@@ -47,10 +69,19 @@ def options(items: list[Any], value: str | None = None, text: str | None = None)
     return [(getattr(i, value), getattr(i, text or value)) for i in items]
 
 
+def label_options(items: list[Any], value: str) -> list:
+    """(value, localized name) pairs for concepts or provinces."""
+    return [(getattr(i, value), label(i)) for i in items]
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["options"] = options
+    app.jinja_env.filters["label_options"] = label_options
+    app.jinja_env.filters["label"] = label
     app.jinja_env.filters["number"] = fmt_number
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["percent"] = fmt_percent
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["today"] = date.today
+    app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["localized"] = localized

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from catalog import queries, services
 from catalog.export import shortlist_table, to_csv, to_xlsx
@@ -47,7 +48,7 @@ def _create_need(values: dict) -> Need:
     buyer_id = request.form.get("buyer", type=int)
     buyer = db.session.get(Firm, buyer_id) if buyer_id else None
     if buyer is None:
-        raise ValidationError({"buyer": "Choose the buyer firm posting this need."})
+        raise ValidationError({"buyer": _("Choose the buyer firm posting this need.")})
     return services.create_need(db.session, buyer, values)
 
 
@@ -63,7 +64,7 @@ def create():
         NEED_FIELDS,
         initial,
         _create_need,
-        "Need posted. Here are the suppliers that fit it.",
+        _("Need posted. Here are the suppliers that fit it."),
         _to_need_page,
         need=None,
     )
@@ -77,7 +78,7 @@ def edit(need_id: int):
         NEED_FIELDS,
         _need_values(need),
         lambda values: services.update_need(db.session, need, values),
-        "Need saved.",
+        _("Need saved."),
         _to_need_page,
         need=need,
     )
@@ -125,7 +126,7 @@ def shortlist_add(need_id: int):
         flash("; ".join(exc.errors.values()), "error")
     else:
         learn_from_outcomes()
-        flash(f"{firm.display_name} shortlisted.", "success")
+        flash(_("%(firm)s shortlisted.", firm=firm.display_name), "success")
     return redirect(url_for("needs.show", need_id=need.id))
 
 
@@ -147,7 +148,7 @@ def record_outcome(need_id: int):
         flash("; ".join(exc.errors.values()), "error")
     else:
         learn_from_outcomes()
-        flash("Đã ghi nhận · Outcome recorded. It will improve future rankings.", "success")
+        flash(_("Outcome recorded. It will improve future rankings."), "success")
     return redirect(url_for("needs.show", need_id=need.id))
 
 
@@ -155,7 +156,7 @@ def record_outcome(need_id: int):
 def shortlist_remove(need_id: int, firm_id: int):
     need = db.get_or_404(Need, need_id)
     services.shortlist_remove(db.session, need, firm_id)
-    flash("Removed from the shortlist.", "success")
+    flash(_("Removed from the shortlist."), "success")
     return redirect(url_for("needs.show", need_id=need.id))
 
 
