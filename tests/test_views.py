@@ -174,3 +174,23 @@ def test_security_headers(client):
         assert "unsafe-inline" not in csp
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_outcome_buttons_record_judgements(client, session):
+    from catalog.models import MatchJudgement
+
+    buyer = make_buyer(session, "Outcome Buttons Vina")
+    need = make_need(session, buyer, title="Die-cast aluminium ADC12 housings")
+    body = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    firm_id = int(re.search(r'name="firm_id" value="(\d+)"', body).group(1))
+    resp = client.post(
+        f"/needs/{need.id}/outcomes", data={"firm_id": firm_id, "outcome": "rejected"}
+    )
+    assert resp.status_code == 302
+    judgements = list(
+        session.scalars(select(MatchJudgement).where(MatchJudgement.need_id == need.id))
+    )
+    assert [(j.firm_id, j.outcome.value, j.grade) for j in judgements] == [(firm_id, "rejected", 0)]
+    client.post(f"/needs/{need.id}/outcomes", data={"firm_id": firm_id, "outcome": "bogus"})
+    session.expire_all()
+    assert session.query(MatchJudgement).filter_by(need_id=need.id).count() == 1
