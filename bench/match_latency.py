@@ -16,11 +16,7 @@ import time
 
 from sqlalchemy import select
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
+from matching.eval import percentile
 
 
 def main() -> None:

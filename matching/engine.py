@@ -60,6 +60,7 @@ class FirmMatch:
     reasons: list[dict[str, Any]]
     hit: Hit
     other_capabilities: list[int] = field(default_factory=list)
+    firm: Any = field(default=None, repr=False, compare=False)  # the loaded Firm row
 
     @property
     def meets_all_required(self) -> bool:
@@ -273,13 +274,18 @@ class MatchEngine:
         bundle = self.bundle()
         if bundle is None:
             return []
+        cached = getattr(self, "_concept_counts", None)
+        if cached is not None and cached[0] == (bundle.version, kind):
+            return cached[1]
         firms: dict[str, set[int]] = {}
         for cid, found in bundle.concepts.items():
             for concept_id in found:
                 info = bundle.tagger.info(concept_id)
                 if info is not None and info.kind == kind and cid in bundle.firm_of:
                     firms.setdefault(concept_id, set()).add(bundle.firm_of[cid])
-        return sorted(((c, len(f)) for c, f in firms.items()), key=lambda t: (-t[1], t[0]))
+        counts = sorted(((c, len(f)) for c, f in firms.items()), key=lambda t: (-t[1], t[0]))
+        self._concept_counts = ((bundle.version, kind), counts)
+        return counts
 
     def search_firms(
         self, session: Session, text: str, k: int = 200
@@ -398,6 +404,7 @@ class MatchEngine:
             if best is None or score > best.score:
                 best = FirmMatch(firm.id, cap.id, score, h.fused, fit, checks, [], h)
         if best is not None:
+            best.firm = firm
             best.other_capabilities = [
                 h.capability_id for h in firm_hits if h.capability_id != best.capability_id
             ][:3]

@@ -245,10 +245,10 @@ class Harness:
         return out
 
     def _full(self, query: dict[str, Any], text: str, k: int) -> list[int]:
-        scored = [(s, h) for s, h, _ in self._candidates(query, text, k)]
-        if self.reranker is not None and scored:
-            features = np.vstack([f for _, _, f in self._candidates(query, text, k)])
-            learned = self.reranker.scores(features)
+        candidates = self._candidates(query, text, k)
+        scored = [(s, h) for s, h, _ in candidates]
+        if self.reranker is not None and candidates:
+            learned = self.reranker.scores(np.vstack([f for _, _, f in candidates]))
             scored = [(float(v), h) for v, (_, h) in zip(learned, scored, strict=True)]
         scored.sort(key=lambda sh: (-sh[0], sh[1].capability_id))
         return [h.capability_id for _, h in scored]

@@ -57,9 +57,7 @@ class Analyzer:
 
     def __call__(self, text: str) -> list[str]:
         text = nfc(text)
-        words = [
-            normalize_token(w) for w in _WORD_RE.findall(fold(text)) if w not in STOPWORDS
-        ]
+        words = [normalize_token(w) for w in _WORD_RE.findall(fold(text)) if w not in STOPWORDS]
         features = list(words)
         features += [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False) if a != b]
         if getattr(self, "exact", True):

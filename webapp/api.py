@@ -49,6 +49,19 @@ def _paging() -> tuple[int, int]:
     return page, per_page
 
 
+def _ref(data: dict[str, Any], field: str, model: type, required: bool = True):
+    """A record referred to by an integer id in the body, or a 422 for ``field``."""
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError({field: f"Give the id of the {model.__name__.lower()}."})
+    obj = db.session.get(model, value)
+    if obj is None:
+        raise ValidationError({field: f"No {model.__name__.lower()} with id {value}."})
+    return obj
+
+
 def _get(model: type, id_: int):
     obj = db.session.get(model, id_)
     if obj is None:
@@ -165,13 +178,7 @@ def list_needs():
 @bp.post("/needs")
 def create_need():
     data = _body()
-    buyer_id = data.get("buyer_id")
-    if not isinstance(buyer_id, int) or isinstance(buyer_id, bool):
-        raise ValidationError({"buyer_id": "Give the id of the buyer firm posting the need."})
-    buyer = db.session.get(Firm, buyer_id)
-    if buyer is None:
-        raise ValidationError({"buyer_id": f"No firm with id {buyer_id}."})
-    need = services.create_need(db.session, buyer, data)
+    need = services.create_need(db.session, _ref(data, "buyer_id", Firm), data)
     return jsonify(need_dict(need)), 201
 
 
@@ -192,19 +199,15 @@ def record_outcome(need_id: int):
     meeting or deal. Each outcome is a judgement the reranker learns from."""
     need = _get(Need, need_id)
     data = _body()
-    firm_id = data.get("firm_id")
-    if not isinstance(firm_id, int) or isinstance(firm_id, bool):
-        raise ValidationError({"firm_id": "Give the id of the supplier firm."})
-    firm = db.session.get(Firm, firm_id)
-    if firm is None:
-        raise ValidationError({"firm_id": f"No firm with id {firm_id}."})
-    capability_id = data.get("capability_id")
-    if capability_id is not None and (
-        not isinstance(capability_id, int) or isinstance(capability_id, bool)
-    ):
-        raise ValidationError({"capability_id": "Must be a capability id."})
+    firm = _ref(data, "firm_id", Firm)
+    capability = _ref(data, "capability_id", Capability, required=False)
     judgement = services.record_outcome(
-        db.session, need, firm, str(data.get("outcome", "")), capability_id, source="api"
+        db.session,
+        need,
+        firm,
+        str(data.get("outcome", "")),
+        capability.id if capability else None,
+        source="api",
     )
     learn_from_outcomes()
     return jsonify(

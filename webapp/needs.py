@@ -89,7 +89,7 @@ def show(need_id: int):
     need = db.get_or_404(Need, need_id)
     engine = runtime().engine
     matches = engine.match_need(db.session, need, limit=60)
-    firms = queries.firms_by_ids(db.session, [m.firm_id for m in matches])
+    firms = {m.firm_id: m.firm for m in matches}
     qualified = request.args.get("qualified") == "1"
     province = request.args.get("province") or None
     min_score = request.args.get("min_score", 0, type=int) / 100
@@ -108,48 +108,52 @@ def show(need_id: int):
     )
 
 
-@bp.post("/<int:need_id>/shortlist")
-def shortlist_add(need_id: int):
+def _record_on_match(need_id: int, action, message):
+    """A match-card button: apply ``action(need, firm)`` through a catalog service, then
+    ask the learner to look at the new judgement; errors are flashed, nothing saved."""
     need = db.get_or_404(Need, need_id)
     firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
     try:
-        services.shortlist_add(
+        action(need, firm)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.errors.values()), "error")
+    else:
+        learn_from_outcomes()
+        flash(message(firm), "success")
+    return redirect(url_for("needs.show", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/shortlist")
+def shortlist_add(need_id: int):
+    return _record_on_match(
+        need_id,
+        lambda need, firm: services.shortlist_add(
             db.session,
             need,
             firm,
             capability_id=request.form.get("capability_id", type=int),
             score=request.form.get("score", type=float),
             note=request.form.get("note", "").strip(),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash("; ".join(exc.errors.values()), "error")
-    else:
-        learn_from_outcomes()
-        flash(_("%(firm)s shortlisted.", firm=firm.display_name), "success")
-    return redirect(url_for("needs.show", need_id=need.id))
+        ),
+        lambda firm: _("%(firm)s shortlisted.", firm=firm.display_name),
+    )
 
 
 @bp.post("/<int:need_id>/outcomes")
 def record_outcome(need_id: int):
     """Buttons on a match card: not relevant, introduced, met, deal."""
-    need = db.get_or_404(Need, need_id)
-    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
-    try:
-        services.record_outcome(
+    return _record_on_match(
+        need_id,
+        lambda need, firm: services.record_outcome(
             db.session,
             need,
             firm,
             request.form.get("outcome", ""),
             request.form.get("capability_id", type=int),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash("; ".join(exc.errors.values()), "error")
-    else:
-        learn_from_outcomes()
-        flash(_("Outcome recorded. It will improve future rankings."), "success")
-    return redirect(url_for("needs.show", need_id=need.id))
+        ),
+        lambda firm: _("Outcome recorded. It will improve future rankings."),
+    )
 
 
 @bp.post("/<int:need_id>/shortlist/<int:firm_id>/remove")
