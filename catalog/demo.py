@@ -10,6 +10,7 @@ Only ``random.Random(seed)`` is used: the same seed always gives the same catalo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import unicodedata
@@ -30,6 +31,7 @@ from catalog.models import (
     IndustrialZone,
     Need,
     NeedStatus,
+    NeedVisibility,
     Ownership,
     Province,
 )
@@ -2681,6 +2683,14 @@ def _check_references(
         )
 
 
+def demo_visibility(key: str) -> NeedVisibility:
+    """Most demo needs are public; some are for registered users or officers only."""
+    bucket = int(hashlib.sha256(key.encode()).hexdigest(), 16) % 10
+    if bucket < 6:
+        return NeedVisibility.PUBLIC
+    return NeedVisibility.REGISTERED if bucket < 9 else NeedVisibility.OFFICERS
+
+
 def load_demo_catalog(session: Session, seed: int = DEMO_SEED) -> dict[str, int]:
     """Insert what is missing (matched by demo_key), commit, return counts.
 
@@ -2793,6 +2803,7 @@ def load_demo_catalog(session: Session, seed: int = DEMO_SEED) -> dict[str, int]
                 else None,
                 deadline=date.fromisoformat(item["deadline"]) if item["deadline"] else None,
                 status=NeedStatus(item["status"]),
+                visibility=demo_visibility(item["demo_key"]),
             )
         )
     session.add_all(new_needs)

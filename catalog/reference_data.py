@@ -80,8 +80,9 @@ def validate_concepts(records: list[dict[str, Any]], known: set[str]) -> dict[st
             errors[where] = "must be an object"
             continue
         if not _ID_RE.match(str(rec.get("id", ""))):
-            errors[where] = "id must look like kind.snake_case (kinds: " + ", ".join(
-                CONCEPT_KINDS) + ")"
+            errors[where] = (
+                "id must look like kind.snake_case (kinds: " + ", ".join(CONCEPT_KINDS) + ")"
+            )
         elif rec.get("kind") != rec["id"].split(".")[0]:
             errors[where] = "kind must match the id's prefix"
         elif not nfc(str(rec.get("name_vi", ""))) or not nfc(str(rec.get("name_en", ""))):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Capability, Certification, Concept, Firm, Need
+from .models import Capability, Certification, Concept, Firm, Introduction, Need
 
 
 def _iso(value: Any) -> str | None:
@@ -48,7 +48,8 @@ def capability_dict(cap: Capability) -> dict[str, Any]:
     }
 
 
-def firm_dict(firm: Firm, detail: bool = False) -> dict[str, Any]:
+def firm_dict(firm: Firm, detail: bool = False, contact: bool = False) -> dict[str, Any]:
+    """A firm; the contact person only with ``contact`` (see ``catalog.access``)."""
     data: dict[str, Any] = {
         "id": firm.id,
         "role": firm.role.value,
@@ -63,15 +64,16 @@ def firm_dict(firm: Firm, detail: bool = False) -> dict[str, Any]:
         "ownership": firm.ownership.value,
         "sectors": [s.id for s in firm.sectors],
         "certifications": sorted({c.standard for c in firm.valid_certifications()}),
+        "verified": firm.verified_at is not None,
     }
     if detail:
         data.update(
             {
                 "address": firm.address,
                 "country_of_origin": firm.country_of_origin,
-                "contact_name": firm.contact_name,
-                "contact_email": firm.contact_email,
-                "contact_phone": firm.contact_phone,
+                "contact_name": firm.contact_name if contact else None,
+                "contact_email": firm.contact_email if contact else None,
+                "contact_phone": firm.contact_phone if contact else None,
                 "website": firm.website,
                 "description": firm.description,
                 "capabilities": [capability_dict(c) for c in firm.capabilities],
@@ -98,5 +100,19 @@ def need_dict(need: Need) -> dict[str, Any]:
         "delivery_province": need.delivery_province.code if need.delivery_province else None,
         "deadline": _iso(need.deadline),
         "status": need.status.value,
+        "visibility": need.visibility.value,
         "created_at": _iso(need.created_at),
+    }
+
+
+def introduction_dict(intro: Introduction) -> dict[str, Any]:
+    return {
+        "id": intro.id,
+        "need_id": intro.need_id,
+        "supplier_id": intro.supplier_id,
+        "buyer_id": intro.buyer_id,
+        "status": intro.status.value,
+        "message": intro.message,
+        "created_at": _iso(intro.created_at),
+        "decided_at": _iso(intro.decided_at),
     }

@@ -22,9 +22,11 @@ from .models import (
     MatchJudgement,
     Need,
     NeedStatus,
+    NeedVisibility,
     Outcome,
     Ownership,
     ShortlistEntry,
+    utcnow,
 )
 from .text import detect_language
 from .validation import (
@@ -122,13 +124,16 @@ def _apply_firm(session: Session, firm: Firm, clean: Mapping[str, Any]) -> None:
         firm.sectors = _concepts(session, clean["sectors"] or [])
 
 
-def create_firm(session: Session, data: Mapping[str, Any]) -> Firm:
+def create_firm(session: Session, data: Mapping[str, Any], commit: bool = True) -> Firm:
     clean = validate_firm(session, data)
     _check_tax_code_free(session, clean["tax_code"], None)
     firm = Firm(role=clean["role"])
     _apply_firm(session, firm, clean)
     session.add(firm)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return firm
 
 
@@ -138,6 +143,14 @@ def update_firm(session: Session, firm: Firm, data: Mapping[str, Any]) -> Firm:
     clean = validate_firm(session, data, partial=True)
     _check_tax_code_free(session, clean.get("tax_code"), firm.id)
     _apply_firm(session, firm, clean)
+    session.commit()
+    return firm
+
+
+def set_verified(session: Session, firm: Firm, user: Any, verified: bool = True) -> Firm:
+    """An officer's confirmation that the firm and its profile are real."""
+    firm.verified_at = utcnow() if verified else None
+    firm.verified_by_id = getattr(user, "id", None) if verified else None
     session.commit()
     return firm
 
@@ -208,13 +221,15 @@ def _apply_need(session: Session, need: Need, clean: Mapping[str, Any]) -> None:
         need.delivery_province_id = clean["delivery_province"]
     if clean.get("status"):
         need.status = clean["status"]
+    if clean.get("visibility"):
+        need.visibility = clean["visibility"]
 
 
 def create_need(session: Session, buyer: Firm, data: Mapping[str, Any]) -> Need:
     if buyer.role not in (FirmRole.BUYER, FirmRole.BOTH):
         raise ValidationError({"buyer": "Only buyer firms can post needs."})
     clean = validate_need(session, data)
-    need = Need(buyer=buyer, status=NeedStatus.OPEN)
+    need = Need(buyer=buyer, status=NeedStatus.OPEN, visibility=NeedVisibility.REGISTERED)
     _apply_need(session, need, clean)
     session.add(need)
     session.commit()

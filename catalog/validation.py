@@ -20,7 +20,15 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
 from .legacy_encoding import to_unicode
-from .models import Concept, FirmRole, IndustrialZone, NeedStatus, Ownership, Province
+from .models import (
+    Concept,
+    FirmRole,
+    IndustrialZone,
+    NeedStatus,
+    NeedVisibility,
+    Ownership,
+    Province,
+)
 from .text import fold, nfc
 
 MAX_QUANTITY = 1_000_000_000  # a billion parts a year is already beyond any single need
@@ -357,4 +365,5 @@ def validate_need(session: Session, data: Mapping[str, Any], partial: bool = Fal
     c.run("delivery_province", province_ref(session))
     c.run("deadline", iso_date)
     c.run("status", choice(NeedStatus))
+    c.run("visibility", choice(NeedVisibility))
     return c.finish()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from catalog.demo import load_demo_catalog
 from catalog.reference_data import load_reference_data
@@ -50,6 +52,130 @@ def app(data_dir):
         rt = runtime()
         indexing.rebuild(db.session, rt.store, rt.encoder)
     return app
+
+
+PASSWORD = "correct horse battery"
+ROLES = (
+    "anonymous",
+    "supplier",
+    "other_supplier",
+    "buyer",
+    "officer",
+    "other_officer",
+    "admin",
+)
+
+
+@dataclass
+class People:
+    """One user per role around two provinces, with their firms and API tokens.
+
+    ``supplier`` and ``buyer`` belong to firms in Vĩnh Phúc (VP), where ``officer``
+    works; ``other_supplier``'s firm and ``other_officer`` are in Bắc Ninh (BN).
+    """
+
+    users: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    firms: dict[str, int] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def people(app) -> People:
+    from catalog import accounts, services
+    from catalog.models import Province, UserRole
+
+    found = People()
+    with app.app_context():
+        session = db.session
+        vp = session.scalar(select(Province).where(Province.code == "VP"))
+        bn = session.scalar(select(Province).where(Province.code == "BN"))
+        firms = {
+            "supplier": ("supplier", "Công ty TNHH Cơ khí Kiểm Thử VP", "VP"),
+            "other_supplier": ("supplier", "Công ty CP Nhựa Kiểm Thử BN", "BN"),
+            "buyer": ("buyer", "Test Assembly Vietnam Co., Ltd.", "VP"),
+        }
+        for role, (kind, name, province) in firms.items():
+            firm = services.create_firm(
+                session,
+                {
+                    "role": kind,
+                    "name_vi": name,
+                    "tax_code": fresh_tax_code(),
+                    "province": province,
+                    "contact_name": f"Người liên hệ {role}",
+                    "contact_email": f"{role}@firm.test",
+                },
+            )
+            found.firms[role] = firm.id
+        services.add_capability(
+            session,
+            session.get(services.Firm, found.firms["supplier"]),
+            {
+                "title": "Ép nhựa PP vỏ hộp",
+                "description": "Ép phun nhựa PP, ABS cho vỏ hộp điện tử",
+                "process": "process.injection_molding",
+            },
+        )
+        specs = {
+            "supplier": {"firm": session.get(services.Firm, found.firms["supplier"])},
+            "other_supplier": {"firm": session.get(services.Firm, found.firms["other_supplier"])},
+            "buyer": {"firm": session.get(services.Firm, found.firms["buyer"])},
+            "officer": {"role": UserRole.OFFICER, "provinces": [vp]},
+            "other_officer": {"role": UserRole.OFFICER, "provinces": [bn]},
+            "admin": {"role": UserRole.ADMIN},
+        }
+        for role, kwargs in specs.items():
+            email = f"{role.replace('_', '.')}@people.test"
+            user = accounts.create_user(session, email, PASSWORD, role.title(), **kwargs)
+            found.users[role] = user.id
+            found.emails[role] = email
+            found.tokens[role] = accounts.issue_api_token(session, user, "tests")[1]
+        db.session.remove()
+    return found
+
+
+def login(client, user_id: int) -> None:
+    """Sign a test client in as a user, as Flask-Login's session would after a login."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
+
+
+@pytest.fixture()
+def client_as(app, people):
+    """``client_as("buyer")``: a test client signed in with that role's account."""
+
+    def make(role: str):
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, people.users[role])
+        return client
+
+    return make
+
+
+@pytest.fixture()
+def admin_client(client_as):
+    return client_as("admin")
+
+
+@pytest.fixture()
+def api_as(app, people):
+    """``api_as("buyer")``: a test client that sends that role's API token."""
+
+    def make(role: str):
+        client = app.test_client()
+        if role != "anonymous":
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {people.tokens[role]}"
+        return client
+
+    return make
+
+
+@pytest.fixture()
+def admin_api(api_as):
+    return api_as("admin")
 
 
 @pytest.fixture()

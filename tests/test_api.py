@@ -7,6 +7,12 @@ import pytest
 from tests.conftest import fresh_tax_code
 
 
+@pytest.fixture()
+def client(admin_api):
+    """These tests exercise the API as an admin; access rules are in test_access_matrix."""
+    return admin_api
+
+
 def test_firm_crud_and_capabilities(client):
     resp = client.post(
         "/api/v1/firms",

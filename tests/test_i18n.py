@@ -94,6 +94,7 @@ def test_numbers_and_dates_follow_the_locale(client, session):
         title="Stamped steel brackets",
         quantity_per_year="270000",
         deadline="2027-03-05",
+        visibility="public",
     )
     url = f"/needs/?buyer={buyer.id}"
     vi = client.get(url).get_data(as_text=True)

@@ -13,6 +13,12 @@ from jobs.runtime import runtime
 from matching.reranker import FEATURES, MIN_JUDGEMENTS, Example, train
 
 
+@pytest.fixture()
+def client(admin_api):
+    """These tests exercise features; who may use them is tested in test_access_matrix."""
+    return admin_api
+
+
 def _examples(n_needs: int, per_need: int, grade_of) -> list[Example]:
     rng = np.random.default_rng(7)
     out = []

@@ -6,11 +6,18 @@ import io
 import re
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from catalog.models import Firm, FirmRole, Need
 from tests.conftest import fresh_tax_code
 from tests.factories import make_buyer, make_need
+
+
+@pytest.fixture()
+def client(admin_client):
+    """These tests exercise features; who may use them is tested in test_access_matrix."""
+    return admin_client
 
 
 def test_home_and_directory(client):

@@ -23,7 +23,7 @@ from matching.engine import MatchEngine
 from matching.store import IndexStore
 
 from .config import load_config
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, limiter, migrate
 from .i18n import inject_locale, select_locale
 
 
@@ -44,8 +44,12 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(inject_locale)
+    from .access import register as register_access
+
+    register_access(app)
 
 
 def _migrations_dir():
@@ -66,10 +70,13 @@ def register_runtime(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .directory import bp as directory_bp
     from .firms import bp as firms_bp
     from .i18n import bp as i18n_bp
+    from .introductions import bp as introductions_bp
     from .main import bp as main_bp
     from .needs import bp as needs_bp
 
@@ -79,6 +86,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(needs_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(i18n_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(introductions_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)
 
 

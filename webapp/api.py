@@ -1,7 +1,11 @@
-"""JSON API, version 1: firms, capabilities, certifications, needs and matches.
+"""JSON API, version 1: firms, capabilities, certifications, needs, matches and
+introductions. Described by the OpenAPI document at ``/api/v1/openapi.json``.
 
-Errors are JSON: 400 for a body that is not a JSON object, 404 for unknown records,
-422 with ``{"errors": {field: message}}`` for input that fails validation.
+Authentication is a personal access token (``Authorization: Bearer kn_…``), created
+on the account page; the same access rules as the pages apply (``catalog.access``).
+Errors are JSON: 400 for a body that is not a JSON object, 401 without a valid token,
+403 when the rules refuse, 404 for unknown records, 422 with
+``{"errors": {field: message}}`` for input that fails validation.
 """
 
 from __future__ import annotations
@@ -12,14 +16,32 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import func, select
 
 from catalog import queries, services
-from catalog.models import Capability, Certification, Concept, Firm, Need, NeedStatus, Province
-from catalog.serialize import capability_dict, certification_dict, firm_dict, need_dict
+from catalog.access import visible_needs_clause
+from catalog.introductions import decide_introduction, introductions_for, request_introduction
+from catalog.models import (
+    Capability,
+    Certification,
+    Concept,
+    Firm,
+    Introduction,
+    Need,
+    NeedStatus,
+    Province,
+)
+from catalog.serialize import (
+    capability_dict,
+    certification_dict,
+    firm_dict,
+    introduction_dict,
+    need_dict,
+)
 from catalog.validation import ValidationError, validate_need
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
 from matching.engine import filter_matches
 
+from .access import actor, authorize, can, public, rule
 from .directory import filters_from_args
 from .extensions import db
 
@@ -62,14 +84,8 @@ def _ref(data: dict[str, Any], field: str, model: type, required: bool = True):
     return obj
 
 
-def _get(model: type, id_: int):
-    obj = db.session.get(model, id_)
-    if obj is None:
-        abort(404, description=f"No {model.__name__.lower()} with id {id_}.")
-    return obj
-
-
 @bp.get("/firms")
+@public
 def list_firms():
     page, per_page = _paging()
     result = search_directory(
@@ -90,73 +106,85 @@ def list_firms():
 
 
 @bp.post("/firms")
+@rule("firm.create")
 def create_firm():
     firm = services.create_firm(db.session, _body())
-    return jsonify(firm_dict(firm, detail=True)), 201
+    return jsonify(firm_dict(firm, detail=True, contact=True)), 201
 
 
 @bp.get("/firms/<int:firm_id>")
-def get_firm(firm_id: int):
-    return jsonify(firm_dict(_get(Firm, firm_id), detail=True))
+@rule("anyone", Firm)
+def get_firm(firm: Firm):
+    return jsonify(firm_dict(firm, detail=True, contact=can("firm.contact", firm)))
 
 
 @bp.patch("/firms/<int:firm_id>")
-def update_firm(firm_id: int):
-    firm = services.update_firm(db.session, _get(Firm, firm_id), _body())
-    return jsonify(firm_dict(firm, detail=True))
+@rule("firm.edit", Firm)
+def update_firm(firm: Firm):
+    firm = services.update_firm(db.session, firm, _body())
+    return jsonify(firm_dict(firm, detail=True, contact=True))
 
 
 @bp.delete("/firms/<int:firm_id>")
-def delete_firm(firm_id: int):
-    services.delete_firm(db.session, _get(Firm, firm_id))
+@rule("firm.manage", Firm)
+def delete_firm(firm: Firm):
+    services.delete_firm(db.session, firm)
     return "", 204
 
 
 @bp.get("/firms/<int:firm_id>/capabilities")
-def list_capabilities(firm_id: int):
-    firm = _get(Firm, firm_id)
+@rule("anyone", Firm)
+def list_capabilities(firm: Firm):
     return jsonify({"items": [capability_dict(c) for c in firm.capabilities]})
 
 
 @bp.post("/firms/<int:firm_id>/capabilities")
-def create_capability(firm_id: int):
-    cap = services.add_capability(db.session, _get(Firm, firm_id), _body())
+@rule("firm.edit", Firm)
+def create_capability(firm: Firm):
+    cap = services.add_capability(db.session, firm, _body())
     return jsonify(capability_dict(cap)), 201
 
 
 @bp.get("/capabilities/<int:cap_id>")
-def get_capability(cap_id: int):
-    return jsonify(capability_dict(_get(Capability, cap_id)))
+@rule("anyone", Capability)
+def get_capability(cap: Capability):
+    return jsonify(capability_dict(cap))
 
 
 @bp.patch("/capabilities/<int:cap_id>")
-def update_capability(cap_id: int):
-    cap = services.update_capability(db.session, _get(Capability, cap_id), _body())
+@rule("firm.edit", Capability)
+def update_capability(cap: Capability):
+    cap = services.update_capability(db.session, cap, _body())
     return jsonify(capability_dict(cap))
 
 
 @bp.delete("/capabilities/<int:cap_id>")
-def delete_capability(cap_id: int):
-    services.delete_capability(db.session, _get(Capability, cap_id))
+@rule("firm.edit", Capability)
+def delete_capability(cap: Capability):
+    services.delete_capability(db.session, cap)
     return "", 204
 
 
 @bp.post("/firms/<int:firm_id>/certifications")
-def create_certification(firm_id: int):
-    cert = services.add_certification(db.session, _get(Firm, firm_id), _body())
+@rule("firm.edit", Firm)
+def create_certification(firm: Firm):
+    cert = services.add_certification(db.session, firm, _body())
     return jsonify(certification_dict(cert)), 201
 
 
 @bp.delete("/certifications/<int:cert_id>")
-def delete_certification(cert_id: int):
-    services.delete_certification(db.session, _get(Certification, cert_id))
+@rule("firm.edit", Certification)
+def delete_certification(cert: Certification):
+    services.delete_certification(db.session, cert)
     return "", 204
 
 
 @bp.get("/needs")
+@public
 def list_needs():
+    """The needs the caller may read (``catalog.access.visible_needs_clause``)."""
     page, per_page = _paging()
-    query = select(Need)
+    query = select(Need).where(visible_needs_clause(actor()))
     status = request.args.get("status", "open")
     if status != "all":
         try:
@@ -176,28 +204,39 @@ def list_needs():
 
 
 @bp.post("/needs")
+@rule("need.post")
 def create_need():
+    """A firm user posts for their own firm (``buyer_id`` may be left out); officers and
+    admins name the buyer they act for."""
     data = _body()
-    need = services.create_need(db.session, _ref(data, "buyer_id", Firm), data)
+    me = actor()
+    if me.firm is not None and data.get("buyer_id") in (None, me.firm_id):
+        buyer = me.firm
+    else:
+        buyer = _ref(data, "buyer_id", Firm)
+        authorize("firm.edit", buyer)
+    need = services.create_need(db.session, buyer, data)
     return jsonify(need_dict(need)), 201
 
 
 @bp.get("/needs/<int:need_id>")
-def get_need(need_id: int):
-    return jsonify(need_dict(_get(Need, need_id)))
+@rule("need.view", Need)
+def get_need(need: Need):
+    return jsonify(need_dict(need))
 
 
 @bp.patch("/needs/<int:need_id>")
-def update_need(need_id: int):
-    need = services.update_need(db.session, _get(Need, need_id), _body())
+@rule("need.manage", Need)
+def update_need(need: Need):
+    need = services.update_need(db.session, need, _body())
     return jsonify(need_dict(need))
 
 
 @bp.post("/needs/<int:need_id>/outcomes")
-def record_outcome(need_id: int):
+@rule("need.manage", Need)
+def record_outcome(need: Need):
     """Record what happened to a suggested supplier: rejected, shortlisted, introduced,
     meeting or deal. Each outcome is a judgement the reranker learns from."""
-    need = _get(Need, need_id)
     data = _body()
     firm = _ref(data, "firm_id", Firm)
     capability = _ref(data, "capability_id", Capability, required=False)
@@ -239,7 +278,7 @@ def _matches_response(need: Need) -> dict[str, Any]:
     for m in matches:
         item = m.as_dict()
         firm = firms[m.firm_id]
-        item["firm"] = firm_dict(firm)
+        item["firm"] = firm_dict(firm, detail=False)
         cap = next(c for c in firm.capabilities if c.id == m.capability_id)
         item["capability"] = {"id": cap.id, "title": cap.title}
         items.append(item)
@@ -247,11 +286,13 @@ def _matches_response(need: Need) -> dict[str, Any]:
 
 
 @bp.get("/needs/<int:need_id>/matches")
-def need_matches(need_id: int):
-    return jsonify(_matches_response(_get(Need, need_id)))
+@rule("need.manage", Need)
+def need_matches(need: Need):
+    return jsonify(_matches_response(need))
 
 
 @bp.post("/matches")
+@rule("signed_in")
 def adhoc_matches():
     """Match a need given in the body without saving it (title, description, ...)."""
     data = _body()
@@ -277,3 +318,37 @@ def adhoc_matches():
     finally:
         if need in db.session:
             db.session.expunge(need)
+
+
+@bp.get("/introductions")
+@rule("signed_in")
+def list_introductions():
+    """Introductions the caller's firm takes part in (officers: their provinces')."""
+    items = introductions_for(db.session, actor())
+    return jsonify({"items": [introduction_dict(i) for i in items]})
+
+
+@bp.post("/needs/<int:need_id>/introductions")
+@rule("need.manage", Need)
+def create_introduction(need: Need):
+    data = _body()
+    firm = _ref(data, "firm_id", Firm)
+    intro = request_introduction(db.session, need, firm, actor(), str(data.get("message", "")))
+    return jsonify(introduction_dict(intro)), 201
+
+
+@bp.post("/introductions/<int:intro_id>/<any(accept, decline):decision>")
+@rule("introduction.decide", Introduction)
+def decide(intro: Introduction, decision: str):
+    intro = decide_introduction(db.session, intro, actor(), accept=decision == "accept")
+    if decision == "accept":
+        learn_from_outcomes()
+    return jsonify(introduction_dict(intro))
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    from .openapi import spec
+
+    return jsonify(spec(current_app))

@@ -3,6 +3,7 @@
 flask --app webapp seed-demo        reference data + demo catalog + index (idempotent)
 flask --app webapp index rebuild    re-encode the whole catalog
 flask --app webapp index status     what the index holds and how it compares to the DB
+flask --app webapp users create-admin EMAIL   an administrator (asks for the password)
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from catalog.accounts import create_user
 from catalog.demo import load_demo_catalog
+from catalog.demo_accounts import DEMO_PASSWORD, load_demo_accounts
+from catalog.models import UserRole
 from catalog.reference_data import load_reference_data
+from catalog.validation import ValidationError
 from jobs.runtime import runtime
 from jobs.sync import index_sync_paused
 from jobs.tasks import queue_rebuild
@@ -26,6 +31,21 @@ from matching.store import IndexUnavailable
 from .extensions import db
 
 index_cli = AppGroup("index", help="Build and inspect the search index.")
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.password_option(help="At least 10 characters.")
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an administrator account (the first one cannot be made from the web)."""
+    try:
+        user = create_user(db.session, email, password, name, role=UserRole.ADMIN)
+    except ValidationError as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+    click.echo(f"administrator {user.email} created")
 
 
 @click.command("seed-demo")
@@ -38,6 +58,8 @@ def seed_demo(no_index: bool) -> None:
         demo = load_demo_catalog(session)
     click.echo(f"reference data: {ref}")
     click.echo(f"demo catalog: {demo}")
+    accounts = load_demo_accounts(session)
+    click.echo(f"demo accounts (password {DEMO_PASSWORD!r}): {', '.join(accounts)}")
     if no_index:
         return
     rt = runtime()
@@ -131,3 +153,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(index_cli)
     app.cli.add_command(taxonomy_cli)
+    app.cli.add_command(users_cli)

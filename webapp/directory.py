@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 
 from catalog import queries
+from catalog.introductions import introductions_with
 from catalog.models import Firm
 from catalog.queries import DirectoryFilters
 from jobs.runtime import runtime
 from matching.directory import search_directory
 
+from .access import actor, can, public
 from .extensions import db
 
 bp = Blueprint("directory", __name__, url_prefix="/suppliers")
@@ -43,6 +45,7 @@ def facet_choices() -> dict:
 
 
 @bp.get("/")
+@public
 def index():
     query = request.args.get("q", "").strip()[:300]
     result = search_directory(
@@ -64,8 +67,14 @@ def index():
 
 
 @bp.get("/<int:firm_id>")
+@public
 def show(firm_id: int):
     firm = queries.firms_by_ids(db.session, [firm_id]).get(firm_id)
     if firm is None or not isinstance(firm, Firm):
         abort(404)
-    return render_template("directory/show.html", firm=firm)
+    return render_template(
+        "directory/show.html",
+        firm=firm,
+        show_contact=can("firm.contact", firm),
+        introductions=introductions_with(db.session, actor(), firm),
+    )

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from catalog import services
 from catalog.models import Capability, Certification, Firm
 
+from .access import actor, rule
 from .extensions import db
 from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, form_page
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
-
-
-def _firm_or_404(firm_id: int) -> Firm:
-    return db.get_or_404(Firm, firm_id)
 
 
 def _firm_values(firm: Firm) -> dict:
@@ -61,6 +58,7 @@ def _to_firm_page(obj) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@rule("firm.create")
 def create():
     return form_page(
         "firms/form.html",
@@ -74,8 +72,8 @@ def create():
 
 
 @bp.route("/<int:firm_id>/edit", methods=["GET", "POST"])
-def edit(firm_id: int):
-    firm = _firm_or_404(firm_id)
+@rule("firm.edit", Firm)
+def edit(firm: Firm):
     return form_page(
         "firms/form.html",
         FIRM_FIELDS,
@@ -88,8 +86,8 @@ def edit(firm_id: int):
 
 
 @bp.route("/<int:firm_id>/capabilities/new", methods=["GET", "POST"])
-def add_capability(firm_id: int):
-    firm = _firm_or_404(firm_id)
+@rule("firm.edit", Firm)
+def add_capability(firm: Firm):
     return form_page(
         "firms/capability_form.html",
         CAPABILITY_FIELDS,
@@ -103,8 +101,8 @@ def add_capability(firm_id: int):
 
 
 @bp.route("/capabilities/<int:cap_id>/edit", methods=["GET", "POST"])
-def edit_capability(cap_id: int):
-    cap = db.get_or_404(Capability, cap_id)
+@rule("firm.edit", Capability)
+def edit_capability(cap: Capability):
     return form_page(
         "firms/capability_form.html",
         CAPABILITY_FIELDS,
@@ -118,8 +116,8 @@ def edit_capability(cap_id: int):
 
 
 @bp.post("/capabilities/<int:cap_id>/delete")
-def delete_capability(cap_id: int):
-    cap = db.get_or_404(Capability, cap_id)
+@rule("firm.edit", Capability)
+def delete_capability(cap: Capability):
     firm_id = cap.firm_id
     services.delete_capability(db.session, cap)
     flash(_("Capability removed."), "success")
@@ -127,8 +125,8 @@ def delete_capability(cap_id: int):
 
 
 @bp.route("/<int:firm_id>/certifications/new", methods=["GET", "POST"])
-def add_certification(firm_id: int):
-    firm = _firm_or_404(firm_id)
+@rule("firm.edit", Firm)
+def add_certification(firm: Firm):
     return form_page(
         "firms/certification_form.html",
         CERTIFICATION_FIELDS,
@@ -141,9 +139,27 @@ def add_certification(firm_id: int):
 
 
 @bp.post("/certifications/<int:cert_id>/delete")
-def delete_certification(cert_id: int):
-    cert = db.get_or_404(Certification, cert_id)
+@rule("firm.edit", Certification)
+def delete_certification(cert: Certification):
     firm_id = cert.firm_id
     services.delete_certification(db.session, cert)
     flash(_("Certification removed."), "success")
     return redirect(url_for("directory.show", firm_id=firm_id))
+
+
+@bp.post("/<int:firm_id>/verify")
+@rule("firm.manage", Firm)
+def verify(firm: Firm):
+    """An officer confirms the firm exists and its profile is true (or withdraws that)."""
+    verified = request.form.get("verified", "1") == "1"
+    services.set_verified(db.session, firm, actor(), verified)
+    flash(_("Firm verified.") if verified else _("Verification withdrawn."), "success")
+    return redirect(url_for("directory.show", firm_id=firm.id))
+
+
+@bp.post("/<int:firm_id>/delete")
+@rule("firm.manage", Firm)
+def delete(firm: Firm):
+    services.delete_firm(db.session, firm)
+    flash(_("Firm deleted."), "success")
+    return redirect(url_for("directory.index"))

@@ -91,6 +91,7 @@ NEED_FIELDS = (
     "delivery_province",
     "deadline",
     "status",
+    "visibility",
 )
 
 

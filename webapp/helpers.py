@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import format_date, format_decimal
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
 
+from .access import can
 from .i18n import current_locale
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -30,6 +31,19 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, "short")
+
+
+def fmt_vnd(value: Any) -> str:
+    """A đồng amount the locale's way: 1.250.000 ₫ in Vietnamese, ₫1,250,000 in English."""
+    if value is None or value == "":
+        return "—"
+    return format_currency(value, "VND")
 
 
 def localized(vi: Any, en: Any) -> Any:
@@ -81,6 +95,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = fmt_number
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["percent"] = fmt_percent
+    app.jinja_env.filters["datetime"] = fmt_datetime
+    app.jinja_env.filters["vnd"] = fmt_vnd
+    app.jinja_env.tests["editable"] = lambda firm: can("firm.edit", firm)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["today"] = date.today
     app.jinja_env.globals["label"] = label

@@ -1,6 +1,7 @@
 """The interface language: Vietnamese (default) or English, chosen by the visitor.
 
-The choice is kept in the session (``/lang/vi`` or ``/lang/en``); on a first visit the
+The choice is kept in the session (``/lang/vi`` or ``/lang/en``) and, for a signed-in
+user, on the account, so it follows them to another browser. On a first visit the
 browser's Accept-Language decides, and Vietnamese is the fallback.
 """
 
@@ -8,6 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request, session
 from flask_babel import get_locale, refresh
+from flask_login import current_user
+
+from .access import public
+from .extensions import db
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -19,6 +24,9 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
+    saved = getattr(current_user, "locale", None)
+    if saved in LANGUAGES:
+        return saved
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LOCALE
 
 
@@ -27,7 +35,7 @@ def current_locale() -> str:
     return locale.language if locale is not None else DEFAULT_LOCALE
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site: "/..." but not "//host" (nor "/\\host") nor a full URL."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -37,11 +45,15 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/lang/<code>")
+@public
 def switch(code: str):
     if code not in LANGUAGES:
         abort(404)
     session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")))
+    if getattr(current_user, "is_authenticated", False) and current_user.locale != code:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.before_app_request

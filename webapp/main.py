@@ -11,6 +11,7 @@ from catalog.queries import counts
 from jobs.models import WorkerHeartbeat
 from jobs.runtime import runtime
 
+from .access import public
 from .extensions import db
 
 bp = Blueprint("main", __name__)
@@ -19,6 +20,7 @@ WORKER_STALE_AFTER = timedelta(seconds=30)
 
 
 @bp.get("/")
+@public
 def home():
     return render_template("home.html", counts=counts(db.session))
 
@@ -57,6 +59,7 @@ def _worker_state() -> dict:
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     database = _database_state()
     index = runtime().engine.health()

@@ -6,13 +6,18 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from catalog import queries, services
+from catalog.access import visible_needs_clause
 from catalog.export import shortlist_table, to_csv, to_xlsx
+from catalog.introductions import invite as invite_supplier
+from catalog.introductions import need_introductions
+from catalog.introductions import request_introduction as request_intro
 from catalog.models import Firm, Need
 from catalog.validation import ValidationError
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.engine import filter_matches
 
+from .access import actor, can, public, rule
 from .extensions import db
 from .forms import NEED_FIELDS, form_page
 
@@ -31,13 +36,17 @@ def _need_values(need: Need) -> dict:
         "delivery_province": need.delivery_province.code if need.delivery_province else "",
         "deadline": need.deadline.isoformat() if need.deadline else "",
         "status": need.status.value,
+        "visibility": need.visibility.value,
     }
 
 
 @bp.get("/")
+@public
 def index():
     page = db.paginate(
-        queries.open_needs_query(request.args.get("buyer", type=int)),
+        queries.open_needs_query(request.args.get("buyer", type=int)).where(
+            visible_needs_clause(actor())
+        ),
         page=request.args.get("page", 1, type=int),
         per_page=20,
     )
@@ -45,10 +54,15 @@ def index():
 
 
 def _create_need(values: dict) -> Need:
-    buyer_id = request.form.get("buyer", type=int)
-    buyer = db.session.get(Firm, buyer_id) if buyer_id else None
-    if buyer is None:
-        raise ValidationError({"buyer": _("Choose the buyer firm posting this need.")})
+    """A firm user posts for their own firm; an officer or admin for a buyer they act for."""
+    me = actor()
+    if me.firm is not None:
+        buyer = me.firm
+    else:
+        buyer_id = request.form.get("buyer", type=int)
+        buyer = db.session.get(Firm, buyer_id) if buyer_id else None
+        if buyer is None or not can("firm.edit", buyer):
+            raise ValidationError({"buyer": _("Choose the buyer firm posting this need.")})
     return services.create_need(db.session, buyer, values)
 
 
@@ -57,8 +71,12 @@ def _to_need_page(need: Need) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@rule("need.post")
 def create():
-    initial = {"buyer": request.form.get("buyer") or request.args.get("buyer", "")}
+    initial = {
+        "buyer": request.form.get("buyer") or request.args.get("buyer", ""),
+        "visibility": "registered",
+    }
     return form_page(
         "needs/form.html",
         NEED_FIELDS,
@@ -71,8 +89,8 @@ def create():
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
-def edit(need_id: int):
-    need = db.get_or_404(Need, need_id)
+@rule("need.manage", Need)
+def edit(need: Need):
     return form_page(
         "needs/form.html",
         NEED_FIELDS,
@@ -85,8 +103,11 @@ def edit(need_id: int):
 
 
 @bp.get("/<int:need_id>")
-def show(need_id: int):
-    need = db.get_or_404(Need, need_id)
+@rule("need.view", Need)
+def show(need: Need):
+    """The need; to those who manage it, also its ranked suppliers and shortlist."""
+    if not can("need.manage", need):
+        return render_template("needs/show.html", need=need, manage=False)
     engine = runtime().engine
     matches = engine.match_need(db.session, need, limit=60)
     firms = {m.firm_id: m.firm for m in matches}
@@ -102,16 +123,17 @@ def show(need_id: int):
         total=len(matches),
         firms=firms,
         caps=caps,
+        manage=True,
         shortlisted={e.firm_id for e in need.shortlist},
+        introductions={i.supplier_id: i for i in need_introductions(db.session, need)},
         provinces=queries.provinces(db.session),
         index=engine.health(),
     )
 
 
-def _record_on_match(need_id: int, action, message):
+def _record_on_match(need: Need, action, message):
     """A match-card button: apply ``action(need, firm)`` through a catalog service, then
     ask the learner to look at the new judgement; errors are flashed, nothing saved."""
-    need = db.get_or_404(Need, need_id)
     firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
     try:
         action(need, firm)
@@ -125,9 +147,10 @@ def _record_on_match(need_id: int, action, message):
 
 
 @bp.post("/<int:need_id>/shortlist")
-def shortlist_add(need_id: int):
+@rule("need.manage", Need)
+def shortlist_add(need: Need):
     return _record_on_match(
-        need_id,
+        need,
         lambda need, firm: services.shortlist_add(
             db.session,
             need,
@@ -141,10 +164,11 @@ def shortlist_add(need_id: int):
 
 
 @bp.post("/<int:need_id>/outcomes")
-def record_outcome(need_id: int):
+@rule("need.manage", Need)
+def record_outcome(need: Need):
     """Buttons on a match card: not relevant, introduced, met, deal."""
     return _record_on_match(
-        need_id,
+        need,
         lambda need, firm: services.record_outcome(
             db.session,
             need,
@@ -157,16 +181,16 @@ def record_outcome(need_id: int):
 
 
 @bp.post("/<int:need_id>/shortlist/<int:firm_id>/remove")
-def shortlist_remove(need_id: int, firm_id: int):
-    need = db.get_or_404(Need, need_id)
+@rule("need.manage", Need, "need_id")
+def shortlist_remove(need: Need, firm_id: int):
     services.shortlist_remove(db.session, need, firm_id)
     flash(_("Removed from the shortlist."), "success")
     return redirect(url_for("needs.show", need_id=need.id))
 
 
 @bp.get("/<int:need_id>/shortlist.<any(csv, xlsx):fmt>")
-def shortlist_export(need_id: int, fmt: str):
-    need = db.get_or_404(Need, need_id)
+@rule("need.manage", Need)
+def shortlist_export(need: Need, fmt: str):
     headers, rows = shortlist_table(need)
     filename = f"ketnoi-shortlist-need-{need.id}.{fmt}"
     if fmt == "csv":
@@ -179,3 +203,36 @@ def shortlist_export(need_id: int, fmt: str):
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.post("/<int:need_id>/introductions")
+@rule("need.manage", Need)
+def request_introduction(need: Need):
+    """Ask a matched supplier for an introduction; its contact is shared once it accepts."""
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    try:
+        request_intro(db.session, need, firm, actor(), request.form.get("message", ""))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(_(m) for m in exc.errors.values()), "error")
+    else:
+        flash(
+            _("Introduction requested. %(firm)s will be asked to accept.", firm=firm.display_name),
+            "success",
+        )
+    return redirect(url_for("needs.show", need_id=need.id))
+
+
+@bp.post("/<int:need_id>/invitations")
+@rule("need.manage", Need)
+def invite(need: Need):
+    """Let a supplier read a need shown only to invited suppliers."""
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    try:
+        invite_supplier(db.session, need, firm)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(_(m) for m in exc.errors.values()), "error")
+    else:
+        flash(_("%(firm)s can now see this need.", firm=firm.display_name), "success")
+    return redirect(url_for("needs.show", need_id=need.id))

@@ -1,5 +1,14 @@
 """Typed SQLAlchemy 2.0 models of the catalog."""
 
+from .accounts import (
+    ApiToken,
+    AuditEntry,
+    Introduction,
+    IntroductionStatus,
+    User,
+    UserRole,
+    officer_provinces,
+)
 from .base import Base, TimestampMixin, utcnow
 from .firms import (
     Capability,
@@ -10,10 +19,28 @@ from .firms import (
     capability_materials,
     firm_sectors,
 )
-from .needs import MatchJudgement, Need, NeedStatus, Outcome, ShortlistEntry, need_materials
+from .needs import (
+    MatchJudgement,
+    Need,
+    NeedStatus,
+    NeedVisibility,
+    Outcome,
+    ShortlistEntry,
+    need_invitations,
+    need_materials,
+)
 from .reference import Concept, IndustrialZone, Province
 
 __all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Introduction",
+    "IntroductionStatus",
+    "NeedVisibility",
+    "User",
+    "UserRole",
+    "need_invitations",
+    "officer_provinces",
     "Base",
     "TimestampMixin",
     "utcnow",

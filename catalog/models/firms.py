@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Column,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -72,6 +73,10 @@ class Firm(TimestampMixin, Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     website: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
+    )
     # Stable key for generated demo rows so that seeding twice adds nothing.
     demo_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 

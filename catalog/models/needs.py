@@ -31,6 +31,22 @@ class NeedStatus(enum.StrEnum):
     AWARDED = "awarded"
 
 
+class NeedVisibility(enum.StrEnum):
+    """Who may read a need: sourcing plans are commercially sensitive."""
+
+    PUBLIC = "public"  # anyone, signed in or not
+    REGISTERED = "registered"  # any signed-in user
+    OFFICERS = "officers"  # the buyer and the province's officers only
+    INVITED = "invited"  # the buyer, officers, and the suppliers it invited
+
+
+need_invitations = Table(
+    "need_invitations",
+    Base.metadata,
+    Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+    Column("firm_id", ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True),
+)
+
 need_materials = Table(
     "need_materials",
     Base.metadata,
@@ -57,9 +73,13 @@ class Need(TimestampMixin, Base):
         default=NeedStatus.OPEN,
         index=True,
     )
+    visibility: Mapped[NeedVisibility] = mapped_column(
+        str_enum(NeedVisibility, 10), default=NeedVisibility.REGISTERED
+    )
     demo_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     buyer: Mapped[Firm] = relationship()
+    invited: Mapped[list[Firm]] = relationship(secondary=need_invitations)
     process: Mapped[Concept | None] = relationship()
     materials: Mapped[list[Concept]] = relationship(secondary=need_materials)
     delivery_province: Mapped[Province | None] = relationship()

@@ -1,0 +1,240 @@
+"""Who may do what: every access rule of KetNoi, in one place.
+
+``can(user, action, target)`` answers for a signed-in ``User`` or ``None`` (anonymous).
+The web pages and the API both ask it through one decorator, so a rule changed here
+changes everywhere. The rules:
+
+- a firm's users change only their firm, its capabilities, certifications and needs;
+- officers act for their provinces: they edit and verify firms there and manage those
+  firms' needs; an admin may do anything;
+- a need is read according to the visibility its buyer chose (public, registered
+  users, officers only, or invited suppliers only);
+- contact people are shown to a firm's own users, to officers of its province, and to
+  the other side of an accepted introduction: consent first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, object_session
+
+from .models import (
+    ApiToken,
+    Capability,
+    Certification,
+    Firm,
+    Introduction,
+    IntroductionStatus,
+    Need,
+    NeedVisibility,
+    User,
+    UserRole,
+)
+
+
+def _member(user: User | None, firm_id: int | None) -> bool:
+    return user is not None and user.role == UserRole.MEMBER and user.firm_id == firm_id
+
+
+def _officer_for(user: User | None, province_id: int | None) -> bool:
+    if user is None:
+        return False
+    if user.role == UserRole.ADMIN:
+        return True
+    return user.role == UserRole.OFFICER and province_id in user.province_ids
+
+
+def _staff(user: User | None) -> bool:
+    return user is not None and user.role in (UserRole.OFFICER, UserRole.ADMIN)
+
+
+def _firm_of(target: Any) -> Firm:
+    if isinstance(target, Firm):
+        return target
+    if isinstance(target, (Capability, Certification)):
+        return target.firm
+    if isinstance(target, Need):
+        return target.buyer
+    raise TypeError(f"no firm for {target!r}")
+
+
+def edit_firm(user: User | None, target: Any) -> bool:
+    """Change a firm's profile, capabilities or certifications (or a need's content)."""
+    firm = _firm_of(target)
+    return _member(user, firm.id) or _officer_for(user, firm.province_id)
+
+
+def manage_firm(user: User | None, firm: Firm) -> bool:
+    """Verify or delete a firm, manage its users: officers of its province and admins."""
+    return _officer_for(user, firm.province_id)
+
+
+def create_firm(user: User | None, _: Any = None) -> bool:
+    return _staff(user)
+
+
+def post_need(user: User | None, _: Any = None) -> bool:
+    if _staff(user):
+        return True
+    return (
+        user is not None
+        and user.firm is not None
+        and user.firm.role.value
+        in (
+            "buyer",
+            "both",
+        )
+    )
+
+
+def manage_need(user: User | None, need: Need) -> bool:
+    """Edit a need, see its ranked matches, shortlist, record outcomes, export."""
+    return edit_firm(user, need)
+
+
+def view_need(user: User | None, need: Need) -> bool:
+    if manage_need(user, need):
+        return True
+    visibility = need.visibility
+    if visibility == NeedVisibility.PUBLIC:
+        return True
+    if visibility == NeedVisibility.REGISTERED:
+        return user is not None
+    if visibility == NeedVisibility.INVITED:
+        return user is not None and user.firm_id in {f.id for f in need.invited}
+    return False  # officers only: the buyer and its province's officers, handled above
+
+
+def see_contact(user: User | None, firm: Firm) -> bool:
+    """A firm's contact person: its own users, its officers, or an accepted introduction."""
+    if user is None:
+        return False
+    if _member(user, firm.id) or _officer_for(user, firm.province_id):
+        return True
+    if user.firm_id is None:
+        return False
+    session = object_session(firm)
+    if session is None:
+        return False
+    pair = [(user.firm_id, firm.id), (firm.id, user.firm_id)]
+    return (
+        session.scalar(
+            select(Introduction.id)
+            .where(Introduction.status == IntroductionStatus.ACCEPTED)
+            .where(
+                or_(
+                    *[
+                        (Introduction.supplier_id == s) & (Introduction.buyer_id == b)
+                        for s, b in pair
+                    ]
+                )
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def decide_introduction(user: User | None, intro: Introduction) -> bool:
+    """Accept or decline: the supplier's own users (the side whose consent is asked)."""
+    return _member(user, intro.supplier_id)
+
+
+def view_introduction(user: User | None, intro: Introduction) -> bool:
+    return (
+        _member(user, intro.supplier_id)
+        or _member(user, intro.buyer_id)
+        or _officer_for(user, intro.buyer.province_id)
+        or _officer_for(user, intro.supplier.province_id)
+    )
+
+
+def manage_user(user: User | None, target: User) -> bool:
+    """Admins manage everyone; officers manage officers and firm users of their provinces."""
+    if user is None:
+        return False
+    if user.role == UserRole.ADMIN:
+        return True
+    if user.role != UserRole.OFFICER or target.role == UserRole.ADMIN:
+        return False
+    if target.role == UserRole.OFFICER:
+        return bool(target.province_ids) and target.province_ids <= user.province_ids
+    return target.firm is not None and target.firm.province_id in user.province_ids
+
+
+def manage_users(user: User | None, _: Any = None) -> bool:
+    return _staff(user)
+
+
+def view_audit(user: User | None, _: Any = None) -> bool:
+    return _staff(user)
+
+
+def own_token(user: User | None, token: ApiToken) -> bool:
+    return user is not None and token.user_id == user.id
+
+
+def signed_in(user: User | None, _: Any = None) -> bool:
+    return user is not None
+
+
+def anyone(user: User | None, _: Any = None) -> bool:
+    return True
+
+
+RULES: dict[str, Callable[[User | None, Any], bool]] = {
+    "anyone": anyone,
+    "signed_in": signed_in,
+    "firm.create": create_firm,
+    "firm.edit": edit_firm,
+    "firm.manage": manage_firm,
+    "firm.contact": see_contact,
+    "need.post": post_need,
+    "need.view": view_need,
+    "need.manage": manage_need,
+    "introduction.view": view_introduction,
+    "introduction.decide": decide_introduction,
+    "users.manage": manage_users,
+    "user.manage": manage_user,
+    "audit.view": view_audit,
+    "token.own": own_token,
+}
+
+
+def can(user: User | None, action: str, target: Any = None) -> bool:
+    """Whether ``user`` (None for anonymous) may do ``action`` to ``target``."""
+    return RULES[action](user, target)
+
+
+def visible_needs_clause(user: User | None):
+    """A WHERE clause selecting the needs ``user`` may read (for lists and search)."""
+    public = Need.visibility == NeedVisibility.PUBLIC
+    if user is None:
+        return public
+    if user.role == UserRole.ADMIN:
+        return Need.id.is_not(None)
+    clauses = [public, Need.visibility == NeedVisibility.REGISTERED]
+    if user.firm_id is not None:
+        clauses.append(Need.buyer_id == user.firm_id)
+        from .models import need_invitations
+
+        invited = select(need_invitations.c.need_id).where(
+            need_invitations.c.firm_id == user.firm_id
+        )
+        clauses.append((Need.visibility == NeedVisibility.INVITED) & Need.id.in_(invited))
+    if user.role == UserRole.OFFICER and user.province_ids:
+        buyers = select(Firm.id).where(Firm.province_id.in_(user.province_ids))
+        clauses.append(Need.buyer_id.in_(buyers))
+    return or_(*clauses)
+
+
+def officer_province_ids(session: Session, user: User | None) -> set[int] | None:
+    """Provinces an officer sees in reports and the audit log; None means all (admin)."""
+    if user is None:
+        return set()
+    if user.role == UserRole.ADMIN:
+        return None
+    return user.province_ids if user.role == UserRole.OFFICER else set()

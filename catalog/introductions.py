@@ -1,0 +1,111 @@
+"""Introductions with consent, and invitations to read a need.
+
+A buyer (or an officer for it) asks to be introduced to a supplier about a need. The
+supplier's users accept or decline; only after acceptance does each side see the
+other's contact person (``catalog.access.see_contact``). Accepting records an
+"introduced" outcome, which the reranker learns from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .i18n import N_
+from .models import (
+    Firm,
+    Introduction,
+    IntroductionStatus,
+    Need,
+    NeedVisibility,
+    User,
+    UserRole,
+    utcnow,
+)
+from .services import record_outcome
+from .validation import ValidationError
+
+
+def request_introduction(
+    session: Session, need: Need, supplier: Firm, user: User | None, message: str = ""
+) -> Introduction:
+    if not supplier.is_supplier:
+        raise ValidationError({"firm_id": N_("Only suppliers can be introduced.")})
+    if supplier.id == need.buyer_id:
+        raise ValidationError({"firm_id": N_("A firm cannot be introduced to itself.")})
+    existing = session.scalar(
+        select(Introduction).where(
+            Introduction.need_id == need.id, Introduction.supplier_id == supplier.id
+        )
+    )
+    if existing is not None:
+        return existing
+    intro = Introduction(
+        need=need,
+        supplier=supplier,
+        buyer_id=need.buyer_id,
+        message=(message or "").strip()[:1000],
+        requested_by_id=user.id if user else None,
+    )
+    if supplier not in need.invited and need.visibility == NeedVisibility.INVITED:
+        need.invited.append(supplier)  # the supplier must be able to read the need
+    session.add(intro)
+    session.commit()
+    return intro
+
+
+def decide_introduction(
+    session: Session, intro: Introduction, user: User | None, accept: bool
+) -> Introduction:
+    if intro.status != IntroductionStatus.REQUESTED:
+        raise ValidationError({"status": N_("This introduction was already answered.")})
+    intro.status = IntroductionStatus.ACCEPTED if accept else IntroductionStatus.DECLINED
+    intro.decided_by_id = user.id if user else None
+    intro.decided_at = utcnow()
+    session.flush()
+    if accept:
+        record_outcome(session, intro.need, intro.supplier, "introduced", source="introduction")
+    else:
+        session.commit()
+    return intro
+
+
+def invite(session: Session, need: Need, supplier: Firm) -> None:
+    if not supplier.is_supplier:
+        raise ValidationError({"firm_id": N_("Only suppliers can be invited.")})
+    if supplier not in need.invited:
+        need.invited.append(supplier)
+    session.commit()
+
+
+def need_introductions(session: Session, need: Need) -> list[Introduction]:
+    return list(session.scalars(select(Introduction).where(Introduction.need_id == need.id)))
+
+
+def introductions_for(session: Session, user: User | None) -> list[Introduction]:
+    """The introductions a user takes part in: their firm's on either side; an officer's
+    provinces'; all for an admin. Newest first."""
+    query = select(Introduction).order_by(Introduction.id.desc()).limit(200)
+    if user is None:
+        return []
+    if user.role == UserRole.MEMBER:
+        query = query.where(
+            or_(Introduction.supplier_id == user.firm_id, Introduction.buyer_id == user.firm_id)
+        )
+    elif user.role == UserRole.OFFICER:
+        firms = select(Firm.id).where(Firm.province_id.in_(user.province_ids or {-1}))
+        query = query.where(
+            or_(Introduction.supplier_id.in_(firms), Introduction.buyer_id.in_(firms))
+        )
+    return list(session.scalars(query))
+
+
+def introductions_with(session: Session, user: User | None, firm: Firm) -> list[Introduction]:
+    """Introductions between the user's firm and ``firm``, for the firm page."""
+    if user is None or user.firm_id is None or user.firm_id == firm.id:
+        return []
+    pair = or_(
+        (Introduction.supplier_id == firm.id) & (Introduction.buyer_id == user.firm_id),
+        (Introduction.supplier_id == user.firm_id) & (Introduction.buyer_id == firm.id),
+    )
+    return list(session.scalars(select(Introduction).where(pair)))

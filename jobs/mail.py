@@ -1,0 +1,65 @@
+"""Sending e-mail (password-reset links, invitations) as a background task.
+
+With ``MAIL_SERVER`` set, mail goes through that SMTP server (STARTTLS and login when
+configured). Without it, as on a first ``make run``, each message is written to
+``DATA_DIR/outbox/`` as an ``.eml`` file and logged, so a newcomer can still follow a
+reset link.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from celery import shared_task
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def build_message(config: dict[str, Any], to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = config.get("MAIL_FROM") or "KetNoi <no-reply@ketnoi.local>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="ketnoi.local")
+    message.set_content(body)
+    return message
+
+
+def deliver(config: dict[str, Any], message: EmailMessage) -> str:
+    """Send ``message``; returns where it went ("smtp" or the file written)."""
+    server = config.get("MAIL_SERVER")
+    if not server:
+        outbox = Path(config["DATA_DIR"]) / "outbox"
+        outbox.mkdir(parents=True, exist_ok=True)
+        path = outbox / f"{message['Message-ID'].strip('<>').replace('@', '_')}.eml"
+        path.write_bytes(bytes(message))
+        log.warning("MAIL_SERVER is not set; mail to %s written to %s", message["To"], path)
+        return str(path)
+    port = int(config.get("MAIL_PORT") or 25)
+    smtp_cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+    with smtp_cls(server, port, timeout=30) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+    return "smtp"
+
+
+@shared_task(
+    name="ketnoi.send_email",
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=5,
+    max_retries=6,
+    acks_late=True,
+)
+def send_email(to: str, subject: str, body: str) -> str:
+    config = current_app.config
+    return deliver(config, build_message(config, to, subject, body))

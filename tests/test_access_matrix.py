@@ -1,0 +1,288 @@
+"""The authorisation matrix: every role against every route and method.
+
+Each (endpoint, method) of the app has a row here saying which roles are allowed; the
+others must be refused (401/403, or a redirect to sign-in for anonymous visitors on
+pages). A route added without a row fails ``test_every_route_has_a_row``. The expected
+role sets are written out literally here, independently of the rules in the code.
+
+Targets (see ``tests.conftest.People``): the supplier's firm and the buyer's firm are
+in Vĩnh Phúc, where ``officer`` works; ``other_supplier`` and ``other_officer`` are in
+Bắc Ninh. The need is the buyer's, visible to officers only. Anything a request could
+destroy (a capability, a firm, a token, an account) is created fresh for every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import url_for
+
+from catalog import accounts, introductions, services
+from catalog.models import Firm, Need, User
+from jobs.sync import index_sync_paused
+from tests.conftest import ROLES, fresh_tax_code
+from webapp.extensions import db
+
+ALL = frozenset(ROLES)
+SIGNED_IN = ALL - {"anonymous"}
+STAFF = frozenset({"officer", "other_officer", "admin"})
+FIRM_EDITORS = frozenset({"supplier", "officer", "admin"})  # supplier's firm, in VP
+NEED_MANAGERS = frozenset({"buyer", "officer", "admin"})  # buyer's need, in VP
+OFFICERS_HERE = frozenset({"officer", "admin"})
+BUYERS_AND_STAFF = frozenset({"buyer"}) | STAFF
+SUPPLIER_ONLY = frozenset({"supplier"})
+
+
+@dataclass(frozen=True)
+class Row:
+    allowed: frozenset[str]
+    args: Callable[[dict], dict] = lambda t: {}
+    body: Callable[[dict], dict] = lambda t: {}
+
+
+def _firm(t):
+    return {"firm_id": t["firm"]}
+
+
+def _cap(t):
+    return {"cap_id": t["cap"]}
+
+
+def _cert(t):
+    return {"cert_id": t["cert"]}
+
+
+def _need(t):
+    return {"need_id": t["need"]}
+
+
+def _supplier_body(t):
+    return {"firm_id": t["firm"]}
+
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # public pages
+    ("main.home", "GET"): Row(ALL),
+    ("main.healthz", "GET"): Row(ALL),
+    ("directory.index", "GET"): Row(ALL),
+    ("directory.show", "GET"): Row(ALL, _firm),
+    ("needs.index", "GET"): Row(ALL),
+    ("i18n.switch", "GET"): Row(ALL, lambda t: {"code": "en"}),
+    ("accounts.login", "GET"): Row(ALL),
+    ("accounts.login", "POST"): Row(ALL),
+    ("accounts.register", "GET"): Row(ALL),
+    ("accounts.register", "POST"): Row(ALL),
+    ("accounts.reset_request", "GET"): Row(ALL),
+    ("accounts.reset_request", "POST"): Row(ALL),
+    ("accounts.reset", "GET"): Row(ALL, lambda t: {"token": "not-a-token"}),
+    ("accounts.reset", "POST"): Row(ALL, lambda t: {"token": "not-a-token"}),
+    # one's own account
+    ("accounts.show", "GET"): Row(SIGNED_IN),
+    ("accounts.logout", "POST"): Row(SIGNED_IN),
+    ("accounts.create_token", "POST"): Row(SIGNED_IN),
+    ("accounts.revoke_token", "POST"): Row(SUPPLIER_ONLY, lambda t: {"token_id": t["token"]}),
+    ("introductions.index", "GET"): Row(SIGNED_IN),
+    ("introductions.decide", "POST"): Row(
+        SUPPLIER_ONLY, lambda t: {"intro_id": t["intro"], "decision": "accept"}
+    ),
+    # firms
+    ("firms.create", "GET"): Row(STAFF),
+    ("firms.create", "POST"): Row(STAFF),
+    ("firms.edit", "GET"): Row(FIRM_EDITORS, _firm),
+    ("firms.edit", "POST"): Row(FIRM_EDITORS, _firm),
+    ("firms.add_capability", "GET"): Row(FIRM_EDITORS, _firm),
+    ("firms.add_capability", "POST"): Row(FIRM_EDITORS, _firm),
+    ("firms.edit_capability", "GET"): Row(FIRM_EDITORS, _cap),
+    ("firms.edit_capability", "POST"): Row(FIRM_EDITORS, _cap),
+    ("firms.delete_capability", "POST"): Row(FIRM_EDITORS, _cap),
+    ("firms.add_certification", "GET"): Row(FIRM_EDITORS, _firm),
+    ("firms.add_certification", "POST"): Row(FIRM_EDITORS, _firm),
+    ("firms.delete_certification", "POST"): Row(FIRM_EDITORS, _cert),
+    ("firms.verify", "POST"): Row(OFFICERS_HERE, _firm),
+    ("firms.delete", "POST"): Row(OFFICERS_HERE, lambda t: {"firm_id": t["spare_firm"]}),
+    # needs
+    ("needs.create", "GET"): Row(BUYERS_AND_STAFF),
+    ("needs.create", "POST"): Row(BUYERS_AND_STAFF),
+    ("needs.show", "GET"): Row(NEED_MANAGERS, _need),
+    ("needs.edit", "GET"): Row(NEED_MANAGERS, _need),
+    ("needs.edit", "POST"): Row(NEED_MANAGERS, _need),
+    ("needs.shortlist_add", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    ("needs.shortlist_remove", "POST"): Row(
+        NEED_MANAGERS, lambda t: {"need_id": t["need"], "firm_id": t["firm"]}
+    ),
+    ("needs.shortlist_export", "GET"): Row(
+        NEED_MANAGERS, lambda t: {"need_id": t["need"], "fmt": "csv"}
+    ),
+    ("needs.record_outcome", "POST"): Row(
+        NEED_MANAGERS, _need, lambda t: {"firm_id": t["firm"], "outcome": "rejected"}
+    ),
+    ("needs.request_introduction", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    ("needs.invite", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    # administration
+    ("admin.users", "GET"): Row(STAFF),
+    ("admin.create_user", "POST"): Row(STAFF),
+    ("admin.update_user", "POST"): Row(OFFICERS_HERE, lambda t: {"user_id": t["user"]}),
+    ("admin.audit", "GET"): Row(STAFF),
+    # API
+    ("api.openapi", "GET"): Row(ALL),
+    ("api.list_firms", "GET"): Row(ALL),
+    ("api.get_firm", "GET"): Row(ALL, _firm),
+    ("api.list_capabilities", "GET"): Row(ALL, _firm),
+    ("api.get_capability", "GET"): Row(ALL, _cap),
+    ("api.list_needs", "GET"): Row(ALL),
+    ("api.create_firm", "POST"): Row(STAFF),
+    ("api.update_firm", "PATCH"): Row(FIRM_EDITORS, _firm),
+    ("api.delete_firm", "DELETE"): Row(OFFICERS_HERE, lambda t: {"firm_id": t["spare_firm"]}),
+    ("api.create_capability", "POST"): Row(FIRM_EDITORS, _firm),
+    ("api.update_capability", "PATCH"): Row(FIRM_EDITORS, _cap),
+    ("api.delete_capability", "DELETE"): Row(FIRM_EDITORS, _cap),
+    ("api.create_certification", "POST"): Row(FIRM_EDITORS, _firm),
+    ("api.delete_certification", "DELETE"): Row(FIRM_EDITORS, _cert),
+    ("api.create_need", "POST"): Row(BUYERS_AND_STAFF),
+    ("api.get_need", "GET"): Row(NEED_MANAGERS, _need),
+    ("api.update_need", "PATCH"): Row(NEED_MANAGERS, _need),
+    ("api.need_matches", "GET"): Row(NEED_MANAGERS, _need),
+    ("api.record_outcome", "POST"): Row(
+        NEED_MANAGERS, _need, lambda t: {"firm_id": t["firm"], "outcome": "rejected"}
+    ),
+    ("api.create_introduction", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    ("api.list_introductions", "GET"): Row(SIGNED_IN),
+    ("api.decide", "POST"): Row(
+        SUPPLIER_ONLY, lambda t: {"intro_id": t["intro"], "decision": "decline"}
+    ),
+    ("api.adhoc_matches", "POST"): Row(SIGNED_IN),
+}
+
+CASES = [(endpoint, method, role) for (endpoint, method) in MATRIX for role in ROLES]
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_a_row(app):
+    routes = _routes(app)
+    assert routes - set(MATRIX) == set(), "routes without a row in the access matrix"
+    assert set(MATRIX) - routes == set(), "rows for routes that no longer exist"
+
+
+def test_every_view_declares_a_rule(app):
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and getattr(view, "access_rule", None) is None
+    ]
+    assert missing == []
+
+
+@pytest.fixture(scope="module")
+def shared(app, people) -> dict:
+    """Targets that requests do not destroy: one need (officers only), the supplier's
+    firm and, on it, a capability and a certification for reading."""
+    with app.app_context(), index_sync_paused(db.session):
+        buyer = db.session.get(Firm, people.firms["buyer"])
+        need = services.create_need(
+            db.session, buyer, {"title": "Vỏ nhựa ABS cho bộ sạc", "visibility": "officers"}
+        )
+        return {"need": need.id, "firm": people.firms["supplier"]}
+
+
+def _fresh_targets(people, shared: dict) -> dict:
+    """Per request: things a request may delete or change for good."""
+    session = db.session
+    with index_sync_paused(session):
+        supplier = session.get(Firm, people.firms["supplier"])
+        cap = services.add_capability(session, supplier, {"title": "Dập thép tấm SPCC"})
+        cert = services.add_certification(session, supplier, {"standard": "ISO 9001"})
+        spare = services.create_firm(
+            session,
+            {
+                "role": "supplier",
+                "name_vi": "Xưởng Dự Phòng",
+                "tax_code": fresh_tax_code(),
+                "province": "VP",
+            },
+        )
+        need = session.get(Need, shared["need"])
+        intro = introductions.request_introduction(session, need, supplier, None)
+        if intro.status.value != "requested":  # answered by an earlier request: ask anew
+            session.delete(intro)
+            session.commit()
+            intro = introductions.request_introduction(session, need, supplier, None)
+        member = accounts.create_user(
+            session, f"member-{fresh_tax_code()}@people.test", None, firm=supplier
+        )
+        token, _plain = accounts.issue_api_token(
+            session, session.get(User, people.users["supplier"]), "matrix"
+        )
+        return {
+            **shared,
+            "cap": cap.id,
+            "cert": cert.id,
+            "spare_firm": spare.id,
+            "intro": intro.id,
+            "user": member.id,
+            "token": token.id,
+        }
+
+
+def _clean_up(app, targets: dict) -> None:
+    """Remove what ``_fresh_targets`` made, so the supplier's firm stays small."""
+    from catalog.models import ApiToken, Capability, Certification
+
+    with app.app_context(), index_sync_paused(db.session):
+        for model, key in (
+            (Capability, "cap"),
+            (Certification, "cert"),
+            (Firm, "spare_firm"),
+            (User, "user"),
+            (ApiToken, "token"),
+        ):
+            obj = db.session.get(model, targets[key])
+            if obj is not None:
+                db.session.delete(obj)
+        db.session.commit()
+        db.session.remove()
+
+
+def _refused(response, role: str, api: bool) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    location = response.headers.get("Location", "")
+    return (
+        role == "anonymous"
+        and not api
+        and response.status_code == 302
+        and "/account/login?next=" in location
+    )
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
+def test_access(app, people, shared, client_as, api_as, endpoint, method, role):
+    row = MATRIX[(endpoint, method)]
+    api = endpoint.startswith("api.")
+    with app.app_context():
+        targets = _fresh_targets(people, shared)
+        with app.test_request_context():
+            path = url_for(endpoint, **row.args(targets))
+        db.session.remove()
+    client = api_as(role) if api else client_as(role)
+    body = row.body(targets)
+    if api:
+        response = client.open(path, method=method, json=body if method != "GET" else None)
+    else:
+        response = client.open(path, method=method, data=body if method != "GET" else None)
+    _clean_up(app, targets)
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    refused = _refused(response, role, api)
+    if role in row.allowed:
+        assert not refused, f"{role} refused {method} {path}: {response.status_code}"
+    else:
+        assert refused, f"{role} allowed {method} {path}: {response.status_code}"

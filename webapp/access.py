@@ -1,0 +1,151 @@
+"""Who is asking, and may they: sign-in, API tokens and the one access check.
+
+Every view declares its rule with ``@rule(action, Model)``; the decorator loads the
+record named in the URL (404 if missing) and asks ``catalog.access.can``. A view with
+no declared rule is refused (deny by default), so a new route cannot be reachable by
+accident; ``tests/test_access_matrix.py`` fails until the route is in its matrix.
+
+Pages use the session cookie (Flask-Login). ``/api/v1`` ignores cookies and reads only
+``Authorization: Bearer <personal access token>``, so cross-site requests carry no
+credentials there and the API needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin, current_user
+
+from catalog import access
+from catalog.accounts import user_for_api_token
+from catalog.audit import set_actor, track_changes
+from catalog.models import User
+
+from .extensions import db, login_manager
+
+PUBLIC_ENDPOINTS = {"static"}
+
+
+def actor() -> User | None:
+    """The signed-in user, or None for anonymous visitors."""
+    user = current_user._get_current_object()
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def can(action: str, target: Any = None) -> bool:
+    return access.can(actor(), action, target)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def authorize(action: str, target: Any = None) -> None:
+    """Abort unless the current user may do ``action`` to ``target``.
+
+    Anonymous visitors are sent to the sign-in page (401 with a Bearer challenge on the
+    API); signed-in users who may not get 403.
+    """
+    if access.can(actor(), action, target):
+        return
+    if actor() is None:
+        if is_api_request():
+            response = jsonify(
+                {
+                    "error": "Unauthorized",
+                    "message": "Send a personal access token: Authorization: Bearer <token>.",
+                    "status": 401,
+                }
+            )
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = 'Bearer realm="ketnoi"'
+            abort(response)
+        abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
+    abort(403)
+
+
+def rule(action: str, model: type | None = None, arg: str | None = None) -> Callable:
+    """Declare who may use a view.
+
+    With ``model``, the URL argument ``arg`` (default: the view's first ``*_id``
+    argument) is loaded and passed to the view without its ``_id`` suffix, already
+    checked: ``@rule("firm.edit", Firm)`` turns ``firm_id`` into ``firm``.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            target = None
+            if model is not None:
+                key = arg or next(k for k in kwargs if k.endswith("_id"))
+                target = db.session.get(model, kwargs.pop(key))
+                if target is None:
+                    abort(404, description=_("No such record."))
+                kwargs[key.removesuffix("_id")] = target
+            authorize(action, target)
+            return view(*args, **kwargs)
+
+        guarded.access_rule = action  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Open to everyone, signed in or not."""
+    view.access_rule = "anyone"  # type: ignore[attr-defined]
+    return view
+
+
+def _identify() -> None:
+    """Before every request: who is asking (token on the API), whom to blame in the
+    audit log, and refuse views that declare no rule."""
+    if is_api_request():
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        user = None
+        if scheme.lower() == "bearer" and token.strip():
+            user = user_for_api_token(db.session, token.strip())
+            if user is None:
+                response = jsonify(
+                    {
+                        "error": "Unauthorized",
+                        "message": "The token is invalid or revoked.",
+                        "status": 401,
+                    }
+                )
+                response.status_code = 401
+                response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+                abort(response)
+        g._login_user = user or AnonymousUserMixin()
+    set_actor(db.session, actor())
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "access_rule", None) is None:
+        current_app.logger.error("refused %s: the view declares no access rule", endpoint)
+        abort(403)
+
+
+def register(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    app.before_request(_identify)
+    track_changes(db.session)
+
+    @app.context_processor
+    def access_helpers() -> dict[str, Any]:
+        return {"can": can, "me": actor()}

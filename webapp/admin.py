@@ -1,0 +1,122 @@
+"""Administration: officers and admins manage users, and read the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from catalog import accounts, queries
+from catalog.access import officer_province_ids
+from catalog.audit import entries_query
+from catalog.models import Firm, Province, User, UserRole
+from catalog.validation import ValidationError
+
+from .access import actor, authorize, can, rule
+from .accounts import send_reset_link
+from .extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _users_query():
+    me = actor()
+    query = select(User).order_by(User.role, User.email)
+    scope = officer_province_ids(db.session, me)
+    if scope is not None:
+        officers = select(User.id).join(User.provinces).where(Province.id.in_(scope or {-1}))
+        firms = select(Firm.id).where(Firm.province_id.in_(scope or {-1}))
+        query = query.where(User.id.in_(officers) | User.firm_id.in_(firms))
+    return query
+
+
+@bp.get("/users")
+@rule("users.manage")
+def users():
+    page = db.paginate(_users_query(), page=request.args.get("page", 1, type=int), per_page=50)
+    return render_template("admin/users.html", page=page, values={}, errors={}, **_choices())
+
+
+def _choices() -> dict:
+    me = actor()
+    provinces = queries.provinces(db.session)
+    scope = officer_province_ids(db.session, me)
+    if scope is not None:
+        provinces = [p for p in provinces if p.id in scope]
+    roles = [UserRole.MEMBER, UserRole.OFFICER] + ([UserRole.ADMIN] if me.is_admin else [])
+    return {"provinces": provinces, "roles": roles}
+
+
+@bp.post("/users")
+@rule("users.manage")
+def create_user():
+    """Create an officer (for one's own provinces), a firm user or, for admins, an admin.
+    The new user gets an e-mailed link to choose a password."""
+    form = request.form
+    values = form.to_dict()
+    errors: dict[str, str] = {}
+    role = form.get("role", "officer")
+    if role not in {r.value for r in _choices()["roles"]}:
+        errors["role"] = _("Choose a role you may grant.")
+    allowed = {p.code: p for p in _choices()["provinces"]}
+    provinces = [allowed[c] for c in form.getlist("provinces") if c in allowed]
+    firm = None
+    if role == "member":
+        firm = db.session.get(Firm, form.get("firm_id", type=int) or 0)
+        if firm is None or not can("firm.manage", firm):
+            errors["firm_id"] = _("Give the id of a firm in your provinces.")
+    if not errors:
+        try:
+            user = accounts.create_user(
+                db.session,
+                form.get("email", ""),
+                None,
+                form.get("name", ""),
+                role=UserRole(role),
+                firm=firm,
+                provinces=provinces if role == "officer" else (),
+                commit=False,
+            )
+            authorize("user.manage", user)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    if errors:
+        page = db.paginate(_users_query(), page=1, per_page=50)
+        return render_template(
+            "admin/users.html", page=page, values=values, errors=errors, **_choices()
+        ), 422
+    send_reset_link(user, invitation=True)
+    flash(
+        _("Account created; %(email)s was sent a link to choose a password.", email=user.email),
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>")
+@rule("user.manage", User)
+def update_user(user: User):
+    """Deactivate or reactivate an account (nobody deactivates themselves)."""
+    if user.id == actor().id:
+        flash(_("You cannot change your own account here."), "error")
+    else:
+        user.active = request.form.get("active") == "1"
+        db.session.commit()
+        flash(_("Account updated."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+@rule("audit.view")
+def audit():
+    scope = officer_province_ids(db.session, actor())
+    query = entries_query(scope)
+    entity = request.args.get("entity")
+    if entity:
+        from catalog.models import AuditEntry
+
+        query = query.where(AuditEntry.entity == entity)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50)
+    return render_template("admin/audit.html", page=page, entity=entity)

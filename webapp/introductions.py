@@ -1,0 +1,41 @@
+"""Introductions: suppliers accept or decline buyers' requests; both sides follow them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from catalog.introductions import decide_introduction, introductions_for
+from catalog.models import Introduction
+from catalog.validation import ValidationError
+from jobs.tasks import learn_from_outcomes
+
+from .access import actor, rule
+from .extensions import db
+
+bp = Blueprint("introductions", __name__, url_prefix="/introductions")
+
+
+@bp.get("/")
+@rule("signed_in")
+def index():
+    return render_template(
+        "introductions/index.html", introductions=introductions_for(db.session, actor())
+    )
+
+
+@bp.post("/<int:intro_id>/<any(accept, decline):decision>")
+@rule("introduction.decide", Introduction)
+def decide(intro: Introduction, decision: str):
+    try:
+        decide_introduction(db.session, intro, actor(), accept=decision == "accept")
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(_(m) for m in exc.errors.values()), "error")
+    else:
+        if decision == "accept":
+            learn_from_outcomes()
+            flash(_("Introduction accepted: you now see each other's contact person."), "success")
+        else:
+            flash(_("Introduction declined."), "success")
+    return redirect(url_for("introductions.index"))
