@@ -19,6 +19,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
+from .i18n import N_
 from .legacy_encoding import to_unicode
 from .models import (
     Concept,
@@ -73,14 +74,14 @@ class _Checker:
         raw = self.value(field)
         if raw is None or raw == []:
             if required:
-                self.errors[field] = "This field is required."
+                self.errors[field] = N_("This field is required.")
             else:
                 self.clean[field] = [] if isinstance(self.data.get(field), list) else None
             return
         try:
             self.clean[field] = parse(raw)
         except (ValueError, TypeError) as exc:
-            self.errors[field] = str(exc) or "Invalid value."
+            self.errors[field] = str(exc) or N_("Invalid value.")
 
     def finish(self) -> dict[str, Any]:
         if self.errors:
@@ -91,7 +92,7 @@ class _Checker:
 def text(max_len: int) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         if not isinstance(value, str):
-            raise ValueError("Must be text.")
+            raise ValueError(N_("Must be text."))
         if len(value) > max_len:
             raise ValueError(f"Must be at most {max_len} characters (got {len(value)}).")
         return value
@@ -102,7 +103,7 @@ def text(max_len: int) -> Callable[[Any], str]:
 def integer(low: int, high: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if isinstance(value, bool):
-            raise ValueError("Must be a whole number.")
+            raise ValueError(N_("Must be a whole number."))
         if isinstance(value, str):
             s = value.strip()
             if _THOUSANDS_RE.match(s):
@@ -110,13 +111,13 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
             try:
                 value = int(s)
             except ValueError:
-                raise ValueError("Must be a whole number.") from None
+                raise ValueError(N_("Must be a whole number.")) from None
         if isinstance(value, float):
             if not value.is_integer():
-                raise ValueError("Must be a whole number.")
+                raise ValueError(N_("Must be a whole number."))
             value = int(value)
         if not isinstance(value, int):
-            raise ValueError("Must be a whole number.")
+            raise ValueError(N_("Must be a whole number."))
         if not low <= value <= high:
             raise ValueError(f"Must be between {low:,} and {high:,}.")
         return value
@@ -127,11 +128,11 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
 def decimal(low: float, high: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         if isinstance(value, bool):
-            raise ValueError("Must be a number.")
+            raise ValueError(N_("Must be a number."))
         try:
             number = float(str(value).replace(",", ".").lstrip("±").strip())
         except ValueError:
-            raise ValueError("Must be a number.") from None
+            raise ValueError(N_("Must be a number.")) from None
         if not low < number <= high:
             raise ValueError(f"Must be greater than {low} and at most {high}.")
         return number
@@ -145,7 +146,7 @@ def iso_date(value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ValueError("Must be a date written YYYY-MM-DD.") from None
+        raise ValueError(N_("Must be a date written YYYY-MM-DD.")) from None
 
 
 def choice(enum_cls: type) -> Callable[[Any], Any]:
@@ -164,24 +165,24 @@ def tax_code(value: Any) -> str:
     try:
         return mst.validate(str(value))
     except InvalidChecksum:
-        raise ValueError("Tax code check digit is wrong (mã số thuế không hợp lệ).") from None
+        raise ValueError(N_("Tax code check digit is wrong (mã số thuế không hợp lệ).")) from None
     except InvalidLength:
-        raise ValueError("Tax code must have 10 digits, or 13 for a branch (10-3).") from None
+        raise ValueError(N_("Tax code must have 10 digits, or 13 for a branch (10-3).")) from None
     except StdnumError:
-        raise ValueError("Not a valid Vietnamese tax code (mã số thuế).") from None
+        raise ValueError(N_("Not a valid Vietnamese tax code (mã số thuế).")) from None
 
 
 def email(value: Any) -> str:
     value = str(value).strip()
     if len(value) > 200 or not _EMAIL_RE.match(value):
-        raise ValueError("Not a valid e-mail address.")
+        raise ValueError(N_("Not a valid e-mail address."))
     return value.lower()
 
 
 def website(value: Any) -> str:
     value = str(value).strip()
     if len(value) > 200 or " " in value or "." not in value:
-        raise ValueError("Not a valid web address.")
+        raise ValueError(N_("Not a valid web address."))
     if not re.match(r"^https?://", value, re.I):
         value = "https://" + value
     return value
@@ -194,10 +195,10 @@ def string_list(value: Any) -> list[str]:
     elif isinstance(value, list | tuple):
         items = value
     else:
-        raise ValueError("Must be a list.")
+        raise ValueError(N_("Must be a list."))
     out = [nfc(str(i)) for i in items if nfc(str(i))]
     if len(out) > 50:
-        raise ValueError("At most 50 items.")
+        raise ValueError(N_("At most 50 items."))
     return out
 
 
@@ -221,7 +222,7 @@ def canonical_standard(value: str) -> str:
 def standards(value: Any) -> list[str]:
     items = [canonical_standard(s) for s in string_list(value)]
     if any(len(s) > 40 for s in items):
-        raise ValueError("A certification name must be at most 40 characters.")
+        raise ValueError(N_("A certification name must be at most 40 characters."))
     return list(dict.fromkeys(items))
 
 
@@ -300,7 +301,7 @@ def validate_firm(session: Session, data: Mapping[str, Any], partial: bool = Fal
     c.run("description", text(MAX_TEXT))
     c.run("sectors", concept_list(session, "sector"))
     if not partial and not (c.clean.get("name_vi") or c.clean.get("name_en")):
-        c.errors.setdefault("name_vi", "Give the firm's name in Vietnamese or English.")
+        c.errors.setdefault("name_vi", N_("Give the firm's name in Vietnamese or English."))
     zone = c.clean.get("zone")
     if zone is not None and "zone" not in c.errors:
         province_id = c.clean.get("province") or data.get("_current_province_id")
@@ -324,7 +325,7 @@ def _zone_ref(session: Session, value: Any, province_id: int | None) -> int:
     if zone is None:
         raise ValueError(f"Unknown industrial zone or cluster: {value!r}.")
     if province_id and zone.province_id != province_id:
-        raise ValueError("This industrial zone is not in the chosen province.")
+        raise ValueError(N_("This industrial zone is not in the chosen province."))
     return zone.id
 
 

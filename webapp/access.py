@@ -104,6 +104,10 @@ def public(view: Callable) -> Callable:
 def _identify() -> None:
     """Before every request: who is asking (token on the API), whom to blame in the
     audit log, and refuse views that declare no rule."""
+    # Forget a user remembered on ``g``: when a caller (a test, a command) holds one app
+    # context across requests, each request must still be identified from its own
+    # cookie or token.
+    g.pop("_login_user", None)
     if is_api_request():
         header = request.headers.get("Authorization", "")
         scheme, _sep, token = header.partition(" ")

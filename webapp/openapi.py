@@ -2,10 +2,11 @@
 
 Why it is generated: a hand-written document drifts from the code. Here everything the
 code can tell is read from it: every path, method and path parameter comes from
-``app.url_map`` (the ``api.*`` endpoints), and the security of each operation from the
-access rule its view declares (``webapp.access.rule`` / ``public``). What the code cannot
-tell (request and response schemas, query parameters, which validation errors a view
-raises) is in ``OPERATIONS``, one entry per endpoint; a route without an entry makes
+``app.url_map`` (the ``api.*`` endpoints), and the security and error statuses of each
+operation from the access rule its view declares (``webapp.access.rule`` / ``public``;
+``ANONYMOUS_RULES`` names the rules that let callers without a token in). What the
+code cannot tell (request and response schemas, query parameters, which views answer
+422) is in ``OPERATIONS``, one entry per endpoint; a route without an entry makes
 ``spec`` raise, so a new route cannot be published undocumented (``tests/test_openapi``
 fails first).
 
@@ -17,6 +18,7 @@ Error bodies are those of ``webapp.errors`` and ``webapp.api``. Response objects
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 import sys
@@ -38,7 +40,7 @@ from catalog.models import (
 )
 from catalog.validation import MAX_QUANTITY, MAX_TEXT
 
-__all__ = ["OPERATIONS", "SpecError", "spec"]
+__all__ = ["ANONYMOUS_RULES", "OPERATIONS", "SpecError", "build", "openapi_path", "spec"]
 
 BLUEPRINT = "api"
 EXTENSION_KEY = "ketnoi.openapi"
@@ -664,7 +666,8 @@ def _response_ref(name: str) -> dict[str, str]:
 
 
 def _responses(op: Operation, access_rule: str, has_ids: bool) -> dict[str, Any]:
-    success: dict[str, Any] = {"description": op.extra.get(str(op.status), "Success.")}
+    default = {200: "OK.", 201: "Created.", 204: "Done; no content."}.get(op.status, "OK.")
+    success: dict[str, Any] = {"description": op.extra.get(str(op.status), default)}
     if op.response is not None:
         success["content"] = _json(ref(op.response))
     responses: dict[str, Any] = {str(op.status): success}
@@ -705,12 +708,13 @@ def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _converter_schema(conv: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    if conv == "int":
-        low = kwargs.get("min")
+    if conv == "int":  # werkzeug's IntegerConverter: unsigned unless signed=True
         schema: dict[str, Any] = {"type": "integer", "format": "int64"}
-        schema["minimum"] = low if low is not None else (0 if not kwargs.get("signed") else None)
-        schema["maximum"] = kwargs.get("max") if kwargs.get("max") is not None else INT64_MAX
-        return {k: v for k, v in schema.items() if v is not None}
+        minimum = kwargs.get("min", None if kwargs.get("signed") else 0)
+        if minimum is not None:
+            schema["minimum"] = minimum
+        schema["maximum"] = kwargs.get("max", INT64_MAX)
+        return schema
     if conv == "float":
         return {"type": "number"}
     if conv == "any":
@@ -802,7 +806,8 @@ def build(app: Flask) -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = operation
     for path, methods in paths.items():
         api.path(path=path, operations=methods, parameters=path_params[path] or None)
-    return api.to_dict()
+    # A copy: the document must not share dicts with OPERATIONS or between its parts.
+    return copy.deepcopy(api.to_dict())
 
 
 def spec(app: Flask) -> dict[str, Any]:

@@ -1,0 +1,272 @@
+"""Accounts: registration, sign-in and lock-out, password reset by real e-mail, API tokens,
+the remembered language, session cookies."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from catalog import accounts
+from catalog.models import ApiToken, User, UserRole, utcnow
+from tests.conftest import PASSWORD, fresh_tax_code, login
+
+
+def _register(client, email: str, role: str = "supplier", **extra):
+    data = {
+        "firm_role": role,
+        "firm_name": f"Công ty {email.split('@')[0]}",
+        "province": "BN",
+        "tax_code": fresh_tax_code(),
+        "name": "Nguyễn Văn An",
+        "email": email,
+        "password": PASSWORD,
+        "password2": PASSWORD,
+        **extra,
+    }
+    return client.post("/account/register", data=data)
+
+
+def test_register_creates_firm_and_signs_in(app, session):
+    client = app.test_client()
+    resp = _register(client, "an.nguyen@co-khi-bac-ninh.vn")
+    assert resp.status_code == 302 and "/firms/" in resp.headers["Location"]
+    user = accounts.find_user(session, "AN.NGUYEN@co-khi-bac-ninh.vn")
+    assert user.firm.role.value == "supplier" and user.firm.province.code == "BN"
+    assert user.password_hash.startswith("scrypt:")  # a memory-hard KDF, never plain text
+    assert PASSWORD not in user.password_hash
+    assert client.get(resp.headers["Location"]).status_code == 200  # may edit own firm
+    again = _register(app.test_client(), "an.nguyen@co-khi-bac-ninh.vn")
+    assert again.status_code == 422
+    assert re.search(r'has-error">\s*<label for="f-email"', again.get_data(as_text=True))
+
+
+def test_register_reports_every_bad_field(app):
+    resp = _register(
+        app.test_client(), "not-an-email", role="", password2="different", province="", firm_name=""
+    )
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert body.count('class="error"') >= 4
+
+
+def test_login_logout_and_wrong_password(app, people):
+    client = app.test_client()
+    resp = client.post(
+        "/account/login", data={"email": people.emails["buyer"], "password": "wrong password"}
+    )
+    assert resp.status_code == 200 and 'role="alert"' in resp.get_data(as_text=True)
+    resp = client.post(
+        "/account/login",
+        data={"email": people.emails["buyer"], "password": PASSWORD, "next": "/introductions/"},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/introductions/"
+    assert client.get("/account/").status_code == 200
+    client.post("/account/logout")
+    assert client.get("/account/").status_code == 302
+
+
+def test_login_never_redirects_off_site(app, people):
+    resp = app.test_client().post(
+        "/account/login",
+        data={"email": people.emails["buyer"], "password": PASSWORD, "next": "//evil.example/"},
+    )
+    assert resp.headers["Location"] == "/"
+
+
+def test_repeated_failures_lock_for_a_while_not_forever(app, session):
+    user = accounts.create_user(session, "lockout@people.test", PASSWORD, role=UserRole.ADMIN)
+    for _ in range(accounts.LOCK_AFTER):
+        assert accounts.authenticate(session, user.email, "bad guess 123")[1] == "invalid"
+    session.refresh(user)
+    assert user.locked_until is not None
+    # While locked even the right password is refused, and the page says why.
+    assert accounts.authenticate(session, user.email, PASSWORD) == (None, "locked")
+    client = app.test_client()
+    body = client.post("/account/login", data={"email": user.email, "password": PASSWORD}).get_data(
+        as_text=True
+    )
+    assert "reset" in body.lower() or "đặt lại" in body.lower()
+    # Each further failure doubles the wait, but never beyond the cap.
+    for _ in range(30):
+        user.locked_until = utcnow() - timedelta(seconds=1)
+        session.commit()
+        accounts.authenticate(session, user.email, "bad guess 123")
+        session.refresh(user)
+        wait = accounts._aware(user.locked_until) - utcnow()
+        assert wait <= accounts.LOCK_MAX
+    # Once the lock expires the real password works and clears the count.
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    session.commit()
+    signed_in, reason = accounts.authenticate(session, user.email, PASSWORD)
+    assert signed_in is not None and reason is None and signed_in.failed_logins == 0
+
+
+def test_sign_in_is_rate_limited_per_client_and_account(app):
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/account/login", data={"email": "ratelimit@people.test", "password": "x" * 12}
+        ).status_code
+        for _ in range(12)
+    ]
+    assert statuses[:10] == [200] * 10
+    assert statuses[-1] == 429
+    # Another account from the same client is not blocked by it.
+    other = client.post("/account/login", data={"email": "other@people.test", "password": "x"})
+    assert other.status_code == 200
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(f"To: {message['To']}\n{message.get_content()}")
+        return "250 OK"
+
+
+@pytest.fixture()
+def smtp_server(app):
+    """A real SMTP server on localhost; the app sends its mail there for the test."""
+    inbox = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield inbox
+    finally:
+        app.config.update(saved)
+        controller.stop()
+
+
+def test_password_reset_by_emailed_single_use_link(app, session, smtp_server):
+    user = accounts.create_user(session, "reset.me@people.test", PASSWORD, role=UserRole.ADMIN)
+    client = app.test_client()
+    resp = client.post("/account/reset", data={"email": "Reset.Me@people.test"})
+    assert resp.status_code == 302
+    # Unknown addresses get the same answer and no mail.
+    client.post("/account/reset", data={"email": "nobody@people.test"})
+    assert len(smtp_server.messages) == 1
+    mail = smtp_server.messages[0]
+    assert "To: reset.me@people.test" in mail
+    link = re.search(r"http://localhost(/account/reset/\S+)", mail).group(1)
+    assert client.get(link).status_code == 200
+    resp = client.post(link, data={"password": "short", "password2": "short"})
+    assert resp.status_code == 422  # too short: nothing changed, link still usable
+    new = "a brand new passphrase"
+    resp = client.post(link, data={"password": new, "password2": new})
+    assert resp.status_code == 302
+    assert accounts.authenticate(session, user.email, new)[0] is not None
+    # Used once: the same link no longer works.
+    resp = client.get(link)
+    assert resp.status_code == 302 and "/account/reset" in resp.headers["Location"]
+    # Forged and expired links are refused too.
+    token = link.rsplit("/", 1)[1]
+    secret = app.config["SECRET_KEY"]
+    assert accounts.user_for_reset_token(session, token[:-2] + "xx", secret) is None
+    fresh = accounts.reset_token(session.get(User, user.id), secret)
+    assert accounts.user_for_reset_token(session, fresh, secret) is not None
+    assert accounts.user_for_reset_token(session, fresh, secret, max_age=-1) is None
+
+
+def test_api_tokens_are_shown_once_stored_hashed_and_revocable(app, session, people):
+    client = app.test_client()
+    login(client, people.users["other_supplier"])
+    resp = client.post("/account/tokens", data={"name": "ERP sync"})
+    assert resp.status_code == 201 and resp.headers["Cache-Control"] == "no-store"
+    plain = re.search(r'id="new-token">(kn_[\w-]+)<', resp.get_data(as_text=True)).group(1)
+    assert plain not in client.get("/account/").get_data(as_text=True)  # never again
+    stored = session.scalar(select(ApiToken).where(ApiToken.name == "ERP sync"))
+    assert stored.token_hash != plain and plain not in stored.token_hash
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert api.get("/api/v1/introductions", headers=headers).status_code == 200
+    client.post(f"/account/tokens/{stored.id}/revoke")
+    resp = api.get("/api/v1/introductions", headers=headers)
+    assert resp.status_code == 401 and resp.json["status"] == 401
+    assert "Bearer" in resp.headers["WWW-Authenticate"]
+
+
+def test_api_ignores_session_cookies(app, people):
+    """Only a token authenticates on the API, so a cross-site request carrying the
+    browser's cookie gets nothing (the API is exempt from CSRF tokens for this reason)."""
+    client = app.test_client()
+    login(client, people.users["admin"])
+    assert client.get("/account/").status_code == 200
+    assert client.post("/api/v1/firms", json={"name_vi": "X"}).status_code == 401
+
+
+def test_language_choice_is_remembered_per_user(app, session, people):
+    client = app.test_client()
+    login(client, people.users["other_officer"])
+    client.get("/lang/en")
+    assert session.get(User, people.users["other_officer"]).locale == "en"
+    fresh = app.test_client()
+    fresh.post(
+        "/account/login",
+        data={"email": people.emails["other_officer"], "password": PASSWORD},
+        headers={"Accept-Language": "vi"},
+    )
+    html = fresh.get("/", headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    assert '<html lang="en">' in html
+    session.get(User, people.users["other_officer"]).locale = None
+    session.commit()
+
+
+def test_session_cookie_flags(app, people):
+    client = app.test_client()
+    resp = client.post(
+        "/account/login", data={"email": people.emails["buyer"], "password": PASSWORD}
+    )
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_secure_cookies_in_production(monkeypatch, tmp_path):
+    from webapp.config import load_config
+
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    config = load_config({"DATA_DIR": str(tmp_path)})
+    assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
+    assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_admin_creates_an_officer_who_is_invited_by_mail(app, session, people, smtp_server):
+    client = app.test_client()
+    login(client, people.users["admin"])
+    resp = client.post(
+        "/admin/users",
+        data={
+            "email": "officer.tn@people.test",
+            "name": "Cán bộ TN",
+            "role": "officer",
+            "provinces": ["TN"],
+        },
+    )
+    assert resp.status_code == 302
+    officer = accounts.find_user(session, "officer.tn@people.test")
+    assert officer.role.value == "officer" and [p.code for p in officer.provinces] == ["TN"]
+    assert "/account/reset/" in smtp_server.messages[-1]
+    # An officer may not create an admin, nor an officer for another province.
+    officer_client = app.test_client()
+    login(officer_client, people.users["officer"])
+    resp = officer_client.post("/admin/users", data={"email": "boss@people.test", "role": "admin"})
+    assert resp.status_code == 422 and accounts.find_user(session, "boss@people.test") is None
+    resp = officer_client.post(
+        "/admin/users",
+        data={"email": "bn.officer@people.test", "role": "officer", "provinces": ["BN"]},
+    )
+    assert resp.status_code == 422
+    assert accounts.find_user(session, "bn.officer@people.test") is None
