@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from .models import Capability, Certification, Concept, Firm, Introduction, Need
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    if value is None:
+        return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # stored in UTC; SQLite hands it back naive
+    return value.isoformat()
 
 
 def concept_dict(c: Concept | None) -> dict[str, str] | None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .i18n import N_
 from .models import (
     Capability,
     Certification,
@@ -105,7 +106,7 @@ def _check_tax_code_free(session: Session, tax_code: str | None, firm_id: int | 
         return
     other = session.scalar(select(Firm).where(Firm.tax_code == tax_code))
     if other is not None and other.id != firm_id:
-        raise ValidationError({"tax_code": "A firm with this tax code is already registered."})
+        raise ValidationError({"tax_code": N_("A firm with this tax code is already registered.")})
 
 
 def _apply_firm(session: Session, firm: Firm, clean: Mapping[str, Any]) -> None:
@@ -171,7 +172,7 @@ def _apply_capability(session: Session, cap: Capability, clean: Mapping[str, Any
 
 def add_capability(session: Session, firm: Firm, data: Mapping[str, Any]) -> Capability:
     if not firm.is_supplier:
-        raise ValidationError({"firm": "Only supplier firms can declare capabilities."})
+        raise ValidationError({"firm": N_("Only supplier firms can declare capabilities.")})
     clean = validate_capability(session, data)
     cap = Capability(firm=firm)
     _apply_capability(session, cap, clean)
@@ -227,7 +228,7 @@ def _apply_need(session: Session, need: Need, clean: Mapping[str, Any]) -> None:
 
 def create_need(session: Session, buyer: Firm, data: Mapping[str, Any]) -> Need:
     if buyer.role not in (FirmRole.BUYER, FirmRole.BOTH):
-        raise ValidationError({"buyer": "Only buyer firms can post needs."})
+        raise ValidationError({"buyer": N_("Only buyer firms can post needs.")})
     clean = validate_need(session, data)
     need = Need(buyer=buyer, status=NeedStatus.OPEN, visibility=NeedVisibility.REGISTERED)
     _apply_need(session, need, clean)
@@ -253,9 +254,9 @@ def shortlist_add(
 ) -> ShortlistEntry:
     """Keep a supplier for a need; adding it again updates the note and score."""
     if not firm.is_supplier:
-        raise ValidationError({"firm": "Only suppliers can be shortlisted."})
+        raise ValidationError({"firm": N_("Only suppliers can be shortlisted.")})
     if len(note) > 500:
-        raise ValidationError({"note": "Must be at most 500 characters."})
+        raise ValidationError({"note": N_("Must be at most 500 characters.")})
     entry = session.scalar(
         select(ShortlistEntry).where(
             ShortlistEntry.need_id == need.id, ShortlistEntry.firm_id == firm.id
@@ -315,7 +316,7 @@ def record_outcome(
         allowed = ", ".join(o.value for o in Outcome)
         raise ValidationError({"outcome": f"Must be one of: {allowed}."}) from None
     if not firm.is_supplier:
-        raise ValidationError({"firm_id": "Only suppliers can be judged as matches."})
+        raise ValidationError({"firm_id": N_("Only suppliers can be judged as matches.")})
     if capability_id is not None and session.get(Capability, capability_id) is None:
         raise ValidationError({"capability_id": f"No capability with id {capability_id}."})
     judgement = _judge(session, need, firm.id, capability_id, value, source[:20])

@@ -34,6 +34,25 @@ from .text import fold, nfc
 
 MAX_QUANTITY = 1_000_000_000  # a billion parts a year is already beyond any single need
 MAX_TEXT = 5000
+MAX_ID = 2**63 - 1  # the largest primary key any of our databases can hold
+
+
+def record_id(value: Any) -> int:
+    """A primary key from user input: a positive integer a database can hold, else
+    ValueError (Werkzeug's ``args.get(type=record_id)`` then gives the default)."""
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError(f"not a record id: {value!r}")
+    return number
+
+
+def _get_by_id(session: Session, model: type, value: Any) -> Any:
+    try:
+        return session.get(model, record_id(value))
+    except (TypeError, ValueError):
+        return None
+
+
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HS_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
@@ -258,12 +277,12 @@ def concept_list(session: Session, kind: str) -> Callable[[Any], list[str]]:
 def province_ref(session: Session) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if isinstance(value, int) and not isinstance(value, bool):
-            prov = session.get(Province, value)
+            prov = _get_by_id(session, Province, value)
         else:
             s = str(value)
             prov = session.scalar(select(Province).where(Province.code == s.upper()))
             if prov is None and s.isdigit():
-                prov = session.get(Province, int(s))
+                prov = _get_by_id(session, Province, s)
             if prov is None:
                 key = fold(s)
                 prov = next(
@@ -315,7 +334,7 @@ def validate_firm(session: Session, data: Mapping[str, Any], partial: bool = Fal
 def _zone_ref(session: Session, value: Any, province_id: int | None) -> int:
     zone = None
     if isinstance(value, int) or str(value).isdigit():
-        zone = session.get(IndustrialZone, int(value))
+        zone = _get_by_id(session, IndustrialZone, value)
     else:
         key = fold(re.sub(r"^(KCN|CCN)\s+", "", str(value), flags=re.I))
         query = select(IndustrialZone)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import catalog.database  # noqa: F401  (SQLite pragmas)
+from catalog.validation import MAX_ID
 from jobs import models as job_models  # noqa: F401  (tables known to migrations)
 from jobs.celery_app import celery_init_app
 from jobs.runtime import EXTENSION_KEY, Runtime
@@ -27,9 +29,18 @@ from .extensions import babel, csrf, db, limiter, migrate
 from .i18n import inject_locale, select_locale
 
 
+class RecordIdConverter(IntegerConverter):
+    """``<int:…>`` in every route, bounded to ids a database can hold: a larger number
+    is a 404 like any unknown record, not an overflow deep in the driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config(config))
+    app.url_map.converters["int"] = RecordIdConverter
     register_extensions(app)
     register_runtime(app)
     register_blueprints(app)

@@ -10,7 +10,7 @@ from catalog import accounts, queries
 from catalog.access import officer_province_ids
 from catalog.audit import entries_query
 from catalog.models import Firm, Province, User, UserRole
-from catalog.validation import ValidationError
+from catalog.validation import ValidationError, record_id
 
 from .access import actor, authorize, can, rule
 from .accounts import send_reset_link
@@ -62,7 +62,7 @@ def create_user():
     provinces = [allowed[c] for c in form.getlist("provinces") if c in allowed]
     firm = None
     if role == "member":
-        firm = db.session.get(Firm, form.get("firm_id", type=int) or 0)
+        firm = db.session.get(Firm, form.get("firm_id", type=record_id) or 0)
         if firm is None or not can("firm.manage", firm):
             errors["firm_id"] = _("Give the id of a firm in your provinces.")
     if not errors:

@@ -35,7 +35,7 @@ from catalog.serialize import (
     introduction_dict,
     need_dict,
 )
-from catalog.validation import ValidationError, validate_need
+from catalog.validation import MAX_ID, ValidationError, record_id, validate_need
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
@@ -76,7 +76,7 @@ def _ref(data: dict[str, Any], field: str, model: type, required: bool = True):
     value = data.get(field)
     if value is None and not required:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
         raise ValidationError({field: f"Give the id of the {model.__name__.lower()}."})
     obj = db.session.get(model, value)
     if obj is None:
@@ -192,8 +192,8 @@ def list_needs():
         except ValueError:
             message = "Must be open, closed, awarded, draft or all."
             raise ValidationError({"status": message}) from None
-    if request.args.get("buyer", type=int):
-        query = query.where(Need.buyer_id == request.args.get("buyer", type=int))
+    if request.args.get("buyer", type=record_id):
+        query = query.where(Need.buyer_id == request.args.get("buyer", type=record_id))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     needs = db.session.scalars(
         query.order_by(Need.id.desc()).limit(per_page).offset((page - 1) * per_page)

@@ -8,6 +8,7 @@ from catalog import queries
 from catalog.introductions import introductions_with
 from catalog.models import Firm
 from catalog.queries import DirectoryFilters
+from catalog.validation import record_id
 from jobs.runtime import runtime
 from matching.directory import search_directory
 
@@ -21,7 +22,7 @@ def filters_from_args() -> DirectoryFilters:
     args = request.args
     return DirectoryFilters(
         province=args.get("province") or None,
-        zone=args.get("zone", type=int),
+        zone=args.get("zone", type=record_id),
         sector=args.get("sector") or None,
         process=args.get("process") or None,
         material=args.get("material") or None,

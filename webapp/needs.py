@@ -12,7 +12,7 @@ from catalog.introductions import invite as invite_supplier
 from catalog.introductions import need_introductions
 from catalog.introductions import request_introduction as request_intro
 from catalog.models import Firm, Need
-from catalog.validation import ValidationError
+from catalog.validation import ValidationError, record_id
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.engine import filter_matches
@@ -44,7 +44,7 @@ def _need_values(need: Need) -> dict:
 @public
 def index():
     page = db.paginate(
-        queries.open_needs_query(request.args.get("buyer", type=int)).where(
+        queries.open_needs_query(request.args.get("buyer", type=record_id)).where(
             visible_needs_clause(actor())
         ),
         page=request.args.get("page", 1, type=int),
@@ -59,7 +59,7 @@ def _create_need(values: dict) -> Need:
     if me.firm is not None:
         buyer = me.firm
     else:
-        buyer_id = request.form.get("buyer", type=int)
+        buyer_id = request.form.get("buyer", type=record_id)
         buyer = db.session.get(Firm, buyer_id) if buyer_id else None
         if buyer is None or not can("firm.edit", buyer):
             raise ValidationError({"buyer": _("Choose the buyer firm posting this need.")})
@@ -134,12 +134,12 @@ def show(need: Need):
 def _record_on_match(need: Need, action, message):
     """A match-card button: apply ``action(need, firm)`` through a catalog service, then
     ask the learner to look at the new judgement; errors are flashed, nothing saved."""
-    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=record_id))
     try:
         action(need, firm)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()), "error")
+        flash("; ".join(_(m) for m in exc.errors.values()), "error")
     else:
         learn_from_outcomes()
         flash(message(firm), "success")
@@ -155,7 +155,7 @@ def shortlist_add(need: Need):
             db.session,
             need,
             firm,
-            capability_id=request.form.get("capability_id", type=int),
+            capability_id=request.form.get("capability_id", type=record_id),
             score=request.form.get("score", type=float),
             note=request.form.get("note", "").strip(),
         ),
@@ -174,7 +174,7 @@ def record_outcome(need: Need):
             need,
             firm,
             request.form.get("outcome", ""),
-            request.form.get("capability_id", type=int),
+            request.form.get("capability_id", type=record_id),
         ),
         lambda firm: _("Outcome recorded. It will improve future rankings."),
     )
@@ -209,7 +209,7 @@ def shortlist_export(need: Need, fmt: str):
 @rule("need.manage", Need)
 def request_introduction(need: Need):
     """Ask a matched supplier for an introduction; its contact is shared once it accepts."""
-    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=record_id))
     try:
         request_intro(db.session, need, firm, actor(), request.form.get("message", ""))
     except ValidationError as exc:
@@ -227,7 +227,7 @@ def request_introduction(need: Need):
 @rule("need.manage", Need)
 def invite(need: Need):
     """Let a supplier read a need shown only to invited suppliers."""
-    firm = db.get_or_404(Firm, request.form.get("firm_id", type=int))
+    firm = db.get_or_404(Firm, request.form.get("firm_id", type=record_id))
     try:
         invite_supplier(db.session, need, firm)
     except ValidationError as exc:
