@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,7 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
+from catalog.demo_accounts import DEMO_PASSWORD
 from tests.test_worker import wait_for
 
 pytestmark = pytest.mark.slow
@@ -55,10 +58,28 @@ def test_make_run_serves_pages_and_stops_on_ctrl_c(snapshot_data: Path):
         assert up, (snapshot_data / "make-run.log").read_text()[-4000:]
         status, body = fetch(base + "/suppliers/?q=d%E1%BA%ADp+kim+lo%E1%BA%A1i")
         assert status == 200 and 'class="result"' in body
-        status, body = fetch(base + "/needs/1", lang="en")
-        assert status == 200 and "Matching suppliers" in body
-        status, body = fetch(base + "/api/v1/needs/1/matches?limit=3")
-        assert status == 200 and '"items"' in body
+        # Matches are for the need's buyer and officers: sign in as the demo admin,
+        # through the real form with its CSRF token, and make an API token too.
+        browser = requests.Session()
+        browser.headers["Accept-Language"] = "en"
+        page = browser.get(base + "/account/login").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        resp = browser.post(
+            base + "/account/login",
+            data={"csrf_token": csrf, "email": "admin@ketnoi.local", "password": DEMO_PASSWORD},
+        )
+        assert resp.status_code == 200 and 'id="logout"' in resp.text
+        resp = browser.get(base + "/needs/1")
+        assert resp.status_code == 200 and "Matching suppliers" in resp.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', resp.text).group(1)
+        page = browser.post(base + "/account/tokens", data={"csrf_token": csrf, "name": "t"}).text
+        token = re.search(r'id="new-token">([^<]+)<', page).group(1)
+        resp = requests.get(
+            base + "/api/v1/needs/1/matches?limit=3",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert resp.status_code == 200 and resp.json()["items"]
 
         def worker_ok():
             import json

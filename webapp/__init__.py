@@ -30,11 +30,13 @@ from .i18n import inject_locale, select_locale
 
 
 class RecordIdConverter(IntegerConverter):
-    """``<int:…>`` in every route, bounded to ids a database can hold: a larger number
-    is a 404 like any unknown record, not an overflow deep in the driver."""
+    """``<int:…>`` in every route: a number larger than any database can hold is the id
+    of no record (0), so it gets the 404 of an unknown record instead of overflowing in
+    the database driver."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:  # noqa: A002
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
