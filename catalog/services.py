@@ -314,11 +314,15 @@ def record_outcome(
         value = Outcome(str(outcome).lower())
     except ValueError:
         allowed = ", ".join(o.value for o in Outcome)
-        raise ValidationError({"outcome": f"Must be one of: {allowed}."}) from None
+        raise ValidationError(
+            {"outcome": N_("Must be one of: %(allowed)s.", allowed=allowed)}
+        ) from None
     if not firm.is_supplier:
         raise ValidationError({"firm_id": N_("Only suppliers can be judged as matches.")})
     if capability_id is not None and session.get(Capability, capability_id) is None:
-        raise ValidationError({"capability_id": f"No capability with id {capability_id}."})
+        raise ValidationError(
+            {"capability_id": N_("No capability with id %(id)s.", id=capability_id)}
+        )
     judgement = _judge(session, need, firm.id, capability_id, value, source[:20])
     session.commit()
     return judgement

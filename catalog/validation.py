@@ -100,7 +100,10 @@ class _Checker:
         try:
             self.clean[field] = parse(raw)
         except (ValueError, TypeError) as exc:
-            self.errors[field] = str(exc) or N_("Invalid value.")
+            message = exc.args[0] if exc.args else ""
+            self.errors[field] = (
+                message if isinstance(message, str) and message else N_("Invalid value.")
+            )
 
     def finish(self) -> dict[str, Any]:
         if self.errors:
@@ -113,7 +116,9 @@ def text(max_len: int) -> Callable[[Any], str]:
         if not isinstance(value, str):
             raise ValueError(N_("Must be text."))
         if len(value) > max_len:
-            raise ValueError(f"Must be at most {max_len} characters (got {len(value)}).")
+            raise ValueError(
+                N_("Must be at most %(max)s characters (got %(got)s).", max=max_len, got=len(value))
+            )
         return value
 
     return parse
@@ -138,7 +143,7 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
         if not isinstance(value, int):
             raise ValueError(N_("Must be a whole number."))
         if not low <= value <= high:
-            raise ValueError(f"Must be between {low:,} and {high:,}.")
+            raise ValueError(N_("Must be between %(low)s and %(high)s.", low=low, high=high))
         return value
 
     return parse
@@ -153,7 +158,9 @@ def decimal(low: float, high: float) -> Callable[[Any], float]:
         except ValueError:
             raise ValueError(N_("Must be a number.")) from None
         if not low < number <= high:
-            raise ValueError(f"Must be greater than {low} and at most {high}.")
+            raise ValueError(
+                N_("Must be greater than %(low)s and at most %(high)s.", low=low, high=high)
+            )
         return number
 
     return parse
@@ -174,7 +181,7 @@ def choice(enum_cls: type) -> Callable[[Any], Any]:
             return enum_cls(str(value).lower())
         except ValueError:
             allowed = ", ".join(m.value for m in enum_cls)
-            raise ValueError(f"Must be one of: {allowed}.") from None
+            raise ValueError(N_("Must be one of: %(allowed)s.", allowed=allowed)) from None
 
     return parse
 
@@ -225,7 +232,9 @@ def hs_codes(value: Any) -> list[str]:
     codes = string_list(value)
     bad = [c for c in codes if not _HS_RE.match(c)]
     if bad:
-        raise ValueError(f"Not an HS code (4 to 10 digits): {', '.join(bad[:3])}.")
+        raise ValueError(
+            N_("Not an HS code (4 to 10 digits): %(codes)s.", codes=", ".join(bad[:3]))
+        )
     return [c.replace(".", "") for c in codes]
 
 
@@ -259,7 +268,7 @@ def concept_ref(session: Session, kind: str) -> Callable[[Any], str]:
                     concept = c
                     break
         if concept is None or concept.kind != kind:
-            raise ValueError(f"Unknown {kind}: {value!r}.")
+            raise ValueError(N_("Unknown %(kind)s: %(value)s.", kind=kind, value=repr(value)))
         return concept.id
 
     return parse
@@ -294,7 +303,7 @@ def province_ref(session: Session) -> Callable[[Any], int]:
                     None,
                 )
         if prov is None:
-            raise ValueError(f"Unknown province: {value!r}.")
+            raise ValueError(N_("Unknown province: %(value)s.", value=repr(value)))
         return prov.id
 
     return parse
@@ -342,7 +351,7 @@ def _zone_ref(session: Session, value: Any, province_id: int | None) -> int:
             query = query.where(IndustrialZone.province_id == province_id)
         zone = next((z for z in session.scalars(query) if fold(z.name) == key), None)
     if zone is None:
-        raise ValueError(f"Unknown industrial zone or cluster: {value!r}.")
+        raise ValueError(N_("Unknown industrial zone or cluster: %(value)s.", value=repr(value)))
     if province_id and zone.province_id != province_id:
         raise ValueError(N_("This industrial zone is not in the chosen province."))
     return zone.id

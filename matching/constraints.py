@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from catalog.i18n import N_
 from catalog.models import Capability, Firm, Need, Province
 
 OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
@@ -46,11 +47,29 @@ def certification_checks(need: Need, firm: Firm, today: date | None = None) -> l
     checks = []
     for standard in need.required_certifications or []:
         if held.get(standard):
-            checks.append(Check("certification", OK, True, f"{standard} required: held"))
+            checks.append(
+                Check(
+                    "certification", OK, True, N_("%(standard)s required: held", standard=standard)
+                )
+            )
         elif standard in held:
-            checks.append(Check("certification", FAIL, True, f"{standard} required: expired"))
+            checks.append(
+                Check(
+                    "certification",
+                    FAIL,
+                    True,
+                    N_("%(standard)s required: expired", standard=standard),
+                )
+            )
         else:
-            checks.append(Check("certification", FAIL, True, f"{standard} required: missing"))
+            checks.append(
+                Check(
+                    "certification",
+                    FAIL,
+                    True,
+                    N_("%(standard)s required: missing", standard=standard),
+                )
+            )
     return checks
 
 
@@ -60,11 +79,35 @@ def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
         firm_processes = {c.process_id for c in firm.capabilities}
         label = need.process.name_en if need.process else need.process_id
         if cap.process_id == need.process_id:
-            checks.append(Check("process", OK, False, f"Process {label}: this capability", 2.0))
+            checks.append(
+                Check(
+                    "process",
+                    OK,
+                    False,
+                    N_("Process %(process)s: this capability", process=label),
+                    2.0,
+                )
+            )
         elif need.process_id in firm_processes:
-            checks.append(Check("process", OK, False, f"Process {label}: another line", 1.5))
+            checks.append(
+                Check(
+                    "process",
+                    OK,
+                    False,
+                    N_("Process %(process)s: another line", process=label),
+                    1.5,
+                )
+            )
         else:
-            checks.append(Check("process", FAIL, False, f"Process {label}: not declared", 2.0))
+            checks.append(
+                Check(
+                    "process",
+                    FAIL,
+                    False,
+                    N_("Process %(process)s: not declared", process=label),
+                    2.0,
+                )
+            )
     if need.materials:
         have = {m.id for m in cap.materials} | {
             m.id for c in firm.capabilities for m in c.materials
@@ -72,54 +115,101 @@ def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
         got = [m.name_en for m in need.materials if m.id in have]
         lacking = [m.name_en for m in need.materials if m.id not in have]
         if not lacking:
-            checks.append(Check("materials", OK, False, f"Materials: {', '.join(got)}"))
+            checks.append(
+                Check("materials", OK, False, N_("Materials: %(got)s", got=", ".join(got)))
+            )
         elif got:
             checks.append(
                 Check(
                     "materials",
                     OK,
                     False,
-                    f"Materials: {', '.join(got)}; not {', '.join(lacking)}",
+                    N_(
+                        "Materials: %(got)s; not %(lacking)s",
+                        got=", ".join(got),
+                        lacking=", ".join(lacking),
+                    ),
                     0.5,
                 )
             )
         else:
             status = FAIL if have else UNKNOWN
             checks.append(
-                Check("materials", status, False, f"Materials {', '.join(lacking)}: not declared")
+                Check(
+                    "materials",
+                    status,
+                    False,
+                    N_("Materials %(lacking)s: not declared", lacking=", ".join(lacking)),
+                )
             )
     if need.quantity_per_year:
         monthly = math.ceil(need.quantity_per_year / 12)
         if cap.capacity_per_month:
             if cap.capacity_per_month >= monthly:
-                detail = f"Capacity {cap.capacity_per_month:,}/month ≥ {monthly:,}/month needed"
+                detail = N_(
+                    "Capacity %(have)s/month ≥ %(need)s/month needed",
+                    have=cap.capacity_per_month,
+                    need=monthly,
+                )
                 checks.append(Check("capacity", OK, False, detail))
             else:
-                detail = f"Capacity {cap.capacity_per_month:,}/month < {monthly:,}/month needed"
+                detail = N_(
+                    "Capacity %(have)s/month < %(need)s/month needed",
+                    have=cap.capacity_per_month,
+                    need=monthly,
+                )
                 checks.append(Check("capacity", FAIL, False, detail))
         else:
-            checks.append(Check("capacity", UNKNOWN, False, "Capacity not declared", 0.5))
+            checks.append(Check("capacity", UNKNOWN, False, N_("Capacity not declared"), 0.5))
         if cap.min_order_qty and cap.min_order_qty > need.quantity_per_year:
-            detail = f"Minimum order {cap.min_order_qty:,} > {need.quantity_per_year:,}/year"
+            detail = N_(
+                "Minimum order %(moq)s > %(qty)s/year",
+                moq=cap.min_order_qty,
+                qty=need.quantity_per_year,
+            )
             checks.append(Check("capacity", FAIL, False, detail, 0.5))
     if need.tolerance_mm:
         if cap.tolerance_mm is None:
             checks.append(Check("tolerance", UNKNOWN, False, "Tolerance not declared", 0.5))
         elif cap.tolerance_mm <= need.tolerance_mm:
-            detail = f"Tolerance ±{cap.tolerance_mm:g} mm ≤ ±{need.tolerance_mm:g} mm"
+            detail = N_(
+                "Tolerance ±%(have)s mm ≤ ±%(need)s mm",
+                have=cap.tolerance_mm,
+                need=need.tolerance_mm,
+            )
             checks.append(Check("tolerance", OK, False, detail))
         else:
-            detail = f"Tolerance ±{cap.tolerance_mm:g} mm > ±{need.tolerance_mm:g} mm required"
+            detail = N_(
+                "Tolerance ±%(have)s mm > ±%(need)s mm required",
+                have=cap.tolerance_mm,
+                need=need.tolerance_mm,
+            )
             checks.append(Check("tolerance", FAIL, False, detail))
     if need.delivery_province is not None:
         km = distance_km(firm.province, need.delivery_province)
         where = need.delivery_province.name_vi
         if firm.province_id == need.delivery_province_id:
-            checks.append(Check("location", OK, False, f"In {where}", 0.5))
+            checks.append(Check("location", OK, False, N_("In %(where)s", where=where), 0.5))
         elif km is not None and km <= 120:
-            checks.append(Check("location", OK, False, f"{km:.0f} km from {where}", 0.5))
+            checks.append(
+                Check(
+                    "location",
+                    OK,
+                    False,
+                    N_("%(km)s km from %(where)s", km=round(km), where=where),
+                    0.5,
+                )
+            )
         elif km is not None:
-            checks.append(Check("location", FAIL, False, f"{km:.0f} km from {where}", 0.5))
+            checks.append(
+                Check(
+                    "location",
+                    FAIL,
+                    False,
+                    N_("%(km)s km from %(where)s", km=round(km), where=where),
+                    0.5,
+                )
+            )
     return checks
 
 

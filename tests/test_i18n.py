@@ -124,14 +124,14 @@ def test_every_vietnamese_message_is_translated():
 
 def test_catalogue_covers_the_templates():
     """Every msgid used in the code is in the Vietnamese catalogue (no stale extraction):
-    the interface's ``_()`` and the catalog's ``N_()`` messages."""
+    the interface's ``_()`` and the catalog's and matcher's ``N_()`` messages."""
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
     root = Path(__file__).resolve().parent.parent
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
     used = set()
-    for package in ("webapp", "catalog"):
+    for package in ("webapp", "catalog", "matching"):
         found = extract_from_dir(str(root / package), method_map, keywords=keywords)
         used |= {msg[2] for msg in found}
     used = {m if isinstance(m, str) else m[0] for m in used}
@@ -148,3 +148,23 @@ def test_one_language_per_page(client, lang, path):
     assert html_lang(body) == lang
     for pattern in ("Nhà cung cấp · Suppliers", "nhà cung cấp · suppliers", "Tất cả · All"):
         assert pattern not in body
+
+
+def test_catalog_and_matcher_messages_are_translated_with_local_numbers(client, session):
+    """Validation messages and constraint details carry their parameters, so the page
+    shows them in Vietnamese with Vietnamese number formatting; the API keeps English."""
+    from flask_babel import refresh
+
+    from catalog.validation import ValidationError, validate_need
+    from webapp.helpers import translate
+
+    with pytest.raises(ValidationError) as exc:
+        validate_need(session, {"title": "Trục", "quantity_per_year": "0"})
+    message = exc.value.errors["quantity_per_year"]
+    assert message == "Must be between 1 and 1,000,000,000."
+    with client.application.test_request_context(headers={"Accept-Language": "vi"}):
+        refresh()
+        assert translate(message) == "Phải trong khoảng từ 1 đến 1.000.000.000."
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert translate(message) == "Must be between 1 and 1,000,000,000."

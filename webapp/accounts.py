@@ -22,6 +22,7 @@ from jobs.mail import send_email
 
 from .access import actor, public, rule
 from .extensions import db, limiter
+from .helpers import translate
 from .i18n import LANGUAGES, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -166,7 +167,7 @@ def create_token():
         _token, plain = accounts.issue_api_token(db.session, actor(), request.form.get("name", ""))
     except ValidationError as exc:
         db.session.rollback()
-        flash(_(next(iter(exc.errors.values()))), "error")
+        flash(translate(next(iter(exc.errors.values()))), "error")
         return redirect(url_for("accounts.show"))
     page = render_template(
         "accounts/show.html", tokens=accounts.active_tokens(db.session, actor()), new_token=plain

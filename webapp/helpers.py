@@ -7,7 +7,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    gettext,
+)
+
+from catalog.i18n import Message
 
 from .access import can
 from .i18n import current_locale
@@ -31,6 +39,24 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
+
+
+def translate(text: Any) -> str:
+    """A message from the catalog or the matcher in the interface language.
+
+    ``catalog.i18n.Message`` carries its msgid and parameters: numbers among them are
+    formatted the reader's way. Plain strings are looked up as they are."""
+    if not text:
+        return ""
+    if isinstance(text, Message):
+        params = {
+            key: format_decimal(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+            for key, value in text.params.items()
+        }
+        return gettext(text.msgid, **params)
+    return gettext(str(text))
 
 
 def fmt_datetime(value: datetime | None) -> str:
@@ -97,6 +123,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["percent"] = fmt_percent
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.filters["vnd"] = fmt_vnd
+    app.jinja_env.filters["tr"] = translate
     app.jinja_env.tests["editable"] = lambda firm: can("firm.edit", firm)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["today"] = date.today
