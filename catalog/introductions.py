@@ -82,12 +82,12 @@ def need_introductions(session: Session, need: Need) -> list[Introduction]:
     return list(session.scalars(select(Introduction).where(Introduction.need_id == need.id)))
 
 
-def introductions_for(session: Session, user: User | None) -> list[Introduction]:
+def introductions_query(user: User | None):
     """The introductions a user takes part in: their firm's on either side; an officer's
     provinces'; all for an admin. Newest first."""
-    query = select(Introduction).order_by(Introduction.id.desc()).limit(200)
+    query = select(Introduction).order_by(Introduction.id.desc())
     if user is None:
-        return []
+        return query.where(Introduction.id.is_(None))
     if user.role == UserRole.MEMBER:
         query = query.where(
             or_(Introduction.supplier_id == user.firm_id, Introduction.buyer_id == user.firm_id)
@@ -97,7 +97,7 @@ def introductions_for(session: Session, user: User | None) -> list[Introduction]
         query = query.where(
             or_(Introduction.supplier_id.in_(firms), Introduction.buyer_id.in_(firms))
         )
-    return list(session.scalars(query))
+    return query
 
 
 def introductions_with(session: Session, user: User | None, firm: Firm) -> list[Introduction]:

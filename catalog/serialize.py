@@ -100,6 +100,7 @@ def need_dict(need: Need) -> dict[str, Any]:
         "process": concept_dict(need.process),
         "materials": [concept_dict(m) for m in need.materials],
         "quantity_per_year": need.quantity_per_year,
+        "target_price_vnd": need.target_price_vnd,
         "tolerance_mm": need.tolerance_mm,
         "required_certifications": need.required_certifications or [],
         "delivery_province": need.delivery_province.code if need.delivery_province else None,

@@ -67,6 +67,7 @@ _NEED_FIELDS = (
     "title",
     "description",
     "quantity_per_year",
+    "target_price_vnd",
     "tolerance_mm",
     "required_certifications",
     "deadline",
@@ -85,6 +86,7 @@ _NULLABLE = {
     "capacity_per_month",
     "min_order_qty",
     "quantity_per_year",
+    "target_price_vnd",
     "deadline",
 }
 _LISTS = {"hs_codes", "required_certifications"}

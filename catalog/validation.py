@@ -34,6 +34,7 @@ from .text import fold, nfc
 
 MAX_QUANTITY = 1_000_000_000  # a billion parts a year is already beyond any single need
 MAX_TEXT = 5000
+MAX_PRICE_VND = 1_000_000_000_000  # a trillion đồng per unit is beyond any component
 MAX_ID = 2**63 - 1  # the largest primary key any of our databases can hold
 
 
@@ -389,6 +390,7 @@ def validate_need(session: Session, data: Mapping[str, Any], partial: bool = Fal
     c.run("process", concept_ref(session, "process"))
     c.run("materials", concept_list(session, "material"))
     c.run("quantity_per_year", integer(1, MAX_QUANTITY))
+    c.run("target_price_vnd", integer(1, MAX_PRICE_VND))
     c.run("tolerance_mm", decimal(0, 100))
     c.run("required_certifications", standards)
     c.run("delivery_province", province_ref(session))

@@ -168,3 +168,14 @@ def test_catalog_and_matcher_messages_are_translated_with_local_numbers(client, 
     with client.application.test_request_context(headers={"Accept-Language": "en"}):
         refresh()
         assert translate(message) == "Must be between 1 and 1,000,000,000."
+
+
+def test_vnd_amounts_follow_the_locale(client, session):
+    buyer = make_buyer(session, "VND Format Buyer")
+    need = make_need(
+        session, buyer, title="Tấm chắn bùn ép nhựa", target_price_vnd="12500", visibility="public"
+    )
+    vi = client.get(f"/needs/{need.id}", headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    en = client.get(f"/needs/{need.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "12.500\xa0₫" in vi
+    assert "₫12,500" in en

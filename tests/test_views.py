@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -201,3 +202,28 @@ def test_outcome_buttons_record_judgements(client, session):
     client.post(f"/needs/{need.id}/outcomes", data={"firm_id": firm_id, "outcome": "bogus"})
     session.expire_all()
     assert session.query(MatchJudgement).filter_by(need_id=need.id).count() == 1
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "webapp" / "templates"
+
+
+def test_every_post_form_carries_a_csrf_token():
+    """CSRFProtect refuses a POST without the token; a form without it would be broken,
+    so the templates are checked form by form."""
+    forms = 0
+    for path in TEMPLATES.rglob("*.html"):
+        text = path.read_text()
+        for match in re.finditer(r"<form\b[^>]*>(.*?)</form>", text, re.S | re.I):
+            if re.search(r'method="post"', match.group(0), re.I):
+                forms += 1
+                assert "csrf_token()" in match.group(1), f"{path.name}: {match.group(0)[:120]}"
+    assert forms >= 20
+
+
+def test_templates_have_no_inline_script_or_style():
+    """The Content-Security-Policy forbids inline script and style: none may be written."""
+    for path in TEMPLATES.rglob("*.html"):
+        text = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text, re.I), path.name
+        assert not re.search(r"<style\b|\sstyle=\"", text, re.I), path.name
+        assert not re.search(r"\son[a-z]+=\"", text, re.I), path.name

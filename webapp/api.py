@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from catalog import queries, services
 from catalog.access import visible_needs_clause
-from catalog.introductions import decide_introduction, introductions_for, request_introduction
+from catalog.i18n import N_
+from catalog.introductions import decide_introduction, introductions_query, request_introduction
 from catalog.models import (
     Capability,
     Certification,
@@ -48,6 +49,7 @@ from .extensions import db
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
 
 
 @bp.errorhandler(ValidationError)
@@ -66,8 +68,10 @@ def _body() -> dict[str, Any]:
 def _paging() -> tuple[int, int]:
     page = request.args.get("page", 1, type=int) or 1
     per_page = request.args.get("per_page", 20, type=int) or 20
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValidationError({"page": "page must be ≥ 1 and per_page between 1 and 100."})
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError(
+            {"page": N_("page must be between 1 and 1,000,000 and per_page between 1 and 100.")}
+        )
     return page, per_page
 
 
@@ -324,8 +328,18 @@ def adhoc_matches():
 @rule("signed_in")
 def list_introductions():
     """Introductions the caller's firm takes part in (officers: their provinces')."""
-    items = introductions_for(db.session, actor())
-    return jsonify({"items": [introduction_dict(i) for i in items]})
+    page, per_page = _paging()
+    result = db.paginate(
+        introductions_query(actor()), page=page, per_page=per_page, error_out=False
+    )
+    return jsonify(
+        {
+            "items": [introduction_dict(i) for i in result.items],
+            "page": page,
+            "per_page": per_page,
+            "total": result.total,
+        }
+    )
 
 
 @bp.post("/needs/<int:need_id>/introductions")

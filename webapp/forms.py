@@ -86,6 +86,7 @@ NEED_FIELDS = (
     "process",
     "materials",
     "quantity_per_year",
+    "target_price_vnd",
     "tolerance_mm",
     "required_certifications",
     "delivery_province",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from catalog.introductions import decide_introduction, introductions_for
+from catalog.introductions import decide_introduction, introductions_query
 from catalog.models import Introduction
 from catalog.validation import ValidationError
 from jobs.tasks import learn_from_outcomes
@@ -20,9 +20,10 @@ bp = Blueprint("introductions", __name__, url_prefix="/introductions")
 @bp.get("/")
 @rule("signed_in")
 def index():
-    return render_template(
-        "introductions/index.html", introductions=introductions_for(db.session, actor())
+    page = db.paginate(
+        introductions_query(actor()), page=request.args.get("page", 1, type=int), per_page=50
     )
+    return render_template("introductions/index.html", page=page)
 
 
 @bp.post("/<int:intro_id>/<any(accept, decline):decision>")

@@ -32,6 +32,7 @@ def _need_values(need: Need) -> dict:
         "process": need.process_id or "",
         "materials": [m.id for m in need.materials],
         "quantity_per_year": need.quantity_per_year,
+        "target_price_vnd": need.target_price_vnd,
         "tolerance_mm": need.tolerance_mm,
         "required_certifications": need.required_certifications or [],
         "delivery_province": need.delivery_province.code if need.delivery_province else "",

@@ -38,7 +38,7 @@ from catalog.models import (
     Outcome,
     Ownership,
 )
-from catalog.validation import MAX_QUANTITY, MAX_TEXT
+from catalog.validation import MAX_PRICE_VND, MAX_QUANTITY, MAX_TEXT
 
 __all__ = ["ANONYMOUS_RULES", "OPERATIONS", "SpecError", "build", "openapi_path", "spec"]
 
@@ -262,6 +262,7 @@ def response_schemas() -> dict[str, dict[str, Any]]:
                 "process": nullable(ref("Concept")),
                 "materials": array(ref("Concept")),
                 "quantity_per_year": nullable(INTEGER),
+                "target_price_vnd": nullable(INTEGER),
                 "tolerance_mm": nullable(NUMBER),
                 "required_certifications": array(STRING),
                 "delivery_province": nullable(STRING),
@@ -304,7 +305,7 @@ def response_schemas() -> dict[str, dict[str, Any]]:
                 "decided_at": nullable(TIMESTAMP),
             }
         ),
-        "IntroductionList": obj({"items": array(ref("Introduction"))}),
+        "IntroductionPage": _page(ref("Introduction")),
         "Error": obj({"error": STRING, "message": STRING, "status": whole(400, 599)}),
         "ValidationError": obj(
             {
@@ -396,6 +397,7 @@ def _need_input(partial: bool, buyer: bool = False, saved: bool = True) -> dict[
             array({**STRING, "description": "Material id or name."}, maxItems=50)
         ),
         "quantity_per_year": _optional(whole(1, MAX_QUANTITY)),
+        "target_price_vnd": _optional(whole(1, MAX_PRICE_VND)),
         "tolerance_mm": _optional(
             {**NUMBER, "minimum": 0, "exclusiveMinimum": True, "maximum": 100}
         ),
@@ -467,7 +469,7 @@ def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str,
 
 
 PAGING = [
-    query("page", {**ID, "default": 1}),
+    query("page", {**whole(1, 1_000_000), "default": 1}),
     query("per_page", {**whole(1, 100), "default": 20}),
 ]
 
@@ -598,7 +600,11 @@ OPERATIONS: dict[str, Operation] = {
         validates=True,
     ),
     "list_introductions": Operation(
-        "Introductions the caller takes part in", "introductions", response="IntroductionList"
+        "Introductions the caller takes part in",
+        "introductions",
+        response="IntroductionPage",
+        query=PAGING,
+        validates=True,
     ),
     "create_introduction": Operation(
         "Ask to be introduced to a supplier",

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     Float,
@@ -64,6 +65,8 @@ class Need(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     process_id: Mapped[str | None] = mapped_column(ForeignKey("concepts.id"))
     quantity_per_year: Mapped[int | None] = mapped_column(Integer)
+    # Target unit price in đồng, if the buyer shares one (shown as 12.500 ₫ / ₫12,500).
+    target_price_vnd: Mapped[int | None] = mapped_column(BigInteger)
     tolerance_mm: Mapped[float | None] = mapped_column(Float)
     required_certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
     delivery_province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
