@@ -177,6 +177,10 @@ def own_token(user: User | None, token: ApiToken) -> bool:
     return user is not None and token.user_id == user.id
 
 
+def firm_member(user: User | None, _: Any = None) -> bool:
+    return user is not None and user.role == UserRole.MEMBER and user.firm_id is not None
+
+
 def signed_in(user: User | None, _: Any = None) -> bool:
     return user is not None
 
@@ -188,6 +192,7 @@ def anyone(user: User | None, _: Any = None) -> bool:
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "anyone": anyone,
     "signed_in": signed_in,
+    "firm.member": firm_member,
     "firm.create": create_firm,
     "firm.edit": edit_firm,
     "firm.manage": manage_firm,

@@ -258,3 +258,14 @@ def active_tokens(session: Session, user: User) -> list[ApiToken]:
             .order_by(ApiToken.id)
         )
     )
+
+
+def colleagues(session: Session, user: User) -> list[User]:
+    """The other users of the user's firm."""
+    if user.firm_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(User).where(User.firm_id == user.firm_id, User.id != user.id).order_by(User.id)
+        )
+    )

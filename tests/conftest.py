@@ -144,11 +144,17 @@ def login(client, user_id: int) -> None:
 
 @pytest.fixture()
 def client_as(app, people):
-    """``client_as("buyer")``: a test client signed in with that role's account."""
+    """``client_as("buyer")``: a test client signed in with that role's account, whose
+    remembered interface language is cleared (the browser's Accept-Language decides)."""
+    from catalog.models import User
 
     def make(role: str):
         client = app.test_client()
         if role != "anonymous":
+            with app.app_context():
+                db.session.get(User, people.users[role]).locale = None
+                db.session.commit()
+                db.session.remove()
             login(client, people.users[role])
         return client
 

@@ -33,6 +33,7 @@ NEED_MANAGERS = frozenset({"buyer", "officer", "admin"})  # buyer's need, in VP
 OFFICERS_HERE = frozenset({"officer", "admin"})
 BUYERS_AND_STAFF = frozenset({"buyer"}) | STAFF
 SUPPLIER_ONLY = frozenset({"supplier"})
+FIRM_USERS = frozenset({"supplier", "other_supplier", "buyer"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("accounts.show", "GET"): Row(SIGNED_IN),
     ("accounts.logout", "POST"): Row(SIGNED_IN),
     ("accounts.create_token", "POST"): Row(SIGNED_IN),
+    ("accounts.invite_colleague", "POST"): Row(FIRM_USERS),
     ("accounts.revoke_token", "POST"): Row(SUPPLIER_ONLY, lambda t: {"token_id": t["token"]}),
     ("introductions.index", "GET"): Row(SIGNED_IN),
     ("introductions.decide", "POST"): Row(
@@ -124,6 +126,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("admin.users", "GET"): Row(STAFF),
     ("admin.create_user", "POST"): Row(STAFF),
     ("admin.update_user", "POST"): Row(OFFICERS_HERE, lambda t: {"user_id": t["user"]}),
+    ("admin.edit_user", "GET"): Row(OFFICERS_HERE, lambda t: {"user_id": t["user"]}),
+    ("admin.edit_user", "POST"): Row(OFFICERS_HERE, lambda t: {"user_id": t["user"]}),
     ("admin.audit", "GET"): Row(STAFF),
     # API
     ("api.openapi", "GET"): Row(ALL),

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from catalog import accounts
-from catalog.models import ApiToken, User, UserRole, utcnow
+from catalog.models import ApiToken, AuditEntry, Firm, User, UserRole, utcnow
 from tests.conftest import PASSWORD, fresh_tax_code, login
 
 
@@ -270,3 +270,54 @@ def test_admin_creates_an_officer_who_is_invited_by_mail(app, session, people, s
     )
     assert resp.status_code == 422
     assert accounts.find_user(session, "bn.officer@people.test") is None
+
+
+def test_firm_users_invite_colleagues_to_their_own_firm(app, session, people, smtp_server):
+    client = app.test_client()
+    login(client, people.users["buyer"])
+    resp = client.post(
+        "/account/colleagues", data={"email": "colleague@people.test", "name": "Trần Thị Bình"}
+    )
+    assert resp.status_code == 302
+    colleague = accounts.find_user(session, "colleague@people.test")
+    assert colleague.firm_id == people.firms["buyer"] and colleague.role == UserRole.MEMBER
+    assert not colleague.password_hash  # unusable until the invitation link is followed
+    assert "/account/reset/" in smtp_server.messages[-1]
+    assert "colleague@people.test" in client.get("/account/").get_data(as_text=True)
+
+
+def test_roles_are_changed_within_ones_scope(app, session, people):
+    target = accounts.create_user(
+        session, "promote.me@people.test", None, firm=session.get(Firm, people.firms["supplier"])
+    )
+    officer = app.test_client()
+    login(officer, people.users["officer"])
+    # An officer cannot grant admin, nor officer powers outside their provinces.
+    resp = officer.post(f"/admin/users/{target.id}/edit", data={"role": "admin"})
+    assert resp.status_code == 422
+    resp = officer.post(
+        f"/admin/users/{target.id}/edit", data={"role": "officer", "provinces": ["BN"]}
+    )
+    assert resp.status_code == 422
+    resp = officer.post(
+        f"/admin/users/{target.id}/edit", data={"role": "officer", "provinces": ["VP"]}
+    )
+    assert resp.status_code == 302
+    session.refresh(target)
+    assert target.role == UserRole.OFFICER and [p.code for p in target.provinces] == ["VP"]
+    assert target.firm_id is None
+    admin = app.test_client()
+    login(admin, people.users["admin"])
+    assert admin.post(f"/admin/users/{target.id}/edit", data={"role": "admin"}).status_code == 302
+    session.refresh(target)
+    assert target.role == UserRole.ADMIN and target.provinces == []
+    # Nobody changes their own role.
+    resp = admin.post(f"/admin/users/{people.users['admin']}/edit", data={"role": "officer"})
+    assert resp.status_code == 422
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "user", AuditEntry.entity_id == target.id)
+    ).all()
+    assert [e.changes.get("role") for e in entries if "role" in e.changes] == [
+        ["member", "officer"],
+        ["officer", "admin"],
+    ]

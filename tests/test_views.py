@@ -97,7 +97,7 @@ def test_form_errors_are_shown_per_field(client):
     )
     body = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert "Tax code must have 10 digits" in body
+    assert "Mã số thuế phải có 10 chữ số" in body  # the catalog message, translated
     assert body.count('class="error"') >= 3
 
 
@@ -132,14 +132,14 @@ def test_need_matches_shortlist_and_export(client, session):
     assert resp.status_code == 302
     need = session.scalar(select(Need).where(Need.buyer_id == buyer.id))
     body = client.get(f"/needs/{need.id}").get_data(as_text=True)
-    assert "ISO 9001 required" in body
+    assert "Yêu cầu ISO 9001" in body
     firm_ids = list(
         dict.fromkeys(int(i) for i in re.findall(r'name="firm_id" value="(\d+)"', body))
     )
     assert len(firm_ids) >= 5
 
     qualified = client.get(f"/needs/{need.id}?qualified=1").get_data(as_text=True)
-    assert "ISO 9001 required: missing" not in qualified
+    assert "Yêu cầu ISO 9001: chưa có" not in qualified
 
     for fid in firm_ids[:2]:
         resp = client.post(f"/needs/{need.id}/shortlist", data={"firm_id": fid, "score": "0.8"})

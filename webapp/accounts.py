@@ -151,12 +151,41 @@ def reset(token: str):
     return render_template("accounts/reset.html", errors=errors), 422 if errors else 200
 
 
+def _account_page() -> dict:
+    me = actor()
+    return {
+        "tokens": accounts.active_tokens(db.session, me),
+        "colleagues": accounts.colleagues(db.session, me),
+    }
+
+
 @bp.get("/")
 @rule("signed_in")
 def show():
-    return render_template(
-        "accounts/show.html", tokens=accounts.active_tokens(db.session, actor()), new_token=None
-    )
+    return render_template("accounts/show.html", new_token=None, **_account_page())
+
+
+@bp.post("/colleagues")
+@rule("firm.member")
+def invite_colleague():
+    """A firm's user adds a colleague to the same firm; the colleague gets an e-mailed
+    link to choose a password."""
+    me = actor()
+    try:
+        user = accounts.create_user(
+            db.session,
+            request.form.get("email", ""),
+            None,
+            request.form.get("name", ""),
+            firm=me.firm,
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+    else:
+        send_reset_link(user, invitation=True)
+        flash(_("%(email)s was invited to join your firm.", email=user.email), "success")
+    return redirect(url_for("accounts.show"))
 
 
 @bp.post("/tokens")
@@ -169,9 +198,7 @@ def create_token():
         db.session.rollback()
         flash(translate(next(iter(exc.errors.values()))), "error")
         return redirect(url_for("accounts.show"))
-    page = render_template(
-        "accounts/show.html", tokens=accounts.active_tokens(db.session, actor()), new_token=plain
-    )
+    page = render_template("accounts/show.html", new_token=plain, **_account_page())
     return page, 201, {"Cache-Control": "no-store"}
 
 

@@ -44,7 +44,16 @@ def _choices() -> dict:
     if scope is not None:
         provinces = [p for p in provinces if p.id in scope]
     roles = [UserRole.MEMBER, UserRole.OFFICER] + ([UserRole.ADMIN] if me.is_admin else [])
-    return {"provinces": provinces, "roles": roles}
+    names = {
+        UserRole.MEMBER: _("Firm user"),
+        UserRole.OFFICER: _("Provincial officer"),
+        UserRole.ADMIN: _("Administrator"),
+    }
+    return {
+        "provinces": provinces,
+        "roles": roles,
+        "role_options": [(r.value, names[r]) for r in roles],
+    }
 
 
 @bp.post("/users")
@@ -106,6 +115,47 @@ def update_user(user: User):
         db.session.commit()
         flash(_("Account updated."), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@rule("user.manage", User)
+def edit_user(user: User):
+    """Change a user's role and provinces. Officers grant only what they hold: roles up
+    to officer, provinces of their own; nobody changes their own role."""
+    choices = _choices()
+    errors: dict[str, str] = {}
+    values = {"role": user.role.value, "name": user.name}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        role = request.form.get("role", "")
+        allowed = {p.code: p for p in choices["provinces"]}
+        provinces = [allowed[c] for c in request.form.getlist("provinces") if c in allowed]
+        if role not in {r.value for r in choices["roles"]}:
+            errors["role"] = _("Choose a role you may grant.")
+        elif user.id == actor().id and role != user.role.value:
+            errors["role"] = _("You cannot change your own role.")
+        elif role == UserRole.OFFICER.value and not provinces:
+            errors["provinces"] = _("Choose at least one province.")
+        elif role == UserRole.MEMBER.value and user.firm_id is None:
+            errors["role"] = _("A firm user must belong to a firm.")
+        if not errors:
+            user.role = UserRole(role)
+            user.name = request.form.get("name", user.name).strip()[:120]
+            if role == UserRole.OFFICER.value:
+                kept = [p for p in user.provinces if p.code not in allowed]  # not ours to drop
+                user.provinces = kept + provinces
+            else:
+                user.provinces = []
+            if role != UserRole.MEMBER.value:
+                user.firm_id = None
+            authorize("user.manage", user)  # the result must still be within one's scope
+            db.session.commit()
+            flash(_("Account updated."), "success")
+            return redirect(url_for("admin.users"))
+    page = render_template(
+        "admin/user_form.html", user=user, values=values, errors=errors, **choices
+    )
+    return page, 422 if errors else 200
 
 
 @bp.get("/audit")
