@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 
 from .models import (
     ApiToken,
@@ -32,6 +32,7 @@ from .models import (
     NeedVisibility,
     User,
     UserRole,
+    need_invitations,
 )
 
 
@@ -224,8 +225,6 @@ def visible_needs_clause(user: User | None):
     clauses = [public, Need.visibility == NeedVisibility.REGISTERED]
     if user.firm_id is not None:
         clauses.append(Need.buyer_id == user.firm_id)
-        from .models import need_invitations
-
         invited = select(need_invitations.c.need_id).where(
             need_invitations.c.firm_id == user.firm_id
         )
@@ -236,7 +235,7 @@ def visible_needs_clause(user: User | None):
     return or_(*clauses)
 
 
-def officer_province_ids(session: Session, user: User | None) -> set[int] | None:
+def officer_province_ids(user: User | None) -> set[int] | None:
     """Provinces an officer sees in reports and the audit log; None means all (admin)."""
     if user is None:
         return set()

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT
 from webapp import openapi
@@ -220,13 +221,11 @@ def _seed_accounts(data_dir: Path) -> dict[str, Any]:
     from catalog.accounts import create_user, issue_api_token
     from catalog.introductions import request_introduction
     from catalog.models import Certification, Firm, FirmRole, Need, UserRole
-    from jobs.sync import index_sync_paused
-    from webapp import create_app
-    from webapp.extensions import db
 
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
-    with app.app_context(), index_sync_paused(db.session):
-        session = db.session
+    # A plain session on the copy: a second Flask app in this process would become
+    # Celery's default app and take over the other tests' eager tasks.
+    engine = create_engine(f"sqlite:///{data_dir / 'ketnoi.sqlite'}")
+    with Session(engine) as session:
         supplier = session.scalars(
             select(Firm).where(Firm.role == FirmRole.SUPPLIER, Firm.capabilities.any())
         ).first()
@@ -265,8 +264,7 @@ def _seed_accounts(data_dir: Path) -> dict[str, Any]:
             "introductions": [intro.id],
             "suppliers": [supplier.id],
         }
-        db.session.remove()
-        db.engine.dispose()
+    engine.dispose()
     return {"tokens": tokens, "ids": ids}
 
 

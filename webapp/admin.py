@@ -9,7 +9,7 @@ from sqlalchemy import select
 from catalog import accounts, queries
 from catalog.access import officer_province_ids
 from catalog.audit import entries_query
-from catalog.models import Firm, Province, User, UserRole
+from catalog.models import AuditEntry, Firm, Province, User, UserRole
 from catalog.validation import ValidationError, record_id
 
 from .access import actor, authorize, can, rule
@@ -22,7 +22,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _users_query():
     me = actor()
     query = select(User).order_by(User.role, User.email)
-    scope = officer_province_ids(db.session, me)
+    scope = officer_province_ids(me)
     if scope is not None:
         officers = select(User.id).join(User.provinces).where(Province.id.in_(scope or {-1}))
         firms = select(Firm.id).where(Firm.province_id.in_(scope or {-1}))
@@ -40,7 +40,7 @@ def users():
 def _choices() -> dict:
     me = actor()
     provinces = queries.provinces(db.session)
-    scope = officer_province_ids(db.session, me)
+    scope = officer_province_ids(me)
     if scope is not None:
         provinces = [p for p in provinces if p.id in scope]
     roles = [UserRole.MEMBER, UserRole.OFFICER] + ([UserRole.ADMIN] if me.is_admin else [])
@@ -161,12 +161,10 @@ def edit_user(user: User):
 @bp.get("/audit")
 @rule("audit.view")
 def audit():
-    scope = officer_province_ids(db.session, actor())
+    scope = officer_province_ids(actor())
     query = entries_query(scope)
     entity = request.args.get("entity")
     if entity:
-        from catalog.models import AuditEntry
-
         query = query.where(AuditEntry.entity == entity)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50)
     return render_template("admin/audit.html", page=page, entity=entity)
