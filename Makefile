@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app webapp
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint serve bench clean
+.PHONY: run test install browser lint serve bench clean
 
 # Create the virtual environment and install the project with everything it needs.
 # torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build;
@@ -30,7 +30,15 @@ run: install
 	$(FLASK) seed-demo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
 
-test: install
+# The end-to-end tests drive Debian's Chromium through Playwright (never a downloaded
+# browser): install it with apt when it is missing (as root, or through sudo).
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

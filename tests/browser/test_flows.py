@@ -9,6 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import fresh_tax_code
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "browser-test-password"
@@ -28,6 +30,7 @@ def register(page: Page, role: str, firm_name: str, email: str, province: str = 
     page.goto("/account/register")
     page.check(f"input[name=firm_role][value={role}]")
     page.fill("#f-firm_name", firm_name)
+    page.fill("#f-tax_code", fresh_tax_code())
     page.select_option("#f-province", province)
     page.fill("#f-name", f"Người thử {role}")
     page.fill("#f-email", email)
@@ -63,9 +66,11 @@ def test_buyer_registers_posts_a_need_and_shortlists(page: Page):
     expect(page.locator("html")).to_have_attribute("lang", "vi")  # the default
     expect(page.locator("#logout")).to_have_count(0)
 
-    register(page, "buyer", f"Browser Buyer {uuid.uuid4().hex[:6]} Co., Ltd.", unique_email("buyer"))
+    register(
+        page, "buyer", f"Browser Buyer {uuid.uuid4().hex[:6]} Co., Ltd.", unique_email("buyer")
+    )
 
-    page.click(f"header.topbar a[href='/needs/new']")
+    page.click("header.topbar a[href='/needs/new']")
     expect(page).to_have_url(re.compile(r"/needs/new$"))
     page.fill("#f-title", "Injection moulded ABS housings for chargers")
     page.fill("#f-description", "PC/ABS injection moulding, 200k pcs/year")
@@ -112,7 +117,9 @@ def test_a_firm_cannot_edit_another_firms_profile(new_page):
     page_a, page_b = new_page(), new_page()
     suffix = uuid.uuid4().hex[:6]
     firm_a = register(page_a, "supplier", f"Công ty Thử A {suffix}", unique_email("supplier-a"))
-    firm_b = register(page_b, "supplier", f"Công ty Thử B {suffix}", unique_email("supplier-b"), "BN")
+    firm_b = register(
+        page_b, "supplier", f"Công ty Thử B {suffix}", unique_email("supplier-b"), "BN"
+    )
     assert firm_a != firm_b
 
     response = page_b.goto(f"/firms/{firm_a}/edit")
