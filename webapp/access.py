@@ -44,6 +44,14 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _unauthorized(message: str, challenge: str) -> None:
+    """Stop with the API's JSON 401 and a Bearer challenge."""
+    response = jsonify({"error": "Unauthorized", "message": message, "status": 401})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = challenge
+    abort(response)
+
+
 def authorize(action: str, target: Any = None) -> None:
     """Abort unless the current user may do ``action`` to ``target``.
 
@@ -54,16 +62,10 @@ def authorize(action: str, target: Any = None) -> None:
         return
     if actor() is None:
         if is_api_request():
-            response = jsonify(
-                {
-                    "error": "Unauthorized",
-                    "message": "Send a personal access token: Authorization: Bearer <token>.",
-                    "status": 401,
-                }
+            _unauthorized(
+                "Send a personal access token: Authorization: Bearer <token>.",
+                'Bearer realm="ketnoi"',
             )
-            response.status_code = 401
-            response.headers["WWW-Authenticate"] = 'Bearer realm="ketnoi"'
-            abort(response)
         abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
     abort(403)
 
@@ -115,16 +117,7 @@ def _identify() -> None:
         if scheme.lower() == "bearer" and token.strip():
             user = user_for_api_token(db.session, token.strip())
             if user is None:
-                response = jsonify(
-                    {
-                        "error": "Unauthorized",
-                        "message": "The token is invalid or revoked.",
-                        "status": 401,
-                    }
-                )
-                response.status_code = 401
-                response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-                abort(response)
+                _unauthorized("The token is invalid or revoked.", 'Bearer error="invalid_token"')
         g._login_user = user or AnonymousUserMixin()
     set_actor(db.session, actor())
     endpoint = request.endpoint
