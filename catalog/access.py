@@ -8,7 +8,8 @@ changes everywhere. The rules:
 - officers act for their provinces: they edit and verify firms there and manage those
   firms' needs; an admin may do anything;
 - a need is read according to the visibility its buyer chose (public, registered
-  users, officers only, or invited suppliers only);
+  users, officers only, or invited suppliers only), and by suppliers asked for an
+  introduction about it;
 - contact people are shown to a firm's own users, to officers of its province, and to
   the other side of an accepted introduction: consent first.
 """
@@ -104,9 +105,26 @@ def view_need(user: User | None, need: Need) -> bool:
         return True
     if visibility == NeedVisibility.REGISTERED:
         return user is not None
-    if visibility == NeedVisibility.INVITED:
-        return user is not None and user.firm_id in {f.id for f in need.invited}
-    return False  # officers only: the buyer and its province's officers, handled above
+    invited = user is not None and user.firm_id in {f.id for f in need.invited}
+    if visibility == NeedVisibility.INVITED and invited:
+        return True
+    return _asked_for_introduction(user, need)
+
+
+def _asked_for_introduction(user: User | None, need: Need) -> bool:
+    """A supplier asked to be introduced about a need may read it, whatever its
+    visibility: it has to know what it is accepting."""
+    if user is None or user.firm_id is None:
+        return False
+    session = object_session(need)
+    return session is not None and (
+        session.scalar(
+            select(Introduction.id)
+            .where(Introduction.need_id == need.id, Introduction.supplier_id == user.firm_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def see_contact(user: User | None, firm: Firm) -> bool:
@@ -229,6 +247,8 @@ def visible_needs_clause(user: User | None):
             need_invitations.c.firm_id == user.firm_id
         )
         clauses.append((Need.visibility == NeedVisibility.INVITED) & Need.id.in_(invited))
+        asked = select(Introduction.need_id).where(Introduction.supplier_id == user.firm_id)
+        clauses.append(Need.id.in_(asked))
     if user.role == UserRole.OFFICER and user.province_ids:
         buyers = select(Firm.id).where(Firm.province_id.in_(user.province_ids))
         clauses.append(Need.buyer_id.in_(buyers))

@@ -30,6 +30,8 @@ SIGNED_IN = ALL - {"anonymous"}
 STAFF = frozenset({"officer", "other_officer", "admin"})
 FIRM_EDITORS = frozenset({"supplier", "officer", "admin"})  # supplier's firm, in VP
 NEED_MANAGERS = frozenset({"buyer", "officer", "admin"})  # buyer's need, in VP
+# The need is for officers only, but the supplier was asked for an introduction about it.
+NEED_READERS = NEED_MANAGERS | {"supplier"}
 OFFICERS_HERE = frozenset({"officer", "admin"})
 BUYERS_AND_STAFF = frozenset({"buyer"}) | STAFF
 SUPPLIER_ONLY = frozenset({"supplier"})
@@ -107,7 +109,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # needs
     ("needs.create", "GET"): Row(BUYERS_AND_STAFF),
     ("needs.create", "POST"): Row(BUYERS_AND_STAFF),
-    ("needs.show", "GET"): Row(NEED_MANAGERS, _need),
+    ("needs.show", "GET"): Row(NEED_READERS, _need),
     ("needs.edit", "GET"): Row(NEED_MANAGERS, _need),
     ("needs.edit", "POST"): Row(NEED_MANAGERS, _need),
     ("needs.shortlist_add", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
@@ -145,7 +147,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("api.create_certification", "POST"): Row(FIRM_EDITORS, _firm),
     ("api.delete_certification", "DELETE"): Row(FIRM_EDITORS, _cert),
     ("api.create_need", "POST"): Row(BUYERS_AND_STAFF),
-    ("api.get_need", "GET"): Row(NEED_MANAGERS, _need),
+    ("api.get_need", "GET"): Row(NEED_READERS, _need),
     ("api.update_need", "PATCH"): Row(NEED_MANAGERS, _need),
     ("api.need_matches", "GET"): Row(NEED_MANAGERS, _need),
     ("api.record_outcome", "POST"): Row(

@@ -180,3 +180,15 @@ def test_oversized_requests_get_a_friendly_413(app, client_as):
     )
     assert resp.status_code == 413
     assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_a_supplier_asked_for_an_introduction_may_read_the_need(session, people, client_as):
+    need = _need(session, people, "officers", "Khung thép hàn cho tủ điện")
+    other = client_as("other_supplier")
+    assert other.get(f"/needs/{need.id}").status_code == 403
+    client_as("buyer").post(
+        f"/needs/{need.id}/introductions", data={"firm_id": people.firms["other_supplier"]}
+    )
+    assert other.get(f"/needs/{need.id}").status_code == 200
+    assert need.title in other.get("/needs/").get_data(as_text=True)
+    assert client_as("supplier").get(f"/needs/{need.id}").status_code == 403
