@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from .models import Need
+from .i18n import N_
+from .models import Firm, Need
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,28 +60,35 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = 
 
 
 SHORTLIST_HEADERS = (
-    "Firm (VI)",
-    "Firm (EN)",
-    "Tax code",
-    "Province",
-    "Industrial zone",
-    "Capability",
-    "Score",
-    "Certifications",
-    "Employees",
-    "Contact",
-    "E-mail",
-    "Phone",
-    "Note",
-    "Added",
+    N_("Firm (VI)"),
+    N_("Firm (EN)"),
+    N_("Tax code"),
+    N_("Province"),
+    N_("Industrial zone"),
+    N_("Capability"),
+    N_("Score"),
+    N_("Certifications"),
+    N_("Employees"),
+    N_("Contact"),
+    N_("E-mail"),
+    N_("Phone"),
+    N_("Note"),
+    N_("Added"),
 )
 
 
-def shortlist_table(need: Need) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """The shortlist of a need as export rows, in the order the buyer added them."""
+def shortlist_table(
+    need: Need, show_contact: Callable[[Firm], bool]
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The shortlist of a need as export rows, in the order the buyer added them.
+
+    Contact columns are filled only where ``show_contact(firm)`` allows (after the
+    supplier accepted an introduction): an export must not leak what the page hides.
+    """
     rows = []
     for entry in need.shortlist:
         firm = entry.firm
+        contact = show_contact(firm)
         rows.append(
             [
                 firm.name_vi,
@@ -92,9 +100,9 @@ def shortlist_table(need: Need) -> tuple[tuple[str, ...], list[list[Any]]]:
                 None if entry.score is None else round(entry.score * 100),
                 ", ".join(sorted({c.standard for c in firm.valid_certifications()})),
                 firm.employees,
-                firm.contact_name,
-                firm.contact_email,
-                firm.contact_phone,
+                firm.contact_name if contact else "",
+                firm.contact_email if contact else "",
+                firm.contact_phone if contact else "",
                 entry.note,
                 entry.created_at.strftime("%Y-%m-%d") if entry.created_at else "",
             ]

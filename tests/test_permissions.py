@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from catalog import services
-from catalog.models import AuditEntry, Firm, Need
+from catalog.models import AuditEntry, Firm, Introduction, Need
 from tests.conftest import fresh_tax_code
 
 
@@ -137,7 +137,7 @@ def test_user_text_is_shown_as_text_in_every_field(session, people, client_as, p
     resp = admin.post(
         f"/firms/{firm.id}/capabilities/new",
         data={
-            "title": f"Ép nhựa {payload}",
+            "title": f"Sơn tĩnh điện {payload}",
             "description": payload,
             "products": payload,
             "equipment": payload,
@@ -192,3 +192,35 @@ def test_a_supplier_asked_for_an_introduction_may_read_the_need(session, people,
     assert other.get(f"/needs/{need.id}").status_code == 200
     assert need.title in other.get("/needs/").get_data(as_text=True)
     assert client_as("supplier").get(f"/needs/{need.id}").status_code == 403
+
+
+def test_shortlist_export_keeps_contacts_until_the_introduction_is_accepted(
+    session, people, client_as
+):
+    supplier = session.get(Firm, people.firms["supplier"])
+    need = _need(session, people, "registered", "Vỏ hộp nhựa ABS cho bộ đàm")
+    buyer = client_as("buyer")
+    buyer.post(f"/needs/{need.id}/shortlist", data={"firm_id": supplier.id})
+    csv_text = buyer.get(f"/needs/{need.id}/shortlist.csv").data.decode("utf-8-sig")
+    assert supplier.name_vi in csv_text and supplier.contact_email not in csv_text
+    buyer.post(f"/needs/{need.id}/introductions", data={"firm_id": supplier.id})
+    intro = session.scalars(
+        select(Introduction).where(
+            Introduction.need_id == need.id, Introduction.supplier_id == supplier.id
+        )
+    ).one()
+    client_as("supplier").post(f"/introductions/{intro.id}/accept")
+    csv_text = buyer.get(f"/needs/{need.id}/shortlist.csv").data.decode("utf-8-sig")
+    assert supplier.contact_email in csv_text
+
+
+def test_officers_add_firms_to_their_own_provinces_only(client_as, api_as):
+    data = {"role": "supplier", "name_vi": "Xưởng Mới", "tax_code": fresh_tax_code()}
+    assert (
+        client_as("officer").post("/firms/new", data={**data, "province": "BN"}).status_code == 422
+    )
+    resp = api_as("officer").post("/api/v1/firms", json={**data, "province": "BN"})
+    assert resp.status_code == 422 and "province" in resp.json["errors"]
+    assert (
+        client_as("officer").post("/firms/new", data={**data, "province": "VP"}).status_code == 302
+    )

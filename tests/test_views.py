@@ -146,7 +146,7 @@ def test_need_matches_shortlist_and_export(client, session):
         assert resp.status_code == 302
     csv_resp = client.get(f"/needs/{need.id}/shortlist.csv")
     text = csv_resp.data.decode("utf-8-sig")
-    assert text.count("\n") == 3 and "Tax code" in text
+    assert text.count("\n") == 3 and "Mã số thuế" in text  # headers in the reader's language
     xlsx = client.get(f"/needs/{need.id}/shortlist.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet.max_row == 3

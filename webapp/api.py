@@ -45,6 +45,7 @@ from matching.engine import filter_matches
 from .access import actor, authorize, can, public, rule
 from .directory import filters_from_args
 from .extensions import db
+from .firms import create_firm_in_scope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -112,7 +113,7 @@ def list_firms():
 @bp.post("/firms")
 @rule("firm.create")
 def create_firm():
-    firm = services.create_firm(db.session, _body())
+    firm = create_firm_in_scope(_body())
     return jsonify(firm_dict(firm, detail=True, contact=True)), 201
 
 

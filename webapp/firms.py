@@ -6,9 +6,11 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from catalog import services
+from catalog.i18n import N_
 from catalog.models import Capability, Certification, Firm
+from catalog.validation import ValidationError
 
-from .access import actor, rule
+from .access import actor, can, rule
 from .extensions import db
 from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, form_page
 
@@ -57,6 +59,15 @@ def _to_firm_page(obj) -> str:
     return url_for("directory.show", firm_id=obj.firm_id if hasattr(obj, "firm_id") else obj.id)
 
 
+def create_firm_in_scope(values: dict) -> Firm:
+    """Officers add firms to their own provinces only (admins anywhere)."""
+    firm = services.create_firm(db.session, values, commit=False)
+    if not can("firm.manage", firm):
+        raise ValidationError({"province": N_("Choose one of your provinces.")})
+    db.session.commit()
+    return firm
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @rule("firm.create")
 def create():
@@ -64,7 +75,7 @@ def create():
         "firms/form.html",
         FIRM_FIELDS,
         {"role": "supplier", "ownership": "domestic"},
-        lambda values: services.create_firm(db.session, values),
+        create_firm_in_scope,
         _("Firm created."),
         _to_firm_page,
         firm=None,

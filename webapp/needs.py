@@ -193,7 +193,8 @@ def shortlist_remove(need: Need, firm_id: int):
 @bp.get("/<int:need_id>/shortlist.<any(csv, xlsx):fmt>")
 @rule("need.manage", Need)
 def shortlist_export(need: Need, fmt: str):
-    headers, rows = shortlist_table(need)
+    headers, rows = shortlist_table(need, lambda firm: can("firm.contact", firm))
+    headers = tuple(translate(h) for h in headers)
     filename = f"ketnoi-shortlist-need-{need.id}.{fmt}"
     if fmt == "csv":
         body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
