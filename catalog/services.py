@@ -127,26 +127,33 @@ def _apply_firm(session: Session, firm: Firm, clean: Mapping[str, Any]) -> None:
         firm.sectors = _concepts(session, clean["sectors"] or [])
 
 
-def create_firm(session: Session, data: Mapping[str, Any], commit: bool = True) -> Firm:
-    clean = validate_firm(session, data)
-    _check_tax_code_free(session, clean["tax_code"], None)
-    firm = Firm(role=clean["role"])
-    _apply_firm(session, firm, clean)
-    session.add(firm)
+def _done(session: Session, commit: bool) -> None:
+    """Commit one user action; or only flush when the caller (a bulk import) commits."""
     if commit:
         session.commit()
     else:
         session.flush()
+
+
+def create_firm(
+    session: Session, data: Mapping[str, Any], commit: bool = True, tax_code_required: bool = True
+) -> Firm:
+    clean = validate_firm(session, data, tax_code_required=tax_code_required)
+    _check_tax_code_free(session, clean.get("tax_code"), None)
+    firm = Firm(role=clean["role"])
+    _apply_firm(session, firm, clean)
+    session.add(firm)
+    _done(session, commit)
     return firm
 
 
-def update_firm(session: Session, firm: Firm, data: Mapping[str, Any]) -> Firm:
+def update_firm(session: Session, firm: Firm, data: Mapping[str, Any], commit: bool = True) -> Firm:
     data = dict(data)
     data.setdefault("_current_province_id", firm.province_id)
     clean = validate_firm(session, data, partial=True)
     _check_tax_code_free(session, clean.get("tax_code"), firm.id)
     _apply_firm(session, firm, clean)
-    session.commit()
+    _done(session, commit)
     return firm
 
 
@@ -172,14 +179,16 @@ def _apply_capability(session: Session, cap: Capability, clean: Mapping[str, Any
     cap.language = detect_language(f"{cap.title} {cap.description}")
 
 
-def add_capability(session: Session, firm: Firm, data: Mapping[str, Any]) -> Capability:
+def add_capability(
+    session: Session, firm: Firm, data: Mapping[str, Any], commit: bool = True
+) -> Capability:
     if not firm.is_supplier:
         raise ValidationError({"firm": N_("Only supplier firms can declare capabilities.")})
     clean = validate_capability(session, data)
     cap = Capability(firm=firm)
     _apply_capability(session, cap, clean)
     session.add(cap)
-    session.commit()
+    _done(session, commit)
     return cap
 
 
@@ -195,7 +204,9 @@ def delete_capability(session: Session, cap: Capability) -> None:
     session.commit()
 
 
-def add_certification(session: Session, firm: Firm, data: Mapping[str, Any]) -> Certification:
+def add_certification(
+    session: Session, firm: Firm, data: Mapping[str, Any], commit: bool = True
+) -> Certification:
     clean = validate_certification(data)
     cert = Certification(
         firm=firm,
@@ -205,7 +216,7 @@ def add_certification(session: Session, firm: Firm, data: Mapping[str, Any]) -> 
         valid_until=clean.get("valid_until"),
     )
     session.add(cert)
-    session.commit()
+    _done(session, commit)
     return cert
 
 

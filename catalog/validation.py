@@ -310,12 +310,16 @@ def province_ref(session: Session) -> Callable[[Any], int]:
     return parse
 
 
-def validate_firm(session: Session, data: Mapping[str, Any], partial: bool = False) -> dict:
+def validate_firm(
+    session: Session, data: Mapping[str, Any], partial: bool = False, tax_code_required: bool = True
+) -> dict:
+    """A firm's fields. Survey imports may lack the tax code (``tax_code_required``):
+    such firms are matched by name and province instead."""
     c = _Checker(data, partial)
     c.run("role", choice(FirmRole), required=True)
     c.run("name_vi", text(200), required=not c.present("name_en"))
     c.run("name_en", text(200))
-    c.run("tax_code", tax_code, required=True)
+    c.run("tax_code", tax_code, required=tax_code_required)
     c.run("province", province_ref(session), required=True)
     c.run("zone", lambda v: v)
     c.run("address", text(300))

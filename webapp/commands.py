@@ -4,6 +4,7 @@ flask --app webapp seed-demo        reference data + demo catalog + index (idemp
 flask --app webapp index rebuild    re-encode the whole catalog
 flask --app webapp index status     what the index holds and how it compares to the DB
 flask --app webapp users create-admin EMAIL   an administrator (asks for the password)
+flask --app webapp catalog import FILE [--mapping M.json] [--dry-run]   firms from CSV/XLSX
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask.cli import AppGroup
 from catalog.accounts import create_user
 from catalog.demo import load_demo_catalog
 from catalog.demo_accounts import DEMO_PASSWORD, load_demo_accounts
+from catalog.importing import ImportRefused, import_table, read_table
 from catalog.models import UserRole
 from catalog.reference_data import load_reference_data
 from catalog.validation import ValidationError
@@ -32,6 +34,33 @@ from .extensions import db
 
 index_cli = AppGroup("index", help="Build and inspect the search index.")
 users_cli = AppGroup("users", help="Manage accounts.")
+catalog_cli = AppGroup("catalog", help="Import and export the catalog.")
+
+
+@catalog_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON object {"column header": "field"}; by default headers are recognised by name.',
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
+def import_firms(file: Path, mapping: Path | None, dry_run: bool) -> None:
+    """Import firms from a CSV or XLSX survey file and print a JSON summary.
+
+    Exits 0 when the file was processed (even with rejected rows), 2 when the file
+    itself is refused."""
+    try:
+        table = read_table(file.read_bytes())
+        columns = json.loads(mapping.read_text(encoding="utf-8")) if mapping else None
+        if columns is not None and not isinstance(columns, dict):
+            raise ImportRefused("The mapping must be a JSON object.")
+        result = import_table(db.session, table, columns, dry_run=dry_run)
+    except (ImportRefused, json.JSONDecodeError) as exc:
+        db.session.rollback()
+        click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        raise SystemExit(2) from None
+    click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=2))
 
 
 @users_cli.command("create-admin")
@@ -154,3 +183,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(index_cli)
     app.cli.add_command(taxonomy_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(catalog_cli)

@@ -1,0 +1,391 @@
+"""Bulk import of firm lists from survey spreadsheets (CSV or XLSX).
+
+Officers hold firm lists in whatever layout their survey used. An import reads the
+file defensively (type from its bytes, not its name; macro workbooks, zip bombs,
+oversized and malformed files refused; formulas never evaluated), repairs legacy TCVN3
+and VNI text for the whole file at once, maps its columns to firm fields (by header
+names in Vietnamese or English, or by an explicit mapping), then validates and applies
+it row by row:
+
+- a bad row is reported with its spreadsheet row number and reasons, and skipped;
+- every good row lands, each in its own savepoint, so no row is ever half-written;
+- importing the same file again changes nothing: a row is matched to an existing firm by
+  tax code, else by normalised name and province, and only differing values are written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .i18n import N_
+from .legacy_encoding import to_unicode_all
+from .models import Firm
+from .services import add_capability, add_certification, create_firm, update_firm
+from .text import fold
+from .validation import ValidationError, canonical_standard, province_ref, validate_firm
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_COLUMNS = 60
+MAX_CELL = 5_000
+MAX_UNZIPPED = 200 * 1024 * 1024  # an XLSX that inflates beyond this is a zip bomb
+MAX_RATIO = 100
+BATCH = 500
+
+# Header names (folded: lower case, no diacritics) → firm field.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name_vi": ("ten doanh nghiep", "ten cong ty", "ten dn", "doanh nghiep", "ten", "name_vi"),
+    "name_en": ("ten tieng anh", "ten giao dich", "english name", "name (en)", "name_en"),
+    "tax_code": ("ma so thue", "mst", "tax code", "tax id", "tax_code"),
+    "province": ("tinh", "tinh/thanh", "tinh/thanh pho", "tinh thanh", "province"),
+    "zone": ("kcn", "kcn/ccn", "khu cong nghiep", "cum cong nghiep", "industrial zone", "zone"),
+    "address": ("dia chi", "address"),
+    "employees": ("so lao dong", "lao dong", "so nhan vien", "employees", "headcount"),
+    "year_founded": ("nam thanh lap", "year founded", "founded", "year_founded"),
+    "role": ("loai", "vai tro", "role"),
+    "ownership": ("loai hinh", "so huu", "ownership"),
+    "country_of_origin": ("quoc gia", "nuoc dau tu", "country", "country_of_origin"),
+    "contact_name": ("nguoi lien he", "lien he", "contact", "contact person", "contact_name"),
+    "contact_email": ("email", "e-mail", "thu dien tu", "contact_email"),
+    "contact_phone": ("dien thoai", "so dien thoai", "sdt", "phone", "contact_phone"),
+    "website": ("website", "trang web", "web"),
+    "description": ("gioi thieu", "mo ta", "description"),
+    "sectors": ("nganh", "linh vuc", "nganh nghe", "sector", "sectors"),
+    "capabilities": ("nang luc", "san pham", "san pham chinh", "capabilities", "products"),
+    "certifications": ("chung chi", "chung nhan", "certifications", "iso"),
+}
+FIELDS = tuple(HEADER_SYNONYMS)
+LIST_SEPARATORS = (";", "\n", "|")
+
+
+class ImportRefused(Exception):
+    """The file itself cannot be imported (type, size, structure): nothing was read."""
+
+
+@dataclass
+class RowProblem:
+    row: int
+    reasons: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "reasons": {k: str(v) for k, v in self.reasons.items()}}
+
+
+@dataclass
+class ImportResult:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    encoding: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+    firm_ids: set[int] = field(default_factory=set)
+    dry_run: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("problems")
+        data.pop("firm_ids")
+        data["rejected_rows"] = [p.as_dict() for p in self.problems]
+        return data
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]  # data rows; spreadsheet row number = index + 2
+    encoding: str | None = None
+
+
+# Reading ---------------------------------------------------------------------------
+
+
+def sniff_kind(data: bytes) -> str:
+    """ "xlsx" or "csv" from the bytes themselves; anything else is refused."""
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportRefused(N_("Old .xls workbooks are not supported: save the file as .xlsx."))
+    if b"\x00" in data[:4096]:
+        raise ImportRefused(N_("This is not a CSV or XLSX file."))
+    return "csv"
+
+
+def _check_zip(data: bytes) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ImportRefused(N_("The XLSX file is damaged.")) from None
+    names = set(archive.namelist())
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise ImportRefused(N_("This is not a CSV or XLSX file."))
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise ImportRefused(N_("Workbooks with macros are refused: save the file as .xlsx."))
+    total = sum(i.file_size for i in archive.infolist())
+    packed = sum(i.compress_size for i in archive.infolist()) or 1
+    if total > MAX_UNZIPPED or total / packed > MAX_RATIO:
+        raise ImportRefused(N_("The XLSX file inflates to an unreasonable size."))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()[:MAX_CELL]
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    _check_zip(data)
+    try:
+        # data_only: a formula cell gives its last computed value, never the formula.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise ImportRefused(N_("The XLSX file is damaged.")) from None
+    sheet = book.worksheets[0]
+    rows = []
+    for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+        if len(rows) > MAX_ROWS + 1:
+            raise ImportRefused(N_("At most 50,000 rows per file."))
+        rows.append([_cell(v) for v in values])
+    book.close()
+    return rows
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # legacy fonts: repaired below
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = []
+    try:
+        for values in csv.reader(io.StringIO(text, newline=""), dialect):
+            if len(rows) > MAX_ROWS + 1:
+                raise ImportRefused(N_("At most 50,000 rows per file."))
+            rows.append([_cell(v) for v in values[:MAX_COLUMNS]])
+    except csv.Error:
+        raise ImportRefused(N_("The CSV file is malformed.")) from None
+    return rows
+
+
+def read_table(data: bytes) -> Table:
+    """Headers and rows of a file's first sheet, legacy text repaired, as NFC strings."""
+    if not data:
+        raise ImportRefused(N_("The file is empty."))
+    if len(data) > MAX_BYTES:
+        raise ImportRefused(N_("Files are limited to 20 MB."))
+    rows = _read_xlsx(data) if sniff_kind(data) == "xlsx" else _read_csv(data)
+    rows = [r for r in rows if any(c for c in r)]
+    if len(rows) < 2:
+        raise ImportRefused(N_("The file has no data rows under its header row."))
+    width = max(len(r) for r in rows)
+    cells = [c for r in rows for c in r]
+    repaired, encoding = to_unicode_all(cells)
+    it = iter(repaired)
+    rows = [[next(it) for _ in r] + [""] * (width - len(r)) for r in rows]
+    return Table(headers=rows[0], rows=rows[1:], encoding=encoding)
+
+
+# Mapping ---------------------------------------------------------------------------
+
+
+def guess_mapping(headers: Iterable[str]) -> dict[str, str]:
+    """{header: field} for the headers recognised by name; others are ignored."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for header in headers:
+        key = fold(header).strip(" :*")
+        for name, synonyms in HEADER_SYNONYMS.items():
+            if name not in taken and key in synonyms:
+                mapping[header] = name
+                taken.add(name)
+                break
+    return mapping
+
+
+def check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    unknown = sorted(set(mapping.values()) - set(FIELDS))
+    if unknown:
+        fields = ", ".join(unknown)
+        raise ImportRefused(N_("Unknown fields in the mapping: %(fields)s.", fields=fields))
+    missing = sorted(set(mapping) - set(headers))
+    if missing:
+        columns = ", ".join(missing)
+        raise ImportRefused(
+            N_("The mapping names columns the file lacks: %(columns)s.", columns=columns)
+        )
+    if "name_vi" not in mapping.values() and "name_en" not in mapping.values():
+        raise ImportRefused(N_("No column gives the firm's name."))
+    if "province" not in mapping.values():
+        raise ImportRefused(N_("No column gives the province."))
+    return dict(mapping)
+
+
+# Applying --------------------------------------------------------------------------
+
+
+def _split(value: str) -> list[str]:
+    for sep in LIST_SEPARATORS:
+        value = value.replace(sep, ",")
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _row_data(headers: list[str], row: list[str], mapping: Mapping[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for header, value in zip(headers, row, strict=False):
+        name = mapping.get(header)
+        if name and value:
+            data[name] = value
+    data.setdefault("role", "supplier")
+    for name in ("sectors",):
+        if name in data:
+            data[name] = _split(data[name])
+    return data
+
+
+class _Matcher:
+    """Finds the firm a row describes: by tax code, else by folded name and province.
+
+    Built once per import (one query), then kept up to date as rows create firms, so
+    matching costs a dictionary lookup per row even for 50,000 rows."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_tax: dict[str, int] = {}
+        self.by_name: dict[tuple[int, str], int] = {}
+        rows = session.execute(
+            select(Firm.id, Firm.tax_code, Firm.name_vi, Firm.name_en, Firm.province_id)
+        )
+        for firm_id, tax, name_vi, name_en, province_id in rows:
+            self.add(firm_id, tax, name_vi or name_en, province_id)
+
+    def add(self, firm_id: int, tax: str | None, name: str, province_id: int | None) -> None:
+        if tax:
+            self.by_tax[tax] = firm_id
+        if name and province_id is not None:
+            self.by_name.setdefault((province_id, fold(name)), firm_id)
+
+    def find(self, data: Mapping[str, Any], province_id: int | None) -> Firm | None:
+        tax = "".join(ch for ch in str(data.get("tax_code", "")) if ch.isdigit() or ch == "-")
+        firm_id = self.by_tax.get(tax) if tax else None
+        if firm_id is None and province_id is not None:
+            name = fold(str(data.get("name_vi") or data.get("name_en") or ""))
+            firm_id = self.by_name.get((province_id, name)) if name else None
+        return self.session.get(Firm, firm_id) if firm_id is not None else None
+
+
+def _province_id(session: Session, value: Any) -> int | None:
+    try:
+        return province_ref(session)(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _differs(session: Session, firm: Firm, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The submitted values that would change the firm (empty cells never erase)."""
+    current_province = {**data, "_current_province_id": firm.province_id}
+    clean = validate_firm(session, current_province, partial=True)
+    changes = {}
+    for name, value in clean.items():
+        current = {
+            "province": firm.province_id,
+            "zone": firm.zone_id,
+            "sectors": sorted(s.id for s in firm.sectors),
+        }.get(name, getattr(firm, name, None))
+        if name == "sectors":
+            value = sorted(value or [])
+        if hasattr(current, "value"):
+            current = current.value
+        if hasattr(value, "value"):
+            value = value.value
+        if value not in (None, "", []) and value != current:
+            changes[name] = data[name]
+    return changes
+
+
+def _apply_row(session: Session, matcher: _Matcher, data: dict[str, Any]) -> tuple[str, Firm]:
+    capabilities = _split(data.pop("capabilities", ""))
+    certifications = _split(data.pop("certifications", ""))
+    existing = matcher.find(data, _province_id(session, data.get("province")))
+    outcome = "unchanged"
+    if existing is None:
+        firm = create_firm(session, data, commit=False, tax_code_required=False)
+        matcher.add(firm.id, firm.tax_code, firm.display_name, firm.province_id)
+        outcome = "created"
+    else:
+        firm = existing
+        changes = _differs(session, firm, data)
+        if changes:
+            update_firm(session, firm, changes, commit=False)
+            outcome = "updated"
+    if firm.is_supplier:
+        have = {fold(c.title) for c in firm.capabilities}
+        for title in capabilities:
+            if fold(title) not in have:
+                add_capability(session, firm, {"title": title}, commit=False)
+                have.add(fold(title))
+                outcome = "updated" if outcome == "unchanged" else outcome
+    held = {c.standard for c in firm.certifications}
+    for name in certifications:
+        standard = canonical_standard(name)
+        if standard not in held:
+            add_certification(session, firm, {"standard": name}, commit=False)
+            held.add(standard)
+            outcome = "updated" if outcome == "unchanged" else outcome
+    return outcome, firm
+
+
+def import_table(
+    session: Session,
+    table: Table,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import every row; commit every ``BATCH`` rows (nothing with ``dry_run``)."""
+    mapping = check_mapping(table.headers, mapping or guess_mapping(table.headers))
+    result = ImportResult(encoding=table.encoding, mapping=dict(mapping), dry_run=dry_run)
+    matcher = _Matcher(session)
+    outer = session.begin_nested() if dry_run else None
+    for index, row in enumerate(table.rows):
+        number = index + 2
+        result.rows_read += 1
+        savepoint = session.begin_nested()
+        try:
+            outcome, firm = _apply_row(session, matcher, _row_data(table.headers, row, mapping))
+            session.flush()
+        except ValidationError as exc:
+            savepoint.rollback()
+            result.rejected += 1
+            result.problems.append(RowProblem(number, exc.errors))
+        else:
+            savepoint.commit()
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            if outcome != "unchanged":
+                result.firm_ids.add(firm.id)
+        if not dry_run and result.rows_read % BATCH == 0:
+            session.commit()
+        if progress is not None and (result.rows_read % 100 == 0 or number == len(table.rows) + 1):
+            progress(result.rows_read, len(table.rows))
+    if dry_run:
+        outer.rollback()
+        session.rollback()
+    else:
+        session.commit()
+    return result

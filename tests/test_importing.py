@@ -1,0 +1,164 @@
+"""Bulk import of survey files: rows land or are reported, files are read defensively,
+re-importing changes nothing, and the command line reports in JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from catalog.importing import ImportRefused, import_table, read_table
+from catalog.models import Firm
+from tests.conftest import fresh_tax_code
+from webapp.extensions import db
+
+
+def _csv(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    return "\n".join(",".join(r) for r in rows).encode(encoding)
+
+
+def _firm_count(session) -> int:
+    return session.scalar(select(func.count(Firm.id)))
+
+
+def test_good_rows_land_bad_rows_are_reported_and_reimport_changes_nothing(session):
+    tag = uuid.uuid4().hex[:6]
+    tax = fresh_tax_code()
+    data = _csv(
+        [
+            [
+                "STT",
+                "Tên doanh nghiệp",
+                "Mã số thuế",
+                "Tỉnh",
+                "Số lao động",
+                "Năng lực",
+                "Chứng chỉ",
+            ],
+            [
+                "1",
+                f"Công ty TNHH Dập Thử {tag}",
+                tax,
+                "VP",
+                "120",
+                "Dập thép tấm; Hàn robot",
+                "ISO 9001",
+            ],
+            ["2", "", "0101234567", "VP", "", "", ""],
+            ["3", f"Công ty Nhựa Thử {tag}", "", "Hà Nội", "abc", "", ""],
+            ["4", f"Cơ khí Không Mã Số {tag}", "", "bac ninh", "35", "Tiện CNC", ""],
+        ]
+    )
+    before = _firm_count(session)
+    result = import_table(session, read_table(data))
+    assert (result.rows_read, result.created, result.rejected) == (4, 2, 2)
+    assert [p.row for p in result.problems] == [3, 4]
+    assert set(result.problems[0].reasons) == {"name_vi", "tax_code"}
+    assert set(result.problems[1].reasons) == {"employees"}
+    assert _firm_count(session) == before + 2
+    firm = session.scalar(select(Firm).where(Firm.tax_code == tax))
+    assert [c.title for c in firm.capabilities] == ["Dập thép tấm", "Hàn robot"]
+    assert [c.standard for c in firm.certifications] == ["ISO 9001"]
+    # Matched by name and province when there is no tax code (diacritics ignored).
+    again = import_table(session, read_table(data))
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 2)
+    assert _firm_count(session) == before + 2
+    # A changed value updates the firm it matches, and only that.
+    changed = data.replace(b",120,", b",150,")
+    third = import_table(session, read_table(changed))
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 1)
+    session.refresh(firm)
+    assert firm.employees == 150
+
+
+def test_dry_run_changes_nothing(session):
+    data = _csv([["Tên doanh nghiệp", "Tỉnh"], [f"Xưởng Chạy Thử {uuid.uuid4().hex[:6]}", "TN"]])
+    before = _firm_count(session)
+    result = import_table(session, read_table(data), dry_run=True)
+    assert result.created == 1 and result.dry_run
+    assert _firm_count(session) == before
+
+
+def test_legacy_tcvn3_file_is_repaired(session):
+    # "Công ty TNHH Cơ khí" typed with the .VnTime font, saved as Windows-1252 bytes.
+    name = "C«ng ty TNHH C¬ khÝ Th¸i Nguyªn"
+    data = _csv([["Ten doanh nghiep", "Tinh"], [name, "TN"]], encoding="cp1252")
+    table = read_table(data)
+    assert table.encoding == "tcvn3"
+    assert table.rows[0][0] == "Công ty TNHH Cơ khí Thái Nguyên"
+
+
+def test_xlsx_formulas_are_never_imported(session):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Company name", "Province", "Website"])
+    sheet.append([f"Formula Test Works {uuid.uuid4().hex[:6]}", "HN", '=HYPERLINK("http://x")'])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read_table(buffer.getvalue())
+    assert table.rows[0][2] == ""  # no cached value: the formula itself is not kept
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
+        (b"GIF89a\x00\x00\x01", "not a CSV or XLSX"),
+        (_zip({"[Content_Types].xml": b"<x/>", "xl/vbaProject.bin": b"x"}), "macros"),
+        (_zip({"[Content_Types].xml": b"<x/>", "xl/big.xml": b"0" * 50_000_000}), "unreasonable"),
+        (_zip({"hello.txt": b"not a workbook"}), "not a CSV or XLSX"),
+        (b"Name,Province\n", "no data rows"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(data, message):
+    with pytest.raises(ImportRefused) as exc:
+        read_table(data)
+    assert message in str(exc.value)
+
+
+def test_command_line_prints_json_and_exit_codes(app, tmp_path):
+    good = tmp_path / "survey.csv"
+    good.write_bytes(
+        _csv(
+            [
+                ["Tên doanh nghiệp", "Tỉnh", "Số lao động"],
+                [f"Xưởng CLI {uuid.uuid4().hex[:6]}", "BG", "x"],
+            ]
+        )
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["catalog", "import", str(good), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["rows_read"] == 1 and summary["rejected"] == 1
+    assert summary["rejected_rows"][0]["row"] == 2
+    assert "employees" in summary["rejected_rows"][0]["reasons"]
+    bad = tmp_path / "photo.csv"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    result = runner.invoke(args=["catalog", "import", str(bad)])
+    assert result.exit_code == 2 and "error" in json.loads(result.output)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"Tên doanh nghiệp": "name_vi", "Nope": "province"}))
+    result = runner.invoke(args=["catalog", "import", str(good), "--mapping", str(mapping)])
+    assert result.exit_code == 2
+
+
+@pytest.fixture(autouse=True)
+def _clean_session(app):
+    yield
+    with app.app_context():
+        db.session.remove()
