@@ -16,6 +16,7 @@ it row by row:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -25,14 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .export import to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
-from .models import Firm
+from .models import Firm, ImportLayout
 from .services import add_capability, add_certification, create_firm, update_firm
 from .text import fold
 from .validation import ValidationError, canonical_standard, province_ref, validate_firm
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024  # the web request limit too (MAX_CONTENT_LENGTH)
 MAX_ROWS = 50_000
 MAX_COLUMNS = 60
 MAX_CELL = 5_000
@@ -189,7 +191,7 @@ def read_table(data: bytes) -> Table:
     if not data:
         raise ImportRefused(N_("The file is empty."))
     if len(data) > MAX_BYTES:
-        raise ImportRefused(N_("Files are limited to 20 MB."))
+        raise ImportRefused(N_("Files are limited to 16 MB."))
     rows = _read_xlsx(data) if sniff_kind(data) == "xlsx" else _read_csv(data)
     rows = [r for r in rows if any(c for c in r)]
     if len(rows) < 2:
@@ -217,6 +219,28 @@ def guess_mapping(headers: Iterable[str]) -> dict[str, str]:
                 taken.add(name)
                 break
     return mapping
+
+
+def layout_key(headers: Iterable[str]) -> str:
+    return hashlib.sha256("\x1f".join(fold(h) for h in headers).encode()).hexdigest()
+
+
+def remembered_mapping(session: Session, headers: list[str]) -> dict[str, str]:
+    """The mapping last used for this header row, else one guessed from the names."""
+    layout = session.scalar(select(ImportLayout).where(ImportLayout.key == layout_key(headers)))
+    if layout is not None:
+        return {h: f for h, f in layout.mapping.items() if h in headers and f in FIELDS}
+    return guess_mapping(headers)
+
+
+def remember_mapping(session: Session, headers: list[str], mapping: Mapping[str, str]) -> None:
+    key = layout_key(headers)
+    layout = session.scalar(select(ImportLayout).where(ImportLayout.key == key))
+    if layout is None:
+        layout = ImportLayout(key=key)
+        session.add(layout)
+    layout.mapping = dict(mapping)
+    session.commit()
 
 
 def check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
@@ -319,10 +343,15 @@ def _differs(session: Session, firm: Firm, data: Mapping[str, Any]) -> dict[str,
     return changes
 
 
-def _apply_row(session: Session, matcher: _Matcher, data: dict[str, Any]) -> tuple[str, Firm]:
+def _apply_row(
+    session: Session, matcher: _Matcher, data: dict[str, Any], provinces: set[int] | None
+) -> tuple[str, Firm]:
     capabilities = _split(data.pop("capabilities", ""))
     certifications = _split(data.pop("certifications", ""))
-    existing = matcher.find(data, _province_id(session, data.get("province")))
+    province_id = _province_id(session, data.get("province"))
+    if provinces is not None and province_id is not None and province_id not in provinces:
+        raise ValidationError({"province": N_("Choose one of your provinces.")})
+    existing = matcher.find(data, province_id)
     outcome = "unchanged"
     if existing is None:
         firm = create_firm(session, data, commit=False, tax_code_required=False)
@@ -357,8 +386,11 @@ def import_table(
     mapping: Mapping[str, str] | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    provinces: set[int] | None = None,
 ) -> ImportResult:
-    """Import every row; commit every ``BATCH`` rows (nothing with ``dry_run``)."""
+    """Import every row; commit every ``BATCH`` rows (nothing with ``dry_run``).
+
+    ``provinces``, when given, are the only provinces rows may be in (an officer's)."""
     mapping = check_mapping(table.headers, mapping or guess_mapping(table.headers))
     result = ImportResult(encoding=table.encoding, mapping=dict(mapping), dry_run=dry_run)
     matcher = _Matcher(session)
@@ -368,7 +400,8 @@ def import_table(
         result.rows_read += 1
         savepoint = session.begin_nested()
         try:
-            outcome, firm = _apply_row(session, matcher, _row_data(table.headers, row, mapping))
+            data = _row_data(table.headers, row, mapping)
+            outcome, firm = _apply_row(session, matcher, data, provinces)
             session.flush()
         except ValidationError as exc:
             savepoint.rollback()
@@ -389,3 +422,14 @@ def import_table(
     else:
         session.commit()
     return result
+
+
+def rejected_rows_csv(table: Table, result: ImportResult) -> bytes:
+    """The rejected rows as a CSV to fix and upload again: row number, reasons, then the
+    row as it was (cells that could run as formulas neutralised)."""
+    headers = [N_("Row"), N_("Problems"), *table.headers]
+    rows = []
+    for problem in result.problems:
+        reasons = "; ".join(f"{field}: {message}" for field, message in problem.reasons.items())
+        rows.append([problem.row, reasons, *table.rows[problem.row - 2]])
+    return to_csv(headers, rows)

@@ -8,10 +8,14 @@ delivered again rather than lost.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from celery import shared_task
 from flask import current_app
 
+from catalog.audit import set_actor
+from catalog.importing import import_table, read_table, rejected_rows_csv
+from catalog.models import User
 from matching import indexing
 from matching.store import IndexUnavailable
 
@@ -105,3 +109,28 @@ def queue_rebuild() -> None:
         rebuild_index.apply(throw=True)
     else:
         celery.send_task("ketnoi.rebuild_index")
+
+
+@shared_task(bind=True, name="ketnoi.import_firms", acks_late=True)
+def import_firms(
+    self, path: str, mapping: dict[str, str] | None, actor_id: int | None
+) -> dict:
+    """Import an uploaded survey file, reporting progress; the rejected rows are kept
+    next to it as ``<file>.errors.csv`` for download.
+
+    Not retried: rows already imported stay, and a second run would only find them
+    unchanged; a worker lost mid-file is redelivered (``acks_late``) and resumes so."""
+    session = runtime().session()
+    actor = session.get(User, actor_id) if actor_id else None
+    set_actor(session, actor)
+    provinces = None
+    if actor is not None and actor.is_officer:
+        provinces = actor.province_ids
+    table = read_table(Path(path).read_bytes())
+
+    def progress(done: int, total: int) -> None:
+        self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    result = import_table(session, table, mapping, progress=progress, provinces=provinces)
+    Path(path + ".errors.csv").write_bytes(rejected_rows_csv(table, result))
+    return {**result.summary(), "upload": Path(path).name}

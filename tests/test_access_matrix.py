@@ -124,6 +124,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("needs.request_introduction", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
     ("needs.invite", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    # imports (officers and admins; unknown uploads and jobs are 404 for them)
+    ("imports.upload", "GET"): Row(STAFF),
+    ("imports.upload", "POST"): Row(STAFF),
+    ("imports.preview", "GET"): Row(STAFF, lambda t: {"token": "0" * 32}),
+    ("imports.preview", "POST"): Row(STAFF, lambda t: {"token": "0" * 32}),
+    ("imports.job", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
+    ("imports.job_status", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
+    ("imports.job_errors", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
     # administration
     ("admin.users", "GET"): Row(STAFF),
     ("admin.create_user", "POST"): Row(STAFF),

@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from .directory import bp as directory_bp
     from .firms import bp as firms_bp
     from .i18n import bp as i18n_bp
+    from .imports import bp as imports_bp
     from .introductions import bp as introductions_bp
     from .main import bp as main_bp
     from .needs import bp as needs_bp
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(introductions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(imports_bp)
     csrf.exempt(api_bp)
 
 

@@ -45,6 +45,7 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
         "result_expires": 24 * 3600,
         "task_always_eager": _flag("CELERY_ALWAYS_EAGER"),
         "task_eager_propagates": True,
+        "task_store_eager_result": True,  # eager runs (tests, CELERY_ALWAYS_EAGER) report too
         "broker_connection_retry_on_startup": True,
     }
     if redis_url:

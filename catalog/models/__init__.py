@@ -19,6 +19,7 @@ from .firms import (
     capability_materials,
     firm_sectors,
 )
+from .imports import ImportLayout
 from .needs import (
     MatchJudgement,
     Need,
@@ -32,6 +33,7 @@ from .needs import (
 from .reference import Concept, IndustrialZone, Province
 
 __all__ = [
+    "ImportLayout",
     "ApiToken",
     "AuditEntry",
     "Introduction",

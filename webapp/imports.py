@@ -1,0 +1,181 @@
+"""Officers import survey files: upload, map the columns, preview, import with progress.
+
+The upload is checked and kept under ``DATA_DIR/imports/`` with a random name; the
+import itself runs as a Celery job (``jobs.tasks.import_firms``) whose progress the page
+polls. Job ids are remembered in the uploader's session: nobody else can watch a job or
+download its rejected rows.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from celery.result import AsyncResult
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from catalog.importing import (
+    FIELDS,
+    ImportRefused,
+    Table,
+    check_mapping,
+    import_table,
+    read_table,
+    remember_mapping,
+    remembered_mapping,
+)
+from jobs.tasks import import_firms
+
+from .access import actor, rule
+from .extensions import db
+from .helpers import translate
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+PREVIEW_ROWS = 10
+EXTENSIONS = {".csv", ".xlsx"}
+_JOBS = "ketnoi.import_jobs"
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["DATA_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _upload_path(token: str) -> Path:
+    if not token.isalnum():
+        abort(404)
+    path = _upload_dir() / f"{token}.upload"
+    if not path.exists():
+        abort(404)
+    return path
+
+
+def _scope() -> set[int] | None:
+    me = actor()
+    return me.province_ids if me is not None and me.is_officer else None
+
+
+@bp.route("/", methods=["GET", "POST"])
+@rule("firm.create")
+def upload():
+    """Step 1: a CSV or XLSX file, checked by its bytes as well as its name."""
+    if request.method == "POST":
+        file = request.files.get("file")
+        name = (file.filename or "") if file else ""
+        if not file or Path(name).suffix.lower() not in EXTENSIONS:
+            flash(_("Choose a .csv or .xlsx file."), "error")
+            return render_template("imports/upload.html"), 422
+        data = file.read()
+        try:
+            read_table(data)
+        except ImportRefused as exc:
+            flash(translate(exc.args[0]), "error")
+            return render_template("imports/upload.html"), 422
+        token = secrets.token_hex(16)
+        (_upload_dir() / f"{token}.upload").write_bytes(data)
+        return redirect(url_for("imports.preview", token=token))
+    return render_template("imports/upload.html")
+
+
+def _preview(table: Table, mapping: dict[str, str]) -> dict:
+    """The first rows as a dry run would import them, with their problems."""
+    sample = Table(table.headers, table.rows[:PREVIEW_ROWS], table.encoding)
+    result = import_table(db.session, sample, mapping, dry_run=True, provinces=_scope())
+    return {
+        "rows": sample.rows,
+        "problems": {p.row: p.reasons for p in result.problems},
+        "result": result,
+    }
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+@rule("firm.create")
+def preview(token: str):
+    """Step 2: the column mapping (remembered per layout) and a preview; then import."""
+    path = _upload_path(token)
+    table = read_table(path.read_bytes())
+    mapping = remembered_mapping(db.session, table.headers)
+    error = None
+    if request.method == "POST":
+        chosen = {
+            header: request.form.get(f"map-{index}", "")
+            for index, header in enumerate(table.headers)
+        }
+        mapping = {h: f for h, f in chosen.items() if f}
+        try:
+            check_mapping(table.headers, mapping)
+        except ImportRefused as exc:
+            error = translate(exc.args[0])
+        else:
+            if request.form.get("action") == "import":
+                remember_mapping(db.session, table.headers, mapping)
+                job = import_firms.delay(str(path), mapping, actor().id)
+                session[_JOBS] = [*session.get(_JOBS, [])[-19:], job.id]
+                return redirect(url_for("imports.job", job_id=job.id))
+    context = {"table": table, "mapping": mapping, "fields": FIELDS, "error": error}
+    if error is None:
+        try:
+            context.update(_preview(table, mapping))
+        except ImportRefused as exc:
+            context["error"] = translate(exc.args[0])
+    return render_template("imports/preview.html", token=token, **context)
+
+
+def _own_job(job_id: str) -> AsyncResult:
+    if job_id not in session.get(_JOBS, []):
+        abort(404)
+    return import_firms.AsyncResult(job_id)
+
+
+@bp.get("/jobs/<job_id>")
+@rule("firm.create")
+def job(job_id: str):
+    """Step 3: progress, then the summary and the rejected rows."""
+    _own_job(job_id)
+    return render_template("imports/job.html", job_id=job_id)
+
+
+@bp.get("/jobs/<job_id>.json")
+@rule("firm.create")
+def job_status(job_id: str):
+    result = _own_job(job_id)
+    body: dict = {"state": result.state}
+    if result.state == "PROGRESS":
+        body.update(result.info or {})
+    elif result.successful():
+        body["summary"] = result.result
+    elif result.failed():
+        body["error"] = _("The import stopped: %(reason)s", reason=str(result.result)[:300])
+    return jsonify(body)
+
+
+@bp.get("/jobs/<job_id>/errors.csv")
+@rule("firm.create")
+def job_errors(job_id: str):
+    result = _own_job(job_id)
+    if not result.successful():
+        abort(404)
+    upload = str((result.result or {}).get("upload", ""))
+    path = _upload_dir() / f"{upload}.errors.csv"
+    if not upload.endswith(".upload") or not path.exists():
+        abort(404)
+    return Response(
+        path.read_bytes(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="ketnoi-import-errors.csv"'},
+    )
