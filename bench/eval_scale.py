@@ -56,8 +56,11 @@ def main() -> None:
         for seed in range(1, args.seeds + 1):
             for firm in generate_demo_catalog(seed=seed)["suppliers"]:
                 for n, cap in enumerate(firm["capabilities"], start=1):
-                    doc = {"_id": f"x{seed}-{firm['demo_key']}-{n}", "title": cap["title"],
-                           "text": capability_text(cap, names)}
+                    doc = {
+                        "_id": f"x{seed}-{firm['demo_key']}-{n}",
+                        "title": cap["title"],
+                        "text": capability_text(cap, names),
+                    }
                     fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
                     count += 1
     print(f"corpus: {count} added documents + the development set's", file=sys.stderr)
