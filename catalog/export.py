@@ -108,3 +108,101 @@ def shortlist_table(
             ]
         )
     return SHORTLIST_HEADERS, rows
+
+
+FIRM_HEADERS = (
+    N_("Firm (VI)"),
+    N_("Firm (EN)"),
+    N_("Tax code"),
+    N_("Role"),
+    N_("Province"),
+    N_("Industrial zone"),
+    N_("Employees"),
+    N_("Sectors"),
+    N_("Certifications"),
+    N_("Capabilities"),
+    N_("Verified"),
+)
+
+
+def firms_table(firms: Iterable[Firm]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """A filtered supplier list as rows (public fields only: no contact people)."""
+    rows = [
+        [
+            f.name_vi,
+            f.name_en,
+            f.tax_code,
+            f.role.value,
+            f.province.name_vi if f.province else "",
+            f.zone.label if f.zone else "",
+            f.employees,
+            ", ".join(s.name_vi for s in f.sectors),
+            ", ".join(sorted({c.standard for c in f.valid_certifications()})),
+            "; ".join(c.title for c in f.capabilities),
+            "✓" if f.verified_at else "",
+        ]
+        for f in firms
+    ]
+    return FIRM_HEADERS, rows
+
+
+NEED_HEADERS = (
+    N_("Need"),
+    N_("Buyer"),
+    N_("Process"),
+    N_("Qty/year"),
+    N_("Target unit price (VND)"),
+    N_("Required certifications"),
+    N_("Delivery province"),
+    N_("Deadline"),
+    N_("Status"),
+)
+
+
+def needs_table(needs: Iterable[Need]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    rows = [
+        [
+            n.title,
+            n.buyer.display_name if n.buyer else "",
+            n.process.name_vi if n.process else "",
+            n.quantity_per_year,
+            n.target_price_vnd,
+            ", ".join(n.required_certifications or []),
+            n.delivery_province.name_vi if n.delivery_province else "",
+            n.deadline.isoformat() if n.deadline else "",
+            n.status.value,
+        ]
+        for n in needs
+    ]
+    return NEED_HEADERS, rows
+
+
+MATCH_HEADERS = (
+    N_("Rank"),
+    N_("Firm (VI)"),
+    N_("Province"),
+    N_("Capability"),
+    N_("Score"),
+    N_("Checks"),
+)
+
+
+def matches_table(
+    matches: Sequence[Any], firms: dict[int, Firm], translate: Callable[[str], str] = str
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """Ranked matches (``matching`` results) as rows; ``translate`` renders the checks."""
+    rows = []
+    for rank, match in enumerate(matches, 1):
+        firm = firms[match.firm_id]
+        cap = next((c for c in firm.capabilities if c.id == match.capability_id), None)
+        rows.append(
+            [
+                rank,
+                firm.name_vi,
+                firm.province.name_vi if firm.province else "",
+                cap.title if cap else "",
+                round(match.score * 100),
+                "; ".join(translate(c.detail) for c in match.checks),
+            ]
+        )
+    return MATCH_HEADERS, rows

@@ -72,6 +72,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("directory.index", "GET"): Row(ALL),
     ("directory.show", "GET"): Row(ALL, _firm),
     ("needs.index", "GET"): Row(ALL),
+    ("needs.export", "GET"): Row(ALL, lambda t: {"fmt": "csv"}),
+    ("directory.export", "GET"): Row(ALL, lambda t: {"fmt": "xlsx"}),
     ("i18n.switch", "GET"): Row(ALL, lambda t: {"code": "en"}),
     ("accounts.login", "GET"): Row(ALL),
     ("accounts.login", "POST"): Row(ALL),
@@ -118,6 +120,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("needs.shortlist_export", "GET"): Row(
         NEED_MANAGERS, lambda t: {"need_id": t["need"], "fmt": "csv"}
+    ),
+    ("needs.matches_export", "GET"): Row(
+        NEED_MANAGERS, lambda t: {"need_id": t["need"], "fmt": "xlsx"}
     ),
     ("needs.record_outcome", "POST"): Row(
         NEED_MANAGERS, _need, lambda t: {"firm_id": t["firm"], "outcome": "rejected"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog.models import Firm, FirmRole, Need
 from tests.conftest import fresh_tax_code
@@ -227,3 +227,19 @@ def test_templates_have_no_inline_script_or_style():
         assert not re.search(r"<script(?![^>]*\bsrc=)", text, re.I), path.name
         assert not re.search(r"<style\b|\sstyle=\"", text, re.I), path.name
         assert not re.search(r"\son[a-z]+=\"", text, re.I), path.name
+
+
+def test_filtered_lists_export_to_csv_and_xlsx(client, session):
+    """The directory as filtered, the needs list and a need's ranked matches download as
+    CSV and XLSX, headers in the reader's language, formulas neutralised."""
+    csv_text = client.get("/suppliers/export.csv?province=VP").data.decode("utf-8-sig")
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("Doanh nghiệp (VI)") and len(lines) > 5
+    vp = session.scalar(select(func.count(Firm.id)).where(Firm.province.has(code="VP")))
+    assert len(lines) - 1 <= vp
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/suppliers/export.xlsx?q=CNC").data))
+    assert book.active.max_row > 2
+    assert "Nhu cầu" in client.get("/needs/export.csv").data.decode("utf-8-sig").splitlines()[0]
+    need = session.scalars(select(Need).where(Need.status == "open")).first()
+    rows = client.get(f"/needs/{need.id}/matches.csv").data.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("Hạng") and rows[1].startswith("1,")

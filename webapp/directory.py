@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 
 from catalog import queries
+from catalog.export import firms_table
 from catalog.introductions import introductions_with
 from catalog.models import Firm
 from catalog.queries import DirectoryFilters
@@ -14,8 +15,11 @@ from matching.directory import search_directory
 
 from .access import actor, can, public
 from .extensions import db
+from .helpers import spreadsheet
 
 bp = Blueprint("directory", __name__, url_prefix="/suppliers")
+
+EXPORT_LIMIT = 5_000
 
 
 def filters_from_args() -> DirectoryFilters:
@@ -79,3 +83,19 @@ def show(firm_id: int):
         show_contact=can("firm.contact", firm),
         introductions=introductions_with(db.session, actor(), firm),
     )
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+@public
+def export(fmt: str):
+    """The directory as filtered and searched on the page, up to 5,000 suppliers."""
+    result = search_directory(
+        db.session,
+        runtime().engine,
+        filters_from_args(),
+        request.args.get("q", "").strip()[:300],
+        page=1,
+        per_page=EXPORT_LIMIT,
+    )
+    headers, rows = firms_table(result.firms)
+    return spreadsheet(headers, rows, fmt, "suppliers")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_babel import (
     format_currency,
     format_date,
@@ -15,6 +16,7 @@ from flask_babel import (
     gettext,
 )
 
+from catalog.export import to_csv, to_xlsx
 from catalog.i18n import Message
 
 from .access import can
@@ -57,6 +59,21 @@ def translate(text: Any) -> str:
         }
         return gettext(text.msgid, **params)
     return gettext(str(text))
+
+
+def spreadsheet(headers: Sequence[str], rows: list, fmt: str, name: str) -> Response:
+    """A table as a CSV or XLSX download, headers in the reader's language."""
+    headers = [translate(h) for h in headers]
+    if fmt == "csv":
+        body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
+    else:
+        body = to_xlsx(headers, rows, title=name[:31])
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="ketnoi-{name}.{fmt}"'},
+    )
 
 
 def fmt_datetime(value: datetime | None) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from catalog import queries, services
 from catalog.access import visible_needs_clause
-from catalog.export import shortlist_table, to_csv, to_xlsx
+from catalog.export import matches_table, needs_table, shortlist_table
 from catalog.introductions import invite as invite_supplier
 from catalog.introductions import need_introductions
 from catalog.introductions import request_introduction as request_intro
@@ -20,9 +20,11 @@ from matching.engine import filter_matches
 from .access import actor, can, public, rule
 from .extensions import db
 from .forms import NEED_FIELDS, form_page
-from .helpers import translate
+from .helpers import spreadsheet, translate
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
+
+EXPORT_LIMIT = 10_000
 
 
 def _need_values(need: Need) -> dict:
@@ -104,32 +106,38 @@ def edit(need: Need):
     )
 
 
+def _filtered_matches(need: Need, limit: int):
+    """The engine's ranking with the page's filters (qualified only, province, minimum
+    score): ``(matches, firms by id, how many before filtering)``."""
+    matches = runtime().engine.match_need(db.session, need, limit=max(60, limit))
+    firms = {m.firm_id: m.firm for m in matches}
+    qualified = request.args.get("qualified") == "1"
+    province = request.args.get("province") or None
+    min_score = request.args.get("min_score", 0, type=int) / 100
+    shown = filter_matches(matches, firms, qualified, province, min_score)[:limit]
+    return shown, firms, len(matches)
+
+
 @bp.get("/<int:need_id>")
 @rule("need.view", Need)
 def show(need: Need):
     """The need; to those who manage it, also its ranked suppliers and shortlist."""
     if not can("need.manage", need):
         return render_template("needs/show.html", need=need, manage=False)
-    engine = runtime().engine
-    matches = engine.match_need(db.session, need, limit=60)
-    firms = {m.firm_id: m.firm for m in matches}
-    qualified = request.args.get("qualified") == "1"
-    province = request.args.get("province") or None
-    min_score = request.args.get("min_score", 0, type=int) / 100
-    shown = filter_matches(matches, firms, qualified, province, min_score)[:20]
+    shown, firms, total = _filtered_matches(need, limit=20)
     caps = {c.id: c for f in firms.values() for c in f.capabilities}
     return render_template(
         "needs/show.html",
         need=need,
         matches=shown,
-        total=len(matches),
+        total=total,
         firms=firms,
         caps=caps,
         manage=True,
         shortlisted={e.firm_id for e in need.shortlist},
         introductions={i.supplier_id: i for i in need_introductions(db.session, need)},
         provinces=queries.provinces(db.session),
-        index=engine.health(),
+        index=runtime().engine.health(),
     )
 
 
@@ -194,18 +202,26 @@ def shortlist_remove(need: Need, firm_id: int):
 @rule("need.manage", Need)
 def shortlist_export(need: Need, fmt: str):
     headers, rows = shortlist_table(need, lambda firm: can("firm.contact", firm))
-    headers = tuple(translate(h) for h in headers)
-    filename = f"ketnoi-shortlist-need-{need.id}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = to_csv(headers, rows), "text/csv; charset=utf-8"
-    else:
-        body = to_xlsx(headers, rows, title="Shortlist")
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return spreadsheet(headers, rows, fmt, f"shortlist-need-{need.id}")
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+@public
+def export(fmt: str):
+    """The open needs the reader may see, as in the list (same buyer filter)."""
+    query = queries.open_needs_query(request.args.get("buyer", type=record_id))
+    needs = db.session.scalars(query.where(visible_needs_clause(actor())).limit(EXPORT_LIMIT))
+    headers, rows = needs_table(needs)
+    return spreadsheet(headers, rows, fmt, "needs")
+
+
+@bp.get("/<int:need_id>/matches.<any(csv, xlsx):fmt>")
+@rule("need.manage", Need)
+def matches_export(need: Need, fmt: str):
+    """The ranked suppliers with the page's filters, scores, reasons and checks."""
+    matches, firms, _total = _filtered_matches(need, limit=100)
+    headers, rows = matches_table(matches, firms, translate)
+    return spreadsheet(headers, rows, fmt, f"matches-need-{need.id}")
 
 
 @bp.post("/<int:need_id>/introductions")
