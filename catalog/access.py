@@ -31,6 +31,7 @@ from .models import (
     IntroductionStatus,
     Need,
     NeedVisibility,
+    SupplyRelationship,
     User,
     UserRole,
     need_invitations,
@@ -60,6 +61,8 @@ def _firm_of(target: Any) -> Firm:
         return target.firm
     if isinstance(target, Need):
         return target.buyer
+    if isinstance(target, SupplyRelationship):
+        return target.supplier
     raise TypeError(f"no firm for {target!r}")
 
 

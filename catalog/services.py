@@ -29,6 +29,7 @@ from .models import (
     ShortlistEntry,
     utcnow,
 )
+from .relationships import from_deal
 from .text import detect_language
 from .validation import (
     ValidationError,
@@ -337,5 +338,7 @@ def record_outcome(
             {"capability_id": N_("No capability with id %(id)s.", id=capability_id)}
         )
     judgement = _judge(session, need, firm.id, capability_id, value, source[:20])
+    if value == Outcome.DEAL:
+        from_deal(session, need, firm)
     session.commit()
     return judgement

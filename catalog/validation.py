@@ -402,3 +402,11 @@ def validate_need(session: Session, data: Mapping[str, Any], partial: bool = Fal
     c.run("status", choice(NeedStatus))
     c.run("visibility", choice(NeedVisibility))
     return c.finish()
+
+
+def validate_relationship(session: Session, data: Mapping[str, Any]) -> dict:
+    c = _Checker(data)
+    c.run("tier", integer(1, 2), required=True)
+    c.run("since", iso_date)
+    c.run("part_families", concept_list(session, "part_family"))
+    return c.finish()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 from flask import url_for
 
-from catalog import accounts, introductions, services
+from catalog import accounts, introductions, relationships, services
 from catalog.models import Firm, Need, User
 from jobs.sync import index_sync_paused
 from tests.conftest import ROLES, fresh_tax_code
@@ -107,6 +107,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("firms.add_certification", "POST"): Row(FIRM_EDITORS, _firm),
     ("firms.delete_certification", "POST"): Row(FIRM_EDITORS, _cert),
     ("firms.verify", "POST"): Row(OFFICERS_HERE, _firm),
+    ("firms.add_relationship", "POST"): Row(FIRM_EDITORS, _firm),
+    ("firms.delete_relationship", "POST"): Row(FIRM_EDITORS, lambda t: {"link_id": t["link"]}),
     ("firms.delete", "POST"): Row(OFFICERS_HERE, lambda t: {"firm_id": t["spare_firm"]}),
     # needs
     ("needs.create", "GET"): Row(BUYERS_AND_STAFF),
@@ -235,6 +237,9 @@ def _fresh_targets(people, shared: dict) -> dict:
             session.delete(intro)
             session.commit()
             intro = introductions.request_introduction(session, need, supplier, None)
+        link = relationships.declare(
+            session, supplier, session.get(Firm, people.firms["buyer"]), {"tier": 1}
+        )
         member = accounts.create_user(
             session, f"member-{fresh_tax_code()}@people.test", None, firm=supplier
         )
@@ -249,6 +254,7 @@ def _fresh_targets(people, shared: dict) -> dict:
             "intro": intro.id,
             "user": member.id,
             "token": token.id,
+            "link": link.id,
         }
 
 

@@ -224,3 +224,47 @@ def test_officers_add_firms_to_their_own_provinces_only(client_as, api_as):
     assert (
         client_as("officer").post("/firms/new", data={**data, "province": "VP"}).status_code == 302
     )
+
+
+def test_supply_relationships_declared_and_created_by_deals(session, people, client_as):
+    from catalog.models import SupplyRelationship
+
+    supplier_id, buyer_id = people.firms["other_supplier"], people.firms["buyer"]
+    need = _need(session, people, "registered", "Vỏ nhựa cho bộ sạc điện thoại")
+    resp = client_as("buyer").post(
+        f"/needs/{need.id}/outcomes", data={"firm_id": supplier_id, "outcome": "deal"}
+    )
+    assert resp.status_code == 302
+    link = session.scalar(
+        select(SupplyRelationship).where(
+            SupplyRelationship.supplier_id == supplier_id, SupplyRelationship.buyer_id == buyer_id
+        )
+    )
+    assert link is not None and link.tier == 1 and link.source == "deal"
+    assert link.need_id == need.id
+    # The supplier declares a tier-2 relationship; another firm may not do it for it.
+    other = people.firms["supplier"]
+    form = {"buyer": other, "tier": "2", "since": "2021-03-01"}
+    assert (
+        client_as("supplier").post(f"/firms/{supplier_id}/relationships", data=form).status_code
+        == 403
+    )
+    resp = client_as("other_supplier").post(f"/firms/{supplier_id}/relationships", data=form)
+    assert resp.status_code == 302
+    page = client_as("other_officer").get(f"/suppliers/{supplier_id}").get_data(as_text=True)
+    assert 'id="relationships"' in page and "Test Assembly Vietnam" in page
+    assert 'id="relationships"' not in client_as("anonymous").get(
+        f"/suppliers/{supplier_id}"
+    ).get_data(as_text=True)
+    bad = client_as("other_supplier").post(
+        f"/firms/{supplier_id}/relationships", data={"buyer": other, "tier": "3"}
+    )
+    assert bad.status_code == 302
+    assert (
+        session.scalar(
+            select(SupplyRelationship.tier).where(
+                SupplyRelationship.supplier_id == supplier_id, SupplyRelationship.buyer_id == other
+            )
+        )
+        == 2
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from catalog import queries
+from catalog import queries, relationships
 from catalog.export import firms_table
 from catalog.introductions import introductions_with
 from catalog.models import Firm
@@ -82,6 +82,8 @@ def show(firm_id: int):
         firm=firm,
         show_contact=can("firm.contact", firm),
         introductions=introductions_with(db.session, actor(), firm),
+        relationships=relationships.of_firm(db.session, firm) if can("firm.edit", firm) else [],
+        buyers=queries.buyers(db.session) if can("firm.edit", firm) else [],
     )
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from catalog import services
+from catalog import relationships, services
 from catalog.i18n import N_
-from catalog.models import Capability, Certification, Firm
-from catalog.validation import ValidationError
+from catalog.models import Capability, Certification, Firm, SupplyRelationship
+from catalog.validation import ValidationError, record_id
 
 from .access import actor, can, rule
 from .extensions import db
 from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, form_page
+from .helpers import translate
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
@@ -174,3 +175,34 @@ def delete(firm: Firm):
     services.delete_firm(db.session, firm)
     flash(_("Firm deleted."), "success")
     return redirect(url_for("directory.index"))
+
+
+@bp.post("/<int:firm_id>/relationships")
+@rule("firm.edit", Firm)
+def add_relationship(firm: Firm):
+    """Record that this supplier delivers to a buyer (tier, since when, part families)."""
+    buyer = db.session.get(Firm, request.form.get("buyer", type=record_id) or 0)
+    data = {
+        "tier": request.form.get("tier", ""),
+        "since": request.form.get("since", ""),
+        "part_families": [
+            v.strip() for v in request.form.get("part_families", "").split(",") if v.strip()
+        ],
+    }
+    try:
+        relationships.declare(db.session, firm, buyer, data)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+    else:
+        flash(_("Supply relationship saved."), "success")
+    return redirect(url_for("directory.show", firm_id=firm.id, _anchor="relationships"))
+
+
+@bp.post("/relationships/<int:link_id>/delete")
+@rule("firm.edit", SupplyRelationship)
+def delete_relationship(link: SupplyRelationship):
+    firm_id = link.supplier_id
+    relationships.remove(db.session, link)
+    flash(_("Supply relationship removed."), "success")
+    return redirect(url_for("directory.show", firm_id=firm_id, _anchor="relationships"))

@@ -31,8 +31,11 @@ from .needs import (
     need_materials,
 )
 from .reference import Concept, IndustrialZone, Province
+from .relationships import SupplyRelationship, relationship_parts
 
 __all__ = [
+    "SupplyRelationship",
+    "relationship_parts",
     "ImportLayout",
     "ApiToken",
     "AuditEntry",
