@@ -44,7 +44,18 @@ BATCH = 500
 
 # Header names (folded: lower case, no diacritics) → firm field.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "name_vi": ("ten doanh nghiep", "ten cong ty", "ten dn", "doanh nghiep", "ten", "name_vi"),
+    "name_vi": (
+        "ten doanh nghiep",
+        "ten cong ty",
+        "ten dn",
+        "doanh nghiep",
+        "ten",
+        "company name",
+        "company",
+        "firm",
+        "name",
+        "name_vi",
+    ),
     "name_en": ("ten tieng anh", "ten giao dich", "english name", "name (en)", "name_en"),
     "tax_code": ("ma so thue", "mst", "tax code", "tax id", "tax_code"),
     "province": ("tinh", "tinh/thanh", "tinh/thanh pho", "tinh thanh", "province"),
@@ -276,7 +287,6 @@ def _row_data(headers: list[str], row: list[str], mapping: Mapping[str, str]) ->
         name = mapping.get(header)
         if name and value:
             data[name] = value
-    data.setdefault("role", "supplier")
     for name in ("sectors",):
         if name in data:
             data[name] = _split(data[name])
@@ -354,6 +364,7 @@ def _apply_row(
     existing = matcher.find(data, province_id)
     outcome = "unchanged"
     if existing is None:
+        data.setdefault("role", "supplier")  # survey lists are of suppliers unless told
         firm = create_firm(session, data, commit=False, tax_code_required=False)
         matcher.add(firm.id, firm.tax_code, firm.display_name, firm.province_id)
         outcome = "created"

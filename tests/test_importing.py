@@ -3,6 +3,7 @@ re-importing changes nothing, and the command line reports in JSON."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import uuid
@@ -19,7 +20,9 @@ from webapp.extensions import db
 
 
 def _csv(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
-    return "\n".join(",".join(r) for r in rows).encode(encoding)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode(encoding)
 
 
 def _firm_count(session) -> int:
@@ -220,3 +223,13 @@ def test_uploads_are_checked_by_name_and_bytes(client_as):
             content_type="multipart/form-data",
         )
         assert resp.status_code == 422
+
+
+def test_reimport_never_changes_what_the_file_does_not_say(session, people):
+    """A survey without a role column matches an existing buyer and leaves it a buyer."""
+    buyer = session.get(Firm, people.firms["buyer"])
+    data = _csv([["Company name", "Province", "Employees"], [buyer.name_vi, "VP", "900"]])
+    result = import_table(session, read_table(data))
+    assert (result.created, result.updated) == (0, 1)
+    session.refresh(buyer)
+    assert buyer.role.value == "buyer" and buyer.employees == 900
