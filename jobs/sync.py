@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from catalog.models import Capability, Certification, Firm
 
@@ -48,6 +48,8 @@ def keep_index_in_step(target: object, enqueue: Callable[[list[int]], None]) -> 
 
     @event.listens_for(target, "after_commit")
     def _enqueue(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released (an import row): wait for the real commit
         firm_ids = session.info.pop(_PENDING, set())
         if firm_ids and not session.info.get(_PAUSED):
             try:
@@ -55,9 +57,12 @@ def keep_index_in_step(target: object, enqueue: Callable[[list[int]], None]) -> 
             except Exception:  # the commit stands; the worker's start-up check repairs
                 log.exception("could not queue re-index of firms %s", sorted(firm_ids))
 
-    @event.listens_for(target, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop(_PENDING, None)
+    @event.listens_for(target, "after_soft_rollback")
+    def _forget(session: Session, previous: SessionTransaction) -> None:
+        # A savepoint rolled back (one bad row of an import) keeps what the rest of the
+        # transaction touched; only the whole transaction's rollback forgets it.
+        if not previous.nested:
+            session.info.pop(_PENDING, None)
 
     _REGISTERED.add(id(target))
 

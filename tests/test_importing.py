@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 
 from catalog.importing import ImportRefused, import_table, read_table
 from catalog.models import Firm
+from jobs.runtime import runtime
+from matching import indexing
 from tests.conftest import fresh_tax_code
 from webapp.extensions import db
 
@@ -67,6 +69,9 @@ def test_good_rows_land_bad_rows_are_reported_and_reimport_changes_nothing(sessi
     firm = session.scalar(select(Firm).where(Firm.tax_code == tax))
     assert [c.title for c in firm.capabilities] == ["Dập thép tấm", "Hàn robot"]
     assert [c.standard for c in firm.certifications] == ["ISO 9001"]
+    # Rows after a rejected one reach the index too (rolled-back savepoints in between).
+    rt = runtime()
+    assert indexing.consistency(session, rt.store.load(rt.encoder.model_name))["missing"] == 0
     # Matched by name and province when there is no tax code (diacritics ignored).
     again = import_table(session, read_table(data))
     assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 2)
