@@ -76,7 +76,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "certifications": ("chung chi", "chung nhan", "certifications", "iso"),
 }
 FIELDS = tuple(HEADER_SYNONYMS)
-LIST_SEPARATORS = (";", "\n", "|")
+LIST_SEPARATORS = (";", "\n", "|")  # plus "," for short items (sectors, certificates)
 
 
 class ImportRefused(Exception):
@@ -275,10 +275,13 @@ def check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, s
 # Applying --------------------------------------------------------------------------
 
 
-def _split(value: str) -> list[str]:
+def _split(value: str, commas: bool = True) -> list[str]:
+    """Items of a list cell. Capability texts keep their commas ("Ép nhựa ABS, PP")."""
     for sep in LIST_SEPARATORS:
-        value = value.replace(sep, ",")
-    return [v.strip() for v in value.split(",") if v.strip()]
+        value = value.replace(sep, ";")
+    if commas:
+        value = value.replace(",", ";")
+    return [v.strip() for v in value.split(";") if v.strip()]
 
 
 def _row_data(headers: list[str], row: list[str], mapping: Mapping[str, str]) -> dict[str, Any]:
@@ -356,7 +359,7 @@ def _differs(session: Session, firm: Firm, data: Mapping[str, Any]) -> dict[str,
 def _apply_row(
     session: Session, matcher: _Matcher, data: dict[str, Any], provinces: set[int] | None
 ) -> tuple[str, Firm]:
-    capabilities = _split(data.pop("capabilities", ""))
+    capabilities = _split(data.pop("capabilities", ""), commas=False)
     certifications = _split(data.pop("certifications", ""))
     province_id = _province_id(session, data.get("province"))
     if provinces is not None and province_id is not None and province_id not in provinces:

@@ -51,7 +51,7 @@ def test_good_rows_land_bad_rows_are_reported_and_reimport_changes_nothing(sessi
                 tax,
                 "VP",
                 "120",
-                "Dập thép tấm; Hàn robot",
+                "Dập thép tấm SPCC, SECC; Hàn robot",
                 "ISO 9001",
             ],
             ["2", "", "0101234567", "VP", "", "", ""],
@@ -67,7 +67,7 @@ def test_good_rows_land_bad_rows_are_reported_and_reimport_changes_nothing(sessi
     assert set(result.problems[1].reasons) == {"employees"}
     assert _firm_count(session) == before + 2
     firm = session.scalar(select(Firm).where(Firm.tax_code == tax))
-    assert [c.title for c in firm.capabilities] == ["Dập thép tấm", "Hàn robot"]
+    assert [c.title for c in firm.capabilities] == ["Dập thép tấm SPCC, SECC", "Hàn robot"]
     assert [c.standard for c in firm.certifications] == ["ISO 9001"]
     # Rows after a rejected one reach the index too (rolled-back savepoints in between).
     rt = runtime()
