@@ -112,9 +112,7 @@ def queue_rebuild() -> None:
 
 
 @shared_task(bind=True, name="ketnoi.import_firms", acks_late=True)
-def import_firms(
-    self, path: str, mapping: dict[str, str] | None, actor_id: int | None
-) -> dict:
+def import_firms(self, path: str, mapping: dict[str, str] | None, actor_id: int | None) -> dict:
     """Import an uploaded survey file, reporting progress; the rejected rows are kept
     next to it as ``<file>.errors.csv`` for download.
 
