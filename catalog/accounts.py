@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,9 +22,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .i18n import N_
-from .models import ApiToken, Firm, Province, User, UserRole, utcnow
+from .models import ApiToken, Firm, Province, User, UserRole, as_utc, utcnow
 from .services import create_firm
-from .validation import ValidationError
+from .validation import EMAIL_RE, ValidationError
 
 MIN_PASSWORD = 10
 LOCK_AFTER = 5  # failures before the first lock
@@ -33,7 +32,6 @@ LOCK_BASE = timedelta(seconds=30)
 LOCK_MAX = timedelta(minutes=15)
 RESET_MAX_AGE = 3600  # seconds
 TOKEN_PREFIX = "kn_"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A real hash to compare against when the e-mail is unknown, so that timing does not
 # reveal which addresses have accounts.
 _DUMMY_HASH = generate_password_hash("not-a-password")
@@ -100,11 +98,6 @@ def register(session: Session, data: Mapping[str, Any]) -> User:
     errors: dict[str, str] = {}
     email = normalize_email(data.get("email", ""))
     password = data.get("password", "")
-    if not EMAIL_RE.match(email):
-        errors["email"] = N_("Enter a valid e-mail address.")
-    elif find_user(session, email) is not None:
-        errors["email"] = N_("An account with this e-mail address already exists.")
-    _check_password(password, errors)
     if password != data.get("password2", password):
         errors["password2"] = N_("The two passwords differ.")
     if data.get("firm_role") not in ("supplier", "buyer"):
@@ -124,10 +117,15 @@ def register(session: Session, data: Mapping[str, Any]) -> User:
         renamed = {"name_vi": "firm_name"}
         errors.update({renamed.get(k, k): v for k, v in exc.errors.items()})
         firm = None
+    try:
+        user = create_user(session, email, password, data.get("name", ""), firm=firm, commit=False)
+    except ValidationError as exc:  # e-mail and password; "firm" is reported above
+        errors.update({k: v for k, v in exc.errors.items() if k != "firm"})
     if errors:
         session.rollback()
         raise ValidationError(errors)
-    return create_user(session, email, password, data.get("name", ""), firm=firm)
+    session.commit()
+    return user
 
 
 def authenticate(session: Session, email: str, password: str) -> tuple[User | None, str | None]:
@@ -141,7 +139,7 @@ def authenticate(session: Session, email: str, password: str) -> tuple[User | No
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password or "")
         return None, "invalid"
-    locked_until = _aware(user.locked_until)
+    locked_until = as_utc(user.locked_until)
     if locked_until and locked_until > now:
         return None, "locked"
     if not user.is_active or not check_password_hash(user.password_hash, password or ""):
@@ -156,15 +154,6 @@ def authenticate(session: Session, email: str, password: str) -> tuple[User | No
     user.last_login_at = now
     session.commit()
     return user, None
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; they were stored in UTC."""
-    if value is not None and value.tzinfo is None:
-        from datetime import UTC
-
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 # Password reset links ---------------------------------------------------------------
@@ -237,7 +226,7 @@ def user_for_api_token(session: Session, plain: str) -> User | None:
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     now = utcnow()
-    last = _aware(token.last_used_at)
+    last = as_utc(token.last_used_at)
     if last is None or now - last > timedelta(minutes=1):
         token.last_used_at = now
         session.commit()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from .models import Capability, Certification, Concept, Firm, Introduction, Need
+from .models import Capability, Certification, Concept, Firm, Introduction, Need, as_utc
 
 
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # stored in UTC; SQLite hands it back naive
+    if isinstance(value, datetime):
+        value = as_utc(value)
     return value.isoformat()
 
 

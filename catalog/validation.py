@@ -54,7 +54,7 @@ def _get_by_id(session: Session, model: type, value: Any) -> Any:
         return None
 
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HS_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 _STANDARD_RE = re.compile(r"^(ISO/IEC|ISO/TS|ISO|IATF|IEC|JIS|TCVN)\s*(\d+)", re.I)
@@ -201,7 +201,7 @@ def tax_code(value: Any) -> str:
 
 def email(value: Any) -> str:
     value = str(value).strip()
-    if len(value) > 200 or not _EMAIL_RE.match(value):
+    if len(value) > 200 or not EMAIL_RE.match(value):
         raise ValueError(N_("Not a valid e-mail address."))
     return value.lower()
 

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from catalog import accounts
-from catalog.models import ApiToken, AuditEntry, Firm, User, UserRole, utcnow
+from catalog.models import ApiToken, AuditEntry, Firm, User, UserRole, as_utc, utcnow
 from tests.conftest import PASSWORD, fresh_tax_code, login
 
 
@@ -99,7 +99,7 @@ def test_repeated_failures_lock_for_a_while_not_forever(app, session):
         session.commit()
         accounts.authenticate(session, user.email, "bad guess 123")
         session.refresh(user)
-        wait = accounts._aware(user.locked_until) - utcnow()
+        wait = as_utc(user.locked_until) - utcnow()
         assert wait <= accounts.LOCK_MAX
     # Once the lock expires the real password works and clears the count.
     user.locked_until = utcnow() - timedelta(seconds=1)

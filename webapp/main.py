@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, jsonify, render_template
 from sqlalchemy import select, text
 
+from catalog.models import as_utc
 from catalog.queries import counts
 from jobs.models import WorkerHeartbeat
 from jobs.runtime import runtime
@@ -43,7 +44,7 @@ def _worker_state() -> dict:
     now = datetime.now(UTC)
     workers = []
     for beat in beats:
-        seen = beat.last_seen if beat.last_seen.tzinfo else beat.last_seen.replace(tzinfo=UTC)
+        seen = as_utc(beat.last_seen)
         age = (now - seen).total_seconds()
         workers.append(
             {

@@ -9,7 +9,7 @@ from .accounts import (
     UserRole,
     officer_provinces,
 )
-from .base import Base, TimestampMixin, utcnow
+from .base import Base, TimestampMixin, as_utc, utcnow
 from .firms import (
     Capability,
     Certification,
@@ -48,6 +48,7 @@ __all__ = [
     "officer_provinces",
     "Base",
     "TimestampMixin",
+    "as_utc",
     "utcnow",
     "Capability",
     "Certification",
