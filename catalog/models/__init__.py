@@ -32,8 +32,18 @@ from .needs import (
 )
 from .reference import Concept, IndustrialZone, Province
 from .relationships import SupplyRelationship, relationship_parts
+from .verification import (
+    EvidenceFile,
+    Verification,
+    VerificationMethod,
+    VerificationResult,
+)
 
 __all__ = [
+    "EvidenceFile",
+    "Verification",
+    "VerificationMethod",
+    "VerificationResult",
     "SupplyRelationship",
     "relationship_parts",
     "ImportLayout",

@@ -1,0 +1,93 @@
+"""Capability verification (xác nhận năng lực): an officer's check of what a firm declares.
+
+A declaration is only a claim; buyers trust a capability or certificate an officer has
+checked on paper or on site. Each check is kept (never overwritten), so the history is
+visible and the newest check of an item decides its badge until it expires.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, TimestampMixin, str_enum
+from .firms import Capability, Certification, Firm
+
+
+class VerificationMethod(enum.StrEnum):
+    DOCUMENTS = "documents"  # kiểm tra hồ sơ
+    SITE_VISIT = "site_visit"  # khảo sát tại nhà máy
+
+
+class VerificationResult(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    PARTLY = "partly"  # confirmed with reservations (e.g. lower capacity than declared)
+    NOT_CONFIRMED = "not_confirmed"
+
+
+class Verification(TimestampMixin, Base):
+    """One check of one declared capability or certification of a firm."""
+
+    __tablename__ = "verifications"
+    __table_args__ = (
+        CheckConstraint("(capability_id IS NULL) <> (certification_id IS NULL)", name="one_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    capability_id: Mapped[int | None] = mapped_column(
+        ForeignKey("capabilities.id", ondelete="CASCADE"), index=True
+    )
+    certification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certifications.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[VerificationMethod] = mapped_column(str_enum(VerificationMethod, 12))
+    result: Mapped[VerificationResult] = mapped_column(str_enum(VerificationResult, 14))
+    checked_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date, index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The day the firm was told this check is about to lapse (sent once).
+    expiry_notice_on: Mapped[date | None] = mapped_column(Date)
+
+    firm: Mapped[Firm] = relationship()
+    capability: Mapped[Capability | None] = relationship()
+    certification: Mapped[Certification | None] = relationship()
+    officer: Mapped[User | None] = relationship()
+    evidence: Mapped[list[EvidenceFile]] = relationship(
+        back_populates="verification", cascade="all, delete-orphan", order_by="EvidenceFile.id"
+    )
+
+    def is_current(self, on: date | None = None) -> bool:
+        """Confirmed (fully or partly) and not yet lapsed on the given day."""
+        on = on or date.today()
+        return self.result != VerificationResult.NOT_CONFIRMED and (
+            self.valid_until is None or self.valid_until >= on
+        )
+
+    @property
+    def item_label(self) -> str:
+        if self.capability is not None:
+            return self.capability.title
+        return self.certification.standard if self.certification is not None else ""
+
+
+class EvidenceFile(Base):
+    """A document or photo attached to a verification, stored by content digest."""
+
+    __tablename__ = "verification_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(
+        ForeignKey("verifications.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    verification: Mapped[Verification] = relationship(back_populates="evidence")
