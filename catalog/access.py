@@ -26,6 +26,7 @@ from .models import (
     ApiToken,
     Capability,
     Certification,
+    EvidenceFile,
     Firm,
     Introduction,
     IntroductionStatus,
@@ -34,6 +35,7 @@ from .models import (
     SupplyRelationship,
     User,
     UserRole,
+    Verification,
     need_invitations,
 )
 
@@ -63,6 +65,10 @@ def _firm_of(target: Any) -> Firm:
         return target.buyer
     if isinstance(target, SupplyRelationship):
         return target.supplier
+    if isinstance(target, Verification):
+        return target.firm
+    if isinstance(target, EvidenceFile):
+        return target.verification.firm
     raise TypeError(f"no firm for {target!r}")
 
 
@@ -75,6 +81,18 @@ def edit_firm(user: User | None, target: Any) -> bool:
 def manage_firm(user: User | None, firm: Firm) -> bool:
     """Verify or delete a firm, manage its users: officers of its province and admins."""
     return _officer_for(user, firm.province_id)
+
+
+def manage_verification(user: User | None, target: Any) -> bool:
+    """Record or withdraw checks: officers of the firm's province and admins."""
+    return _officer_for(user, _firm_of(target).province_id)
+
+
+def view_verification(user: User | None, target: Any) -> bool:
+    """Open a check's evidence: the firm's own users and its province's officers; the
+    files hold invoices, drawings and photos of the shop floor, never public."""
+    firm = _firm_of(target)
+    return _member(user, firm.id) or _officer_for(user, firm.province_id)
 
 
 def create_firm(user: User | None, _: Any = None) -> bool:
@@ -219,6 +237,8 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "firm.edit": edit_firm,
     "firm.manage": manage_firm,
     "firm.contact": see_contact,
+    "verification.manage": manage_verification,
+    "verification.view": view_verification,
     "need.post": post_need,
     "need.view": view_need,
     "need.manage": manage_need,

@@ -1,7 +1,7 @@
 """The audit log: who changed what, written by the session itself.
 
 A listener on every flush records each created, changed or deleted firm, capability,
-certification, need, user and introduction, with the fields that changed, in the same
+certification, verification, need, user and introduction, with the fields that changed, in the same
 transaction as the change. Nothing has to remember to call it: a change that commits is
 logged, a change that rolls back is not. The actor comes from ``session.info["actor"]``,
 which the web layer sets per request (``None`` means a background job or a command).
@@ -24,6 +24,7 @@ from .models import (
     Introduction,
     Need,
     User,
+    Verification,
     utcnow,
 )
 
@@ -35,6 +36,7 @@ ENTITIES: dict[type, str] = {
     Need: "need",
     User: "user",
     Introduction: "introduction",
+    Verification: "verification",
 }
 # Bookkeeping columns whose changes say nothing about who changed what.
 IGNORED = {
@@ -98,7 +100,7 @@ def _province_id(session: Session, obj: Any) -> int | None:
     firm = None
     if isinstance(obj, Firm):
         return obj.province_id
-    if isinstance(obj, Capability | Certification):
+    if isinstance(obj, Capability | Certification | Verification):
         firm = obj.firm or (session.get(Firm, obj.firm_id) if obj.firm_id else None)
     elif isinstance(obj, Need | Introduction):
         firm = obj.buyer or (session.get(Firm, obj.buyer_id) if obj.buyer_id else None)
@@ -110,7 +112,7 @@ def _province_id(session: Session, obj: Any) -> int | None:
 
 
 def _label(obj: Any) -> str:
-    for attr in ("display_name", "title", "standard", "email"):
+    for attr in ("display_name", "title", "standard", "email", "item_label"):
         value = getattr(obj, attr, None)
         if value:
             return str(value)[:200]
@@ -145,7 +147,9 @@ def _entries(session: Session) -> list[dict[str, Any]]:
                     "actor_label": actor[1] if actor else "system",
                     "action": action_name,
                     "entity": entity,
-                    "entity_id": inspect(obj).identity[0] if inspect(obj).identity else None,
+                    # The new row's key is set by now, but its identity only after
+                    # the flush: read the column.
+                    "entity_id": obj.id,
                     "province_id": _province_id(session, obj),
                     "summary": _label(obj),
                     "changes": changes,

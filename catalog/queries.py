@@ -91,6 +91,7 @@ def firms_by_ids(session: Session, ids: list[int], sectors: bool = True) -> dict
         selectinload(Firm.capabilities).selectinload(Capability.materials),
         selectinload(Firm.capabilities).selectinload(Capability.process),
         selectinload(Firm.certifications),
+        selectinload(Firm.verifications),
         selectinload(Firm.province),
         selectinload(Firm.zone),
     ]

@@ -16,6 +16,9 @@ from catalog.i18n import N_
 from catalog.models import Capability, Firm, Need, Province
 
 OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
+# An officer's current check of the item: shown on the card, counted in ranking by
+# ``verified_bonus`` (not in the fit share, which is about what the need asks for).
+VERIFIED = "verification"
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,24 @@ def certification_checks(need: Need, firm: Firm, today: date | None = None) -> l
     held: dict[str, bool] = {}
     for cert in firm.certifications:
         held[cert.standard] = held.get(cert.standard, False) or cert.is_valid(today)
+    checked = firm.current_checks(today)
+    verified = {
+        cert.standard
+        for cert in firm.certifications
+        if cert.is_valid(today) and ("certification", cert.id) in checked
+    }
     checks = []
     for standard in need.required_certifications or []:
-        if held.get(standard):
+        if standard in verified:
+            checks.append(
+                Check(
+                    "certification",
+                    OK,
+                    True,
+                    N_("%(standard)s required: held, verified by an officer", standard=standard),
+                )
+            )
+        elif held.get(standard):
             checks.append(
                 Check(
                     "certification", OK, True, N_("%(standard)s required: held", standard=standard)
@@ -210,12 +228,34 @@ def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
                     0.5,
                 )
             )
+    badge = verification_check(cap, firm)
+    if badge is not None:
+        checks.append(badge)
     return checks
+
+
+def verification_check(cap: Capability, firm: Firm, today: date | None = None) -> Check | None:
+    """The verified badge of a capability, if an officer's check of it still stands."""
+    check = firm.current_checks(today).get(("capability", cap.id))
+    if check is None:
+        return None
+    if check.method == "site_visit":
+        detail = N_("Verified on a site visit, %(date)s", date=check.checked_on.isoformat())
+    else:
+        detail = N_("Verified from documents, %(date)s", date=check.checked_on.isoformat())
+    if check.result == "partly":
+        detail = N_("Partly verified, %(date)s", date=check.checked_on.isoformat())
+    return Check(VERIFIED, OK, False, detail, 0.5 if check.result == "partly" else 1.0)
+
+
+def verified_bonus(checks: list[Check]) -> float:
+    """Share of the remaining headroom a verified capability gains (0 if unverified)."""
+    return 0.1 * max((c.weight for c in checks if c.name == VERIFIED), default=0.0)
 
 
 def fit_score(checks: list[Check]) -> float | None:
     """Weighted share of soft criteria met (unknown counts half); None if none apply."""
-    soft = [c for c in checks if not c.hard]
+    soft = [c for c in checks if not c.hard and c.name != VERIFIED]
     if not soft:
         return None
     total = sum(c.weight for c in soft)

@@ -21,11 +21,18 @@ from catalog.models import Need
 from catalog.queries import firms_by_ids
 
 from .concepts import ConceptTagger, expand_query
-from .constraints import Check, capability_checks, certification_checks, fit_score, hard_failures
+from .constraints import (
+    Check,
+    capability_checks,
+    certification_checks,
+    fit_score,
+    hard_failures,
+    verified_bonus,
+)
 from .documents import capability_documents, need_text
 from .encoder import Encoder
 from .lexical import LexicalIndex
-from .reranker import Example, Reranker, pair_features
+from .reranker import FEATURES, Example, Reranker, pair_features
 from .store import IndexBundle, IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -88,6 +95,7 @@ def final_score(relevance: float, checks: list[Check]) -> tuple[float, float | N
     """Blend retrieval relevance with structured fit; a failed hard constraint costs rank."""
     fit = fit_score(checks)
     score = relevance if fit is None else (1 - FIT_WEIGHT) * relevance + FIT_WEIGHT * fit
+    score += verified_bonus(checks) * (1 - score)
     if hard_failures(checks):
         score *= HARD_FAIL_FACTOR
     return score, fit
@@ -179,7 +187,12 @@ class MatchEngine:
             return None
         if self._reranker is None or self._reranker[0] != mtime:
             try:
-                self._reranker = (mtime, Reranker.load(path))
+                loaded = Reranker.load(path)
+                if list(loaded.meta.get("features", FEATURES)) != list(FEATURES):
+                    # Trained on another feature set: unusable until retrained.
+                    log.warning("reranker %s has other features; not used", path)
+                    loaded = None
+                self._reranker = (mtime, loaded)
             except Exception:  # an unreadable model must not break matching
                 log.exception("could not load reranker %s", path)
                 self._reranker = None

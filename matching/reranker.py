@@ -31,7 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import StandardScaler
 
-from .constraints import FAIL, OK, Check, distance_km
+from .constraints import FAIL, OK, VERIFIED, Check, distance_km
 
 MIN_JUDGEMENTS = 200
 MIN_NEEDS = 20
@@ -57,6 +57,7 @@ FEATURES = (
     "tolerance_ok",
     "tolerance_fail",
     "hard_fail",
+    "verified",
     "distance_100km",
     "log_employees",
     "log_capacity_ratio",
@@ -96,6 +97,7 @@ def pair_features(
     }
     for name in ("process", "materials", "capacity", "tolerance"):
         f[f"{name}_ok"], f[f"{name}_fail"] = _check_flags(checks, name)
+    f["verified"] = max((c.weight for c in checks if c.name == VERIFIED), default=0.0)
     km = distance_km(firm.province, need.delivery_province) if need.delivery_province else None
     f["distance_100km"] = (km or 0.0) / 100
     f["log_employees"] = math.log1p(firm.employees or 0)

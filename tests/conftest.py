@@ -6,12 +6,16 @@ once per test session; tests that change data create their own firms and needs.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -228,3 +232,31 @@ def snapshot_data(app, data_dir, tmp_path) -> Path:
             shutil.copy2(src, target / src.name)
     shutil.copytree(data_dir / "index", target / "index")
     return target
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(f"To: {message['To']}\n{message.get_content()}")
+        return "250 OK"
+
+
+@pytest.fixture()
+def smtp_server(app):
+    """A real SMTP server on localhost; the app sends its mail there for the test."""
+    inbox = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield inbox
+    finally:
+        app.config.update(saved)
+        controller.stop()

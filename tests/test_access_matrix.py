@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from flask import url_for
+from flask import current_app, url_for
 
-from catalog import accounts, introductions, relationships, services
+from catalog import accounts, introductions, relationships, services, verification
 from catalog.models import Firm, Need, User
 from jobs.sync import index_sync_paused
 from tests.conftest import ROLES, fresh_tax_code
@@ -110,6 +111,20 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("firms.add_relationship", "POST"): Row(FIRM_EDITORS, _firm),
     ("firms.delete_relationship", "POST"): Row(FIRM_EDITORS, lambda t: {"link_id": t["link"]}),
     ("firms.delete", "POST"): Row(OFFICERS_HERE, lambda t: {"firm_id": t["spare_firm"]}),
+    # officers' checks of declared capabilities; evidence for the firm and its officers
+    ("verifications.create", "GET"): Row(OFFICERS_HERE, _firm),
+    ("verifications.create", "POST"): Row(
+        OFFICERS_HERE,
+        _firm,
+        lambda t: {
+            "item": f"capability:{t['cap']}",
+            "method": "documents",
+            "result": "confirmed",
+            "checked_on": "2026-01-05",
+        },
+    ),
+    ("verifications.delete", "POST"): Row(OFFICERS_HERE, lambda t: {"check_id": t["check"]}),
+    ("verifications.evidence", "GET"): Row(FIRM_EDITORS, lambda t: {"evidence_id": t["evidence"]}),
     # needs
     ("needs.create", "GET"): Row(BUYERS_AND_STAFF),
     ("needs.create", "POST"): Row(BUYERS_AND_STAFF),
@@ -246,6 +261,15 @@ def _fresh_targets(people, shared: dict) -> dict:
         token, _plain = accounts.issue_api_token(
             session, session.get(User, people.users["supplier"]), "matrix"
         )
+        check = verification.record(
+            session,
+            supplier,
+            cap,
+            {"method": "site_visit", "result": "confirmed", "checked_on": "2026-01-05"},
+            officer=None,
+            uploads=[verification.Upload("visit.pdf", b"%PDF-1.4 site visit")],
+            evidence_root=Path(current_app.config["DATA_DIR"]) / "uploads" / "evidence",
+        )
         return {
             **shared,
             "cap": cap.id,
@@ -255,6 +279,8 @@ def _fresh_targets(people, shared: dict) -> dict:
             "user": member.id,
             "token": token.id,
             "link": link.id,
+            "check": check.id,
+            "evidence": check.evidence[0].id,
         }
 
 

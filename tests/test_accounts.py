@@ -3,14 +3,9 @@ the remembered language, session cookies."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
 from datetime import timedelta
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from catalog import accounts
@@ -121,34 +116,6 @@ def test_sign_in_is_rate_limited_per_client_and_account(app):
     # Another account from the same client is not blocked by it.
     other = client.post("/account/login", data={"email": "other@people.test", "password": "x"})
     assert other.status_code == 200
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(f"To: {message['To']}\n{message.get_content()}")
-        return "250 OK"
-
-
-@pytest.fixture()
-def smtp_server(app):
-    """A real SMTP server on localhost; the app sends its mail there for the test."""
-    inbox = _Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        yield inbox
-    finally:
-        app.config.update(saved)
-        controller.stop()
 
 
 def test_password_reset_by_emailed_single_use_link(app, session, smtp_server):

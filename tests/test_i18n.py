@@ -131,7 +131,7 @@ def test_catalogue_covers_the_templates():
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
     used = set()
-    for package in ("webapp", "catalog", "matching"):
+    for package in ("webapp", "catalog", "matching", "jobs"):
         found = extract_from_dir(str(root / package), method_map, keywords=keywords)
         used |= {msg[2] for msg in found}
     used = {m if isinstance(m, str) else m[0] for m in used}

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from .introductions import bp as introductions_bp
     from .main import bp as main_bp
     from .needs import bp as needs_bp
+    from .verifications import bp as verifications_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(directory_bp)
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(introductions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(verifications_bp)
     csrf.exempt(api_bp)
 
 

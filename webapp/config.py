@@ -47,6 +47,15 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
         "task_eager_propagates": True,
         "task_store_eager_result": True,  # eager runs (tests, CELERY_ALWAYS_EAGER) report too
         "broker_connection_retry_on_startup": True,
+        # Daily housekeeping, run by ``celery beat`` (embedded in the worker of ``make run``).
+        "beat_schedule": {
+            "verification-expiry-notices": {
+                "task": "ketnoi.send_expiry_notices",
+                "schedule": 6 * 3600,
+            },
+            "cleanup-uploads": {"task": "ketnoi.cleanup_uploads", "schedule": 6 * 3600},
+        },
+        "beat_schedule_filename": str(data_dir / "celerybeat-schedule"),
     }
     if redis_url:
         return {**common, "broker_url": redis_url, "result_backend": redis_url}
@@ -108,6 +117,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "KetNoi <no-reply@ketnoi.local>"),
+        # Where people reach the site: links in mail sent by background jobs.
+        "PUBLIC_URL": os.environ.get("KETNOI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     }

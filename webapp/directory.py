@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from catalog import queries, relationships
+from catalog import queries, relationships, verification
 from catalog.export import firms_table
 from catalog.introductions import introductions_with
 from catalog.models import Firm
@@ -84,6 +84,8 @@ def show(firm_id: int):
         introductions=introductions_with(db.session, actor(), firm),
         relationships=relationships.of_firm(db.session, firm) if can("firm.edit", firm) else [],
         buyers=queries.buyers(db.session) if can("firm.edit", firm) else [],
+        checks=firm.current_checks(),
+        history=verification.history(db.session, firm) if can("verification.view", firm) else [],
     )
 
 

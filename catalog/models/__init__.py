@@ -37,6 +37,7 @@ from .verification import (
     Verification,
     VerificationMethod,
     VerificationResult,
+    latest_checks,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Verification",
     "VerificationMethod",
     "VerificationResult",
+    "latest_checks",
     "SupplyRelationship",
     "relationship_parts",
     "ImportLayout",

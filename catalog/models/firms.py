@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, str_enum
 from .reference import Concept, IndustrialZone, Province
+
+if TYPE_CHECKING:
+    from .verification import Verification
 
 
 class FirmRole(enum.StrEnum):
@@ -89,6 +93,9 @@ class Firm(TimestampMixin, Base):
     certifications: Mapped[list[Certification]] = relationship(
         back_populates="firm", cascade="all, delete-orphan", order_by="Certification.standard"
     )
+    verifications: Mapped[list[Verification]] = relationship(
+        back_populates="firm", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def display_name(self) -> str:
@@ -101,6 +108,13 @@ class Firm(TimestampMixin, Base):
     def valid_certifications(self, on: date | None = None) -> list[Certification]:
         on = on or date.today()
         return [c for c in self.certifications if c.valid_until is None or c.valid_until >= on]
+
+    def current_checks(self, on: date | None = None) -> dict[tuple[str, int], Verification]:
+        """The newest check of each item that still stands on ``on``, keyed
+        ("capability" | "certification", item id): what earns a verified badge."""
+        from .verification import latest_checks
+
+        return {k: v for k, v in latest_checks(self.verifications).items() if v.is_current(on)}
 
     def __repr__(self) -> str:
         return f"<Firm {self.id} {self.display_name!r}>"

@@ -8,6 +8,7 @@ visible and the newest check of an item decides its badge until it expires.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
@@ -54,7 +55,7 @@ class Verification(TimestampMixin, Base):
     # The day the firm was told this check is about to lapse (sent once).
     expiry_notice_on: Mapped[date | None] = mapped_column(Date)
 
-    firm: Mapped[Firm] = relationship()
+    firm: Mapped[Firm] = relationship(back_populates="verifications")
     capability: Mapped[Capability | None] = relationship()
     certification: Mapped[Certification | None] = relationship()
     officer: Mapped[User | None] = relationship()
@@ -74,6 +75,21 @@ class Verification(TimestampMixin, Base):
         if self.capability is not None:
             return self.capability.title
         return self.certification.standard if self.certification is not None else ""
+
+
+def latest_checks(checks: Iterable[Verification]) -> dict[tuple[str, int], Verification]:
+    """The newest check of each item, keyed ("capability" | "certification", id)."""
+    latest: dict[tuple[str, int], Verification] = {}
+    for check in checks:
+        key = (
+            ("capability", check.capability_id)
+            if check.capability_id is not None
+            else ("certification", check.certification_id)
+        )
+        seen = latest.get(key)
+        if seen is None or (check.checked_on, check.id or 0) > (seen.checked_on, seen.id or 0):
+            latest[key] = check
+    return latest
 
 
 class EvidenceFile(Base):

@@ -1,0 +1,119 @@
+"""Notices to firms about officers' checks, and housekeeping of uploaded files.
+
+Mail is written in each recipient's language (the locale saved on the account) with
+the web interface's catalogue: a worker has no request to take a language from.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+
+from celery import shared_task
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from catalog import verification
+from catalog.models import User, Verification
+
+from .mail import send_email
+from .runtime import runtime
+
+log = logging.getLogger(__name__)
+
+RESULTS = {
+    "confirmed": lambda: _("confirmed"),
+    "partly": lambda: _("partly confirmed"),
+    "not_confirmed": lambda: _("not confirmed"),
+}
+# Uploaded survey files and their error reports are kept this long after upload.
+UPLOAD_RETENTION_S = 7 * 24 * 3600
+
+
+def _recipients(session, firm_id: int) -> list[User]:
+    users = session.scalars(select(User).where(User.firm_id == firm_id, User.active.is_(True)))
+    return [u for u in users if u.email]
+
+
+def _firm_link(firm_id: int) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/suppliers/{firm_id}#verifications"
+
+
+@shared_task(name="ketnoi.notify_verification", acks_late=True, max_retries=3)
+def notify_verification(check_id: int) -> int:
+    """Tell the firm's users the result of a check; returns how many were told."""
+    session = runtime().session()
+    check = session.get(Verification, check_id)
+    if check is None:  # withdrawn before the notice went out
+        return 0
+    sent = 0
+    for user in _recipients(session, check.firm_id):
+        with force_locale(user.locale or "vi"):
+            subject = _("Verification result: %(item)s", item=check.item_label)
+            lines = [
+                _(
+                    "A provincial officer checked %(item)s on %(date)s: %(result)s.",
+                    item=check.item_label,
+                    date=check.checked_on.isoformat(),
+                    result=RESULTS[check.result.value](),
+                )
+            ]
+            if check.valid_until and check.result != "not_confirmed":
+                lines.append(_("Valid until: %(date)s", date=check.valid_until.isoformat()))
+            if check.note:
+                lines.append(check.note)
+            lines += [_firm_link(check.firm_id), "KetNoi"]
+        send_email.delay(user.email, subject, "\n\n".join(lines))
+        sent += 1
+    return sent
+
+
+@shared_task(name="ketnoi.send_expiry_notices", acks_late=True)
+def send_expiry_notices(today: str | None = None) -> int:
+    """Warn firms of checks lapsing within 30 days, once per check (idempotent)."""
+    session = runtime().session()
+    day = date.fromisoformat(today) if today else date.today()
+    due = verification.due_for_expiry_notice(session, day)
+    for check in due:
+        for user in _recipients(session, check.firm_id):
+            with force_locale(user.locale or "vi"):
+                subject = _("Verification expires soon: %(item)s", item=check.item_label)
+                body = "\n\n".join(
+                    [
+                        _(
+                            "The officer's check of %(item)s lapses on %(date)s. Ask your "
+                            "province's industry officer for a new check to keep the "
+                            "verified badge.",
+                            item=check.item_label,
+                            date=check.valid_until.isoformat(),
+                        ),
+                        _firm_link(check.firm_id),
+                        "KetNoi",
+                    ]
+                )
+            send_email.delay(user.email, subject, body)
+        check.expiry_notice_on = day
+    session.commit()
+    return len(due)
+
+
+@shared_task(name="ketnoi.cleanup_uploads", acks_late=True)
+def cleanup_uploads(max_age_s: float = UPLOAD_RETENTION_S) -> int:
+    """Delete uploaded survey files (and their error reports) older than the retention;
+    the imported rows are in the database, the file itself is personal data to shed."""
+    folder = Path(current_app.config["DATA_DIR"]) / "imports"
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info("removed %d old uploads", removed)
+    return removed
