@@ -438,12 +438,17 @@ def import_table(
     return result
 
 
-def rejected_rows_csv(table: Table, result: ImportResult) -> bytes:
+def rejected_rows_csv(
+    table: Table, result: ImportResult, translate: Callable[[Any], str] = str
+) -> bytes:
     """The rejected rows as a CSV to fix and upload again: row number, reasons, then the
-    row as it was (cells that could run as formulas neutralised)."""
-    headers = [N_("Row"), N_("Problems"), *table.headers]
+    row as it was (cells that could run as formulas neutralised). ``translate`` puts
+    the headers and reasons in the reader's language."""
+    headers = [translate(N_("Row")), translate(N_("Problems")), *table.headers]
     rows = []
     for problem in result.problems:
-        reasons = "; ".join(f"{field}: {message}" for field, message in problem.reasons.items())
+        reasons = "; ".join(
+            f"{field}: {translate(message)}" for field, message in problem.reasons.items()
+        )
         rows.append([problem.row, reasons, *table.rows[problem.row - 2]])
     return to_csv(headers, rows)

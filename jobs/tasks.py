@@ -12,6 +12,7 @@ from pathlib import Path
 
 from celery import shared_task
 from flask import current_app
+from flask_babel import force_locale
 
 from catalog.audit import set_actor
 from catalog.importing import import_table, read_table, rejected_rows_csv
@@ -19,6 +20,7 @@ from catalog.models import User
 from matching import indexing
 from matching.store import IndexUnavailable
 
+from .i18n import translate
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -130,5 +132,8 @@ def import_firms(self, path: str, mapping: dict[str, str] | None, actor_id: int 
         self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
     result = import_table(session, table, mapping, progress=progress, provinces=provinces)
-    Path(path + ".errors.csv").write_bytes(rejected_rows_csv(table, result))
+    # The error file is read by the officer who imported: in the language of their account.
+    with force_locale(actor.locale if actor is not None and actor.locale else "vi"):
+        errors = rejected_rows_csv(table, result, translate)
+    Path(path + ".errors.csv").write_bytes(errors)
     return {**result.summary(), "upload": Path(path).name}

@@ -205,6 +205,8 @@ def test_officer_imports_through_the_web_with_progress_and_error_file(app, sessi
     assert {r["row"] for r in summary["rejected_rows"]} == {3, 4}
     errors = officer.get(job_url + "/errors.csv").data.decode("utf-8-sig")
     assert f"Xưởng Web Hai {tag}" in errors and f"Xưởng Web Một {tag}" not in errors
+    # Written by the worker in the officer's language.
+    assert errors.startswith("Dòng,Lỗi,") and "Phải là số nguyên." in errors, errors
     assert (
         session.scalar(select(Firm).where(Firm.name_vi == f"Xưởng Web Một {tag}")).employees == 40
     )

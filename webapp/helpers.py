@@ -13,11 +13,10 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
-    gettext,
 )
 
 from catalog.export import to_csv, to_xlsx
-from catalog.i18n import Message
+from jobs.i18n import translate
 
 from .access import can
 from .i18n import current_locale
@@ -41,24 +40,6 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
-
-
-def translate(text: Any) -> str:
-    """A message from the catalog or the matcher in the interface language.
-
-    ``catalog.i18n.Message`` carries its msgid and parameters: numbers among them are
-    formatted the reader's way. Plain strings are looked up as they are."""
-    if not text:
-        return ""
-    if isinstance(text, Message):
-        params = {
-            key: format_decimal(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else value
-            for key, value in text.params.items()
-        }
-        return gettext(text.msgid, **params)
-    return gettext(str(text))
 
 
 def spreadsheet(headers: Sequence[str], rows: list, fmt: str, name: str) -> Response:
