@@ -10,6 +10,21 @@ from .accounts import (
     officer_provinces,
 )
 from .base import Base, TimestampMixin, as_utc, utcnow
+from .events import (
+    Event,
+    EventMode,
+    EventStatus,
+    Meeting,
+    MeetingOutcome,
+    MeetingRequest,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+    RequestStatus,
+    event_provinces,
+    event_sectors,
+    registration_needs,
+)
 from .firms import (
     Capability,
     Certification,
@@ -41,6 +56,19 @@ from .verification import (
 )
 
 __all__ = [
+    "Event",
+    "EventMode",
+    "EventStatus",
+    "Meeting",
+    "MeetingOutcome",
+    "MeetingRequest",
+    "MeetingStatus",
+    "Registration",
+    "RegistrationStatus",
+    "RequestStatus",
+    "event_provinces",
+    "event_sectors",
+    "registration_needs",
     "EvidenceFile",
     "Verification",
     "VerificationMethod",
