@@ -56,6 +56,8 @@ def _on_worker_ready(sender=None, **_: object) -> None:
     )
     thread.start()
     celery_app.send_task("ketnoi.ensure_index")
+    # Then the open needs' vectors, so the first opportunities page is quick.
+    celery_app.send_task("ketnoi.warm_needs")
 
 
 @worker_shutdown.connect

@@ -66,6 +66,16 @@ def ensure_index() -> dict:
     return {"action": "none", "documents": len(bundle)}
 
 
+@shared_task(name="ketnoi.warm_needs", acks_late=True)
+def warm_needs() -> int:
+    """Encode open needs' texts not yet in the embedding cache (a supplier's
+    opportunities page scores every open need); returns how many were encoded."""
+    from matching.opportunities import warm_needs as warm
+
+    rt = runtime()
+    return warm(rt.session(), rt.engine)
+
+
 def queue_reindex(firm_ids: list[int]) -> None:
     """Queue a re-index of these firms on the current app's Celery (in-process if eager)."""
     celery = current_app.extensions["celery"]

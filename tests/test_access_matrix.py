@@ -111,6 +111,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("firms.add_relationship", "POST"): Row(FIRM_EDITORS, _firm),
     ("firms.delete_relationship", "POST"): Row(FIRM_EDITORS, lambda t: {"link_id": t["link"]}),
     ("firms.delete", "POST"): Row(OFFICERS_HERE, lambda t: {"firm_id": t["spare_firm"]}),
+    # a supplier's opportunities and gaps: its own users and its province's officers
+    ("opportunities.mine", "GET"): Row(FIRM_USERS),
+    ("opportunities.show", "GET"): Row(FIRM_EDITORS, _firm),
     # officers' checks of declared capabilities; evidence for the firm and its officers
     ("verifications.create", "GET"): Row(OFFICERS_HERE, _firm),
     ("verifications.create", "POST"): Row(

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from .introductions import bp as introductions_bp
     from .main import bp as main_bp
     from .needs import bp as needs_bp
+    from .opportunities import bp as opportunities_bp
     from .verifications import bp as verifications_bp
 
     app.register_blueprint(main_bp)
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(verifications_bp)
+    app.register_blueprint(opportunities_bp)
     csrf.exempt(api_bp)
 
 

@@ -1,0 +1,649 @@
+"""A supplier's side of matching: the open needs that fit it, and what it lacks for more.
+
+Buyers see suppliers ranked for one need (``MatchEngine.match_need``). A supplier asks
+the reverse: which open needs fit my firm, and which missing certification, process or
+capacity stands between me and the others? The seeds ask for both: connect local firms
+to assemblers' needs (Thái Nguyên 2021 §III.2.1), and bring them to the management
+systems and standards that supply chains require (§III.2.5; Vĩnh Phúc §III.6).
+
+Both answers reuse the buyer's scoring, so a supplier never sees a need ranked on
+grounds the buyer would not recognise:
+
+* relevance is the engine's hybrid retrieval score of the firm's capabilities for the
+  need's text: dense and lexical scores fused by ``engine.fuse`` over the need's own
+  candidates, as ``MatchEngine.retrieve`` computes them (the tests compare the two);
+* structured fit, the checks (✓/✗) and the score come from ``MatchEngine._score_firm``,
+  the function that scores the firm on the buyer's page; reasons from
+  ``MatchEngine.explainer``.
+
+What differs is the cost. ``retrieve`` encodes the query with the model, hundreds of
+milliseconds on a small server; once per open need on every page view would take
+minutes. So need vectors are encoded once per text (kept in memory and in the
+encoder's embedding cache, which other processes share), all open needs are scored
+against all indexed capabilities in two matrix products, a vectorised pre-screen
+finds the needs where the firm can reach the relevance threshold, and only those go
+through ``fuse`` for their exact hits.
+
+The buyer's learned reranker is not applied: it reorders suppliers within one need,
+and its scores are not comparable across needs, which is what a supplier's list ranks.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.access import visible_needs_clause
+from catalog.i18n import N_
+from catalog.models import Capability, Firm, Need, NeedStatus, User
+from catalog.queries import firms_by_ids
+
+from .concepts import expand_query
+from .constraints import FAIL, Check, hard_failures
+from .documents import need_text
+from .embedding_cache import EmbeddingCache
+from .engine import CANDIDATES, DEFAULT_WEIGHTS, FirmMatch, Hit, MatchEngine, fuse
+from .lexical import top_positive
+from .store import IndexBundle
+
+# A need is offered to a supplier when one of its capabilities reaches this relevance:
+# the engine's fused retrieval score, from 0 to 1 over the need's candidates, 1 being
+# the capability the need found best. Measured over the demo catalog (240 open needs,
+# every fourth supplier): 90 % of firm-need pairs where the firm declares the need's
+# process reach 0.4 (76 % reach 0.5, 54 % 0.6), while about 5 needs per firm without
+# that process do, mostly neighbouring processes (deep drawing for sheet-metal trays,
+# polishing for shower mixers) that a supplier wants to see; below it, matches are
+# mostly on a shared sector or material word.
+MIN_RELEVANCE = 0.4
+EXAMPLES = 3  # example needs per gap
+THRESHOLD_LEVELS = 3  # levels offered per numeric kind (capacity, tolerance, minimum order)
+
+CERTIFICATION = "certification"
+PROCESS = "process"
+CAPACITY = "capacity"
+TOLERANCE = "tolerance"
+MIN_ORDER = "min_order"
+KINDS = (CERTIFICATION, PROCESS, CAPACITY, TOLERANCE, MIN_ORDER)  # order among equals
+_NUMERIC = (CAPACITY, TOLERANCE, MIN_ORDER)
+
+
+def requirement_label(kind: str, name: str, value: float | int | None = None) -> str:
+    """A requirement as a short translatable phrase: a ``Message`` with parameters."""
+    if kind == CERTIFICATION:
+        return N_("Certification %(standard)s", standard=name)
+    if kind == PROCESS:
+        return N_("Process %(process)s", process=name)
+    if kind == CAPACITY:
+        return N_("Capacity of %(capacity)s/month", capacity=value)
+    if kind == TOLERANCE:
+        return N_("Tolerance of ±%(tolerance)s mm", tolerance=value)
+    if kind == MIN_ORDER:
+        return N_("Minimum order of at most %(quantity)s/year", quantity=value)
+    raise ValueError(f"unknown requirement kind {kind!r}")
+
+
+# -- results --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Requirement:
+    """One thing a need asks for that the firm's capability shown for it does not meet.
+
+    ``kind`` and ``key`` are machine-readable: ``("certification", "IATF 16949")``,
+    ``("process", "process.anodizing")``, ``("capacity", "8334")``. ``name`` is what
+    the label shows (the standard, the process's English name as the checks show it);
+    ``value`` is the number a numeric kind asks for (units/month for capacity, ± mm
+    for tolerance, the yearly quantity for minimum order); ``check`` is the failed
+    check of the buyer's match card it comes from.
+    """
+
+    kind: str
+    key: str
+    name: str
+    value: float | int | None
+    check: Check
+
+    @property
+    def label(self) -> str:
+        return requirement_label(self.kind, self.name, self.value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "key": self.key, "value": self.value, "label": self.label}
+
+
+@dataclass
+class Opportunity:
+    """An open need that fits the firm, with the firm's match as the buyer would see it."""
+
+    need: Need
+    capability: Capability  # the firm's capability the buyer's match card shows
+    score: float  # the buyer's match score (before any learned reranking)
+    relevance: float  # fused retrieval score of that capability for the need
+    fit: float | None  # share of soft criteria met; None if the need states none
+    checks: list[Check]
+    missing: list[Requirement]
+    # 1 = the most relevant supplier for this need by retrieval. The buyer's list is
+    # drawn from the first ``engine.FIRM_POOL`` (at least 40) suppliers in this order.
+    relevance_rank: int
+    match: FirmMatch = field(repr=False)
+    reasons: list[dict[str, Any]] = field(default_factory=list)  # for returned ones
+
+    @property
+    def meets_all_required(self) -> bool:
+        """The buyer's filter "meets all requirements": no hard check failed."""
+        return not hard_failures(self.checks)
+
+    @property
+    def qualified(self) -> bool:
+        """Nothing missing: certifications, process, capacity, tolerance, minimum order."""
+        return not self.missing
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "need_id": self.need.id,
+            "title": self.need.title,
+            "buyer_id": self.need.buyer_id,
+            "capability_id": self.capability.id,
+            "score": round(self.score, 4),
+            "relevance": round(self.relevance, 4),
+            "fit": None if self.fit is None else round(self.fit, 4),
+            "relevance_rank": self.relevance_rank,
+            "meets_all_required": self.meets_all_required,
+            "qualified": self.qualified,
+            "missing": [r.as_dict() for r in self.missing],
+            "reasons": self.reasons,
+            "constraints": [c.as_dict() for c in self.checks],
+        }
+
+
+@dataclass
+class Gap:
+    """Something the firm lacks, with the relevant open needs it stands in the way of.
+
+    ``would_open`` holds the needs where it is the only thing missing (getting it makes
+    the firm qualified for them); ``one_of_several`` those that lack more. For a
+    numeric kind ``value`` is the level to reach, and a need counts when that level
+    satisfies it: capacity ≥ its monthly volume, tolerance ≤ what it allows, minimum
+    order ≤ its yearly quantity.
+    """
+
+    kind: str
+    key: str
+    name: str
+    value: float | int | None
+    would_open: list[int]  # need ids
+    one_of_several: list[int]  # need ids
+    examples: list[Need]  # up to ``EXAMPLES``: needs it would open first, best match first
+
+    @property
+    def label(self) -> str:
+        return requirement_label(self.kind, self.name, self.value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "value": self.value,
+            "label": self.label,
+            "would_open": len(self.would_open),
+            "one_of_several": len(self.one_of_several),
+            "need_ids": {"would_open": self.would_open, "one_of_several": self.one_of_several},
+            "examples": [{"need_id": n.id, "title": n.title} for n in self.examples],
+        }
+
+
+# -- public API -----------------------------------------------------------------------
+def opportunities(
+    session: Session,
+    engine: MatchEngine,
+    firm: Firm,
+    *,
+    user: User | None = None,
+    limit: int | None = 20,
+    qualified_only: bool = False,
+    min_relevance: float = MIN_RELEVANCE,
+    today: date | None = None,
+) -> list[Opportunity]:
+    """Open needs that fit ``firm``, best match first, with checks and reasons.
+
+    Candidates are other firms' open needs not past their deadline and, when ``user``
+    is given, readable by that user (``visible_needs_clause``). Without ``user``
+    nothing is hidden: pages must pass the signed-in user. A need is listed when one
+    of the firm's capabilities reaches ``min_relevance``, and scored as the buyer's
+    page scores the firm: a failed requirement costs rank but does not hide the need
+    (``meets_all_required``, ``missing`` say what is lacking); ``qualified_only``
+    keeps those where nothing is missing. ``limit=None`` returns all; reasons are
+    computed for the returned needs only.
+    """
+    found = _evaluate(session, engine, firm, user, min_relevance, today)
+    if qualified_only:
+        found = [o for o in found if o.qualified]
+    if limit is not None:
+        found = found[:limit]
+    for o in found:
+        o.reasons = o.match.reasons = engine.explainer(need_text(o.need))(
+            o.capability.id, o.match.hit
+        )
+    return found
+
+
+def gaps(
+    session: Session,
+    engine: MatchEngine,
+    firm: Firm,
+    *,
+    user: User | None = None,
+    min_relevance: float = MIN_RELEVANCE,
+    levels: int = THRESHOLD_LEVELS,
+    today: date | None = None,
+) -> list[Gap]:
+    """What the firm lacks for the relevant open needs, the gap opening most first.
+
+    The needs are those ``opportunities`` would list for the same arguments; see
+    ``gaps_of`` for the grouping.
+    """
+    return gaps_of(_evaluate(session, engine, firm, user, min_relevance, today), levels=levels)
+
+
+def gaps_of(found: Iterable[Opportunity], *, levels: int = THRESHOLD_LEVELS) -> list[Gap]:
+    """Group opportunities' missing requirements into gaps, the one opening most first.
+
+    Certifications and processes group by what is missing. Capacity, tolerance and
+    minimum order are numbers, each need asking its own, so each kind gives up to
+    ``levels`` levels taken from the needs' values at even steps, the hardest (which
+    satisfies them all) always included; each level counts every need it satisfies,
+    so a firm reads "capacity of 20,000/month would open 3 needs; 100,000/month, 7".
+    Sorted by needs opened, then by needs where it is one of several things missing.
+    """
+    blocked = sorted(
+        (o for o in found if o.missing), key=lambda o: (-o.score, -o.relevance, o.need.id)
+    )
+    groups: dict[tuple[str, str], list[tuple[Opportunity, Requirement]]] = {}
+    for o in blocked:
+        for r in o.missing:
+            groups.setdefault((r.kind, "" if r.kind in _NUMERIC else r.key), []).append((o, r))
+    out: list[Gap] = []
+    for (kind, key), items in groups.items():
+        if kind not in _NUMERIC:
+            out.append(_gap(kind, key, items[0][1].name, None, items))
+            continue
+        # Easiest level first: less capacity, a looser tolerance, a larger minimum order.
+        smaller_is_easier = kind == CAPACITY
+        values = sorted({r.value for _, r in items}, reverse=not smaller_is_easier)
+        for level in _levels(values, levels):
+            within = [
+                (o, r)
+                for o, r in items
+                if (r.value <= level if smaller_is_easier else r.value >= level)
+            ]
+            out.append(_gap(kind, _number_key(level), "", level, within))
+    out.sort(
+        key=lambda g: (
+            -len(g.would_open),
+            -len(g.one_of_several),
+            KINDS.index(g.kind),
+            g.value or 0,
+            g.key,
+        )
+    )
+    return out
+
+
+def warm_needs(session: Session, engine: MatchEngine, needs: Sequence[Need] | None = None) -> int:
+    """Encode the texts of ``needs`` (default: all open needs) not encoded yet.
+
+    A worker can call this when needs are posted or edited, so that no supplier's page
+    waits for the model; returns the number of texts encoded.
+    """
+    bundle = engine.bundle()
+    if bundle is None:
+        return 0
+    if needs is None:
+        needs = _load_needs(session, select(Need).where(Need.status == NeedStatus.OPEN))
+    return _query_vectors(engine, bundle, [need_text(n) for n in needs])[1]
+
+
+# -- gaps -----------------------------------------------------------------------------
+def _number_key(value: float | int) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _levels(values: list[Any], levels: int) -> list[Any]:
+    """At most ``levels`` of the ordered ``values`` at even steps, always the last."""
+    if len(values) <= levels:
+        return values
+    picks = {math.ceil(len(values) * (i + 1) / levels) - 1 for i in range(levels)}
+    return [values[i] for i in sorted(picks)]
+
+
+def _gap(
+    kind: str,
+    key: str,
+    name: str,
+    value: float | int | None,
+    items: list[tuple[Opportunity, Requirement]],
+) -> Gap:
+    alone = [o for o, _ in items if len(o.missing) == 1]
+    others = [o for o, _ in items if len(o.missing) > 1]
+    examples = [o.need for o in (alone + others)[:EXAMPLES]]
+    return Gap(
+        kind, key, name, value, [o.need.id for o in alone], [o.need.id for o in others], examples
+    )
+
+
+def _missing(need: Need, checks: list[Check]) -> list[Requirement]:
+    """The requirements behind the failed checks a firm can act on.
+
+    Certifications are the buyer's hard requirements. Process, capacity, tolerance and
+    minimum order weigh as soft criteria in the score, but they are the buyer's
+    specification: a firm failing them does not qualify. Materials and location are
+    preferences, and a capacity or tolerance "not declared" is unknown, not missing:
+    none of these count.
+    """
+    out: list[Requirement] = []
+    certs = [c for c in checks if c.name == "certification"]
+    for standard, check in zip(need.required_certifications or [], certs, strict=False):
+        if check.status == FAIL:
+            out.append(Requirement(CERTIFICATION, standard, standard, None, check))
+    for check in checks:
+        if check.status != FAIL:
+            continue
+        if check.name == "process" and need.process_id:
+            name = need.process.name_en if need.process is not None else need.process_id
+            out.append(Requirement(PROCESS, need.process_id, name, None, check))
+        elif check.name == "tolerance" and need.tolerance_mm:
+            tol = need.tolerance_mm
+            out.append(Requirement(TOLERANCE, _number_key(tol), "", tol, check))
+        elif check.name == "capacity" and need.quantity_per_year:
+            # Two checks share the name: capacity too small, or minimum order too large.
+            if "moq" in getattr(check.detail, "params", {}):
+                qty = need.quantity_per_year
+                out.append(Requirement(MIN_ORDER, str(qty), "", qty, check))
+            else:
+                monthly = math.ceil(need.quantity_per_year / 12)
+                out.append(Requirement(CAPACITY, str(monthly), "", monthly, check))
+    return out
+
+
+# -- scoring --------------------------------------------------------------------------
+def _load_needs(session: Session, query: Select[tuple[Need]]) -> list[Need]:
+    # What need_text reads; the few needs that are scored load the rest lazily.
+    options = (selectinload(Need.process), selectinload(Need.materials))
+    return list(session.scalars(query.options(*options).order_by(Need.id)))
+
+
+def _candidate_needs(
+    session: Session, firm: Firm, user: User | None, today: date | None
+) -> list[Need]:
+    today = today or date.today()
+    query = select(Need).where(
+        Need.status == NeedStatus.OPEN,
+        Need.buyer_id != firm.id,
+        Need.deadline.is_(None) | (Need.deadline >= today),
+    )
+    if user is not None:
+        query = query.where(visible_needs_clause(user))
+    return _load_needs(session, query)
+
+
+def _evaluate(
+    session: Session,
+    engine: MatchEngine,
+    firm: Firm,
+    user: User | None,
+    min_relevance: float,
+    today: date | None,
+) -> list[Opportunity]:
+    """Every relevant open need scored for the firm, best first, without reasons."""
+    needs = _candidate_needs(session, firm, user, today)
+    # Capabilities with materials and process, certifications, province, as match_need
+    # loads them (the object is the same one, from the session's identity map).
+    firm = firms_by_ids(session, [firm.id], sectors=False).get(firm.id, firm)
+    if not needs or not firm.capabilities:
+        return []
+    caps = {c.id: c for c in firm.capabilities}
+    out = []
+    for need, (hits, rank) in _firm_hits(session, engine, firm.id, needs, min_relevance):
+        match = MatchEngine._score_firm(need, firm, hits)
+        if match is None:
+            continue
+        out.append(
+            Opportunity(
+                need=need,
+                capability=caps[match.capability_id],
+                score=match.score,
+                relevance=match.relevance,
+                fit=match.fit,
+                checks=match.checks,
+                missing=_missing(need, match.checks),
+                relevance_rank=rank,
+                match=match,
+            )
+        )
+    out.sort(key=lambda o: (-o.score, -o.relevance, -o.need.id))
+    return out
+
+
+def _firm_hits(
+    session: Session,
+    engine: MatchEngine,
+    firm_id: int,
+    needs: list[Need],
+    min_relevance: float,
+) -> list[tuple[Need, tuple[list[Hit], int]]]:
+    """Needs where a capability of the firm reaches ``min_relevance``, each with the
+    firm's hits as ``MatchEngine.retrieve`` gives them for the need's text, and the
+    firm's rank among the need's suppliers by relevance."""
+    bundle = engine.bundle()
+    texts = [need_text(n) for n in needs]
+    if bundle is None or not _consistent(bundle):
+        # Degraded (lexical from the database, no model): the engine's own path.
+        ranked: Sequence[list[Hit] | None] = [
+            engine.retrieve(session, t, CANDIDATES) for t in texts
+        ]
+    else:
+        ranked = _retrieve_many(engine, bundle, texts, firm_id, min_relevance)
+    out = []
+    for need, hits in zip(needs, ranked, strict=True):
+        mine = [h for h in hits or () if h.firm_id == firm_id]
+        if not mine or max(h.fused for h in mine) < min_relevance:
+            continue
+        # Suppliers in the order match_need pools them: by their best capability.
+        order: dict[int, int] = {}
+        for h in hits or ():
+            if h.firm_id != need.buyer_id:
+                order.setdefault(h.firm_id, len(order) + 1)
+        out.append((need, (mine, order[firm_id])))
+    return out
+
+
+# -- batch retrieval ------------------------------------------------------------------
+@dataclass
+class _Space:
+    """The index's capabilities as arrays, to score many needs in one product."""
+
+    bundle: IndexBundle
+    ids: np.ndarray  # capability ids, one per row
+    firms: np.ndarray  # the firm of each row
+    dense: np.ndarray  # the stored vectors (rows × dimension)
+    lexical: sparse.csr_matrix | None  # TF-IDF rows in the same order, if fitted
+    row: dict[int, int]  # capability id → row
+
+
+_LOCK = threading.Lock()
+_SPACE: list[_Space] = []  # the last one built: one index is current per process
+_QUERY_VECTORS: dict[tuple[Any, ...], np.ndarray] = {}
+_LEXICAL_ROWS: dict[tuple[Any, ...], sparse.csr_matrix] = {}
+_CACHE_LIMIT = 20_000
+
+
+def _consistent(bundle: IndexBundle) -> bool:
+    """Whether every vector has a lexical row and a firm (the store checks on load)."""
+    return len(bundle.vectors) == len(bundle.lexical) == len(bundle.firm_of) > 0
+
+
+def _signature(bundle: IndexBundle) -> tuple[Any, ...]:
+    """What a need's query depends on: the model, the tagger and the vocabulary, which
+    change only when the index is rebuilt (updates keep them)."""
+    vocabulary = getattr(bundle.lexical.vectorizer, "vocabulary_", {})
+    return (bundle.model_name, bundle.built_at, len(vocabulary), len(bundle.tagger.concepts))
+
+
+def _remember(cache: dict, items: dict) -> None:
+    if len(cache) + len(items) > _CACHE_LIMIT:
+        cache.clear()
+    cache.update(items)
+
+
+def _space(bundle: IndexBundle) -> _Space:
+    with _LOCK:
+        if _SPACE and _SPACE[0].bundle is bundle:
+            return _SPACE[0]
+    ids = bundle.vectors.ids()
+    dense = np.ascontiguousarray(bundle.vectors.vectors(ids.tolist()), dtype=np.float32)
+    firms = np.asarray([bundle.firm_of.get(int(i), 0) for i in ids], dtype=np.int64)
+    lexical = None
+    if bundle.lexical.fitted:
+        position = {int(d): p for p, d in enumerate(bundle.lexical.ids)}
+        lexical = bundle.lexical.matrix[[position[int(i)] for i in ids]].tocsr()
+    space = _Space(bundle, ids, firms, dense, lexical, {int(c): r for r, c in enumerate(ids)})
+    with _LOCK:
+        _SPACE[:] = [space]
+    return space
+
+
+def _query_vectors(
+    engine: MatchEngine, bundle: IndexBundle, texts: list[str]
+) -> tuple[np.ndarray, int]:
+    """Query vectors of need texts as ``retrieve`` encodes them, and how many were new.
+
+    Kept in memory and in the encoder's embedding cache (by model, prompt and text), so
+    each need text is encoded once, the first time any page or worker asks for it.
+    """
+    signature = _signature(bundle)
+    found = {t: _QUERY_VECTORS[(*signature, t)] for t in texts if (*signature, t) in _QUERY_VECTORS}
+    todo = {t: expand_query(t, bundle.tagger) for t in dict.fromkeys(texts) if t not in found}
+    encoded = 0
+    if todo:
+        model, cache = engine.encoder.model_name, engine.encoder.cache
+        keys = {t: EmbeddingCache.key(model, "query", q) for t, q in todo.items()}
+        stored = cache.get_many(list(set(keys.values()))) if cache is not None else {}
+        fresh = [t for t in todo if keys[t] not in stored]
+        if fresh:
+            vectors = engine.encoder.encode_queries([todo[t] for t in fresh])
+            new = {keys[t]: v for t, v in zip(fresh, vectors, strict=True)}
+            if cache is not None:
+                cache.put_many(new)
+            stored.update(new)
+            encoded = len(new)
+        got = {t: stored[keys[t]] for t in todo}
+        _remember(_QUERY_VECTORS, {(*signature, t): v for t, v in got.items()})
+        found.update(got)
+    if not texts:
+        return np.zeros((0, bundle.vectors.dimension), dtype=np.float32), encoded
+    return np.vstack([found[t] for t in texts]).astype(np.float32, copy=False), encoded
+
+
+def _lexical_scores(bundle: IndexBundle, space: _Space, texts: list[str]) -> np.ndarray | None:
+    """Lexical cosine of each need text with each capability (needs × rows)."""
+    if space.lexical is None:
+        return None
+    signature = _signature(bundle)
+    rows, fresh = [], {}
+    for text in texts:
+        row = _LEXICAL_ROWS.get((*signature, text))
+        if row is None:
+            row = fresh[(*signature, text)] = bundle.lexical.query_vector(text)
+        rows.append(row)
+    _remember(_LEXICAL_ROWS, fresh)
+    queries = sparse.vstack(rows, format="csr")
+    return np.asarray((space.lexical @ queries.T).T.todense(), dtype=np.float32)
+
+
+def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the ``k`` best columns (all when there are no more than ``k``)."""
+    if k >= scores.shape[1]:
+        return np.ones(scores.shape, dtype=bool)
+    mask = np.zeros(scores.shape, dtype=bool)
+    np.put_along_axis(mask, np.argpartition(-scores, k - 1, axis=1)[:, :k], True, axis=1)
+    return mask
+
+
+def _minmax_rows(scores: np.ndarray, mask: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``engine._minmax`` of each row over its candidates, at the columns ``cols``."""
+    low = np.where(mask, scores, np.inf).min(axis=1, keepdims=True)
+    high = np.where(mask, scores, -np.inf).max(axis=1, keepdims=True)
+    span = high - low
+    flat = np.where(high > 0, 1.0, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = (scores[:, cols] - low) / span
+    return np.where(span <= 1e-9, flat, scaled)
+
+
+def _retrieve_many(
+    engine: MatchEngine, bundle: IndexBundle, texts: list[str], firm_id: int, threshold: float
+) -> list[list[Hit] | None]:
+    """``MatchEngine.retrieve(text)`` for each text where a capability of the firm may
+    reach ``threshold``; None for the others.
+
+    A vectorised pre-screen applies ``fuse``'s formula to the firm's capabilities only
+    (ignoring the final cut to ``CANDIDATES``, so it never drops a need ``retrieve``
+    would keep); the needs it passes are fused exactly by the engine's ``fuse``.
+    """
+    space = _space(bundle)
+    rows = np.flatnonzero(space.firms == firm_id)
+    out: list[list[Hit] | None] = [None] * len(texts)
+    if not len(rows) or not texts:
+        return out
+    lexical = _lexical_scores(bundle, space, texts)
+    dense = _query_vectors(engine, bundle, texts)[0] @ space.dense.T
+    k = min(CANDIDATES, len(space.ids))
+    candidates = _top_mask(dense, k)
+    if lexical is not None:
+        candidates |= _top_mask(lexical, k) & (lexical > 0)
+    wd, wl = DEFAULT_WEIGHTS
+    fused = wd * _minmax_rows(dense, candidates, rows)
+    total = wd
+    if lexical is not None:
+        fused = fused + wl * _minmax_rows(lexical, candidates, rows)
+        total += wl
+    fused = np.where(candidates[:, rows], fused / total, -np.inf).max(axis=1)
+    for i in np.flatnonzero(fused >= threshold - 1e-4):
+        out[i] = _retrieve_one(space, dense[i], None if lexical is None else lexical[i])
+    return out
+
+
+def _retrieve_one(space: _Space, dense: np.ndarray, lexical: np.ndarray | None) -> list[Hit]:
+    """``MatchEngine.retrieve`` (hybrid) from one need's precomputed scores, step by step:
+    the dense top ``CANDIDATES`` as FAISS lists them, the positive lexical top
+    ``CANDIDATES``, each candidate scored by the other retriever too, fused by the
+    engine's ``fuse``, best first."""
+    count = len(space.ids)
+    ids, row = space.ids, space.row
+    positions = np.arange(count)
+    # FAISS's flat search keeps the earlier of equal scores and lists ties latest first;
+    # the order matters for the ranks that explanations show.
+    top = np.lexsort((positions, -dense))[: min(CANDIDATES, count)]
+    top = top[np.lexsort((-top, -dense[top]))]
+    dense_scores = {int(ids[p]): float(dense[p]) for p in top}
+    lexical_scores: dict[int, float] = {}
+    if lexical is not None:
+        for p, score in top_positive(positions, lexical, CANDIDATES):
+            lexical_scores[int(ids[p])] = score
+        for cid in list(dense_scores.keys() - lexical_scores.keys()):
+            lexical_scores[cid] = float(lexical[row[cid]])
+        for cid in list(lexical_scores.keys() - dense_scores.keys()):
+            dense_scores[cid] = float(dense[row[cid]])
+    hits = fuse(dense_scores, lexical_scores)
+    firm_of = space.bundle.firm_of
+    for h in hits.values():
+        h.firm_id = firm_of.get(h.capability_id, 0)
+    ranked = sorted(hits.values(), key=lambda h: (-h.fused, h.capability_id))
+    return [h for h in ranked if h.firm_id][:CANDIDATES]

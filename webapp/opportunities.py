@@ -1,0 +1,47 @@
+"""A supplier's view of the market: open needs that fit its firm, and what it lacks.
+
+Both lists come from ``matching.opportunities``, scored as the buyer's match page
+scores the firm, and only over needs the signed-in user may read.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+
+from catalog.models import Concept, Firm
+from jobs.runtime import runtime
+from matching.opportunities import gaps_of, opportunities
+
+from .access import actor, rule
+from .extensions import db
+
+bp = Blueprint("opportunities", __name__, url_prefix="/opportunities")
+
+PAGE = 30
+
+
+@bp.get("/")
+@rule("firm.member")
+def mine():
+    """A firm user's own opportunities."""
+    user = actor()
+    return redirect(url_for("opportunities.show", firm_id=user.firm_id))
+
+
+@bp.get("/<int:firm_id>")
+@rule("firm.edit", Firm)
+def show(firm: Firm):
+    if not firm.is_supplier:
+        abort(404)
+    found = opportunities(db.session, runtime().engine, firm, user=actor(), limit=None)
+    gaps = gaps_of(found)[:12]
+    processes = {g.key: db.session.get(Concept, g.key) for g in gaps if g.kind == "process"}
+    return render_template(
+        "opportunities/show.html",
+        firm=firm,
+        opportunities=found[:PAGE],
+        total=len(found),
+        qualified=sum(1 for o in found if o.qualified),
+        gaps=gaps,
+        processes={k: v for k, v in processes.items() if v is not None},
+    )
