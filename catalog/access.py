@@ -26,12 +26,17 @@ from .models import (
     ApiToken,
     Capability,
     Certification,
+    Event,
+    EventStatus,
     EvidenceFile,
     Firm,
     Introduction,
     IntroductionStatus,
+    Meeting,
+    MeetingRequest,
     Need,
     NeedVisibility,
+    Registration,
     SupplyRelationship,
     User,
     UserRole,
@@ -93,6 +98,48 @@ def view_verification(user: User | None, target: Any) -> bool:
     files hold invoices, drawings and photos of the shop floor, never public."""
     firm = _firm_of(target)
     return _member(user, firm.id) or _officer_for(user, firm.province_id)
+
+
+def _event_of(target: Any) -> Event:
+    if isinstance(target, Event):
+        return target
+    if isinstance(target, Registration | Meeting | MeetingRequest):
+        return target.event
+    raise TypeError(f"no event for {target!r}")
+
+
+def create_event(user: User | None, _: Any = None) -> bool:
+    """Organise events: officers (in their provinces) and admins."""
+    return _staff(user)
+
+
+def manage_event(user: User | None, target: Any) -> bool:
+    """Run an event (approve, schedule, check in): officers of its province, admins."""
+    return _officer_for(user, _event_of(target).province_id)
+
+
+def view_event(user: User | None, event: Event) -> bool:
+    """Drafts are the organisers' own; an announced event is public."""
+    return event.status != EventStatus.DRAFT or manage_event(user, event)
+
+
+def take_part(user: User | None, event: Event) -> bool:
+    """Register one's firm for an event, or send meeting requests at it."""
+    return firm_member(user) and view_event(user, event)
+
+
+def own_registration(user: User | None, reg: Registration) -> bool:
+    """A registration's agenda and answers: its firm's users and the organisers."""
+    return _member(user, reg.firm_id) or manage_event(user, reg)
+
+
+def answer_request(user: User | None, req: MeetingRequest) -> bool:
+    return _member(user, req.receiver.firm_id)
+
+
+def view_dashboard(user: User | None, _: Any = None) -> bool:
+    """The programme's figures and reports: officers (their provinces) and admins."""
+    return _staff(user)
 
 
 def create_firm(user: User | None, _: Any = None) -> bool:
@@ -238,6 +285,13 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "firm.manage": manage_firm,
     "firm.contact": see_contact,
     "verification.manage": manage_verification,
+    "dashboard.view": view_dashboard,
+    "event.create": create_event,
+    "event.manage": manage_event,
+    "event.view": view_event,
+    "event.take_part": take_part,
+    "registration.own": own_registration,
+    "request.answer": answer_request,
     "verification.view": view_verification,
     "need.post": post_need,
     "need.view": view_need,

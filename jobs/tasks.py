@@ -76,6 +76,34 @@ def warm_needs() -> int:
     return warm(rt.session(), rt.engine)
 
 
+@shared_task(bind=True, name="ketnoi.province_report", acks_late=True)
+def province_report(self, province_code: str | None, period: str, lang: str = "vi") -> dict:
+    """A quarterly or annual report as XLSX and PDF under ``DATA_DIR/reports/``; the
+    localisation-gap analysis it computes is kept for the dashboard too."""
+    import time
+
+    from catalog.dashboard import Period
+
+    from . import reports, snapshots
+
+    started = time.perf_counter()
+    rt = runtime()
+    self.update_state(state="PROGRESS", meta={"step": "figures"})
+    data = reports.collect(rt.session(), rt.engine, province_code, Period.parse(period))
+    root = Path(current_app.config["DATA_DIR"])
+    snapshots.save(root, data.localisation)
+    self.update_state(state="PROGRESS", meta={"step": "rendering"})
+    figures = reports.report_charts(data, lang)
+    folder = root / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for fmt, render in (("xlsx", reports.render_xlsx), ("pdf", reports.render_pdf)):
+        path = folder / f"{self.request.id}.{fmt}"
+        path.write_bytes(render(data, lang, figures))
+        files[fmt] = reports.report_filename(province_code, data.period, fmt)
+    return {"files": files, "seconds": round(time.perf_counter() - started, 1)}
+
+
 def queue_reindex(firm_ids: list[int]) -> None:
     """Queue a re-index of these firms on the current app's Celery (in-process if eager)."""
     celery = current_app.extensions["celery"]

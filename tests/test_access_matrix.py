@@ -111,6 +111,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("firms.add_relationship", "POST"): Row(FIRM_EDITORS, _firm),
     ("firms.delete_relationship", "POST"): Row(FIRM_EDITORS, lambda t: {"link_id": t["link"]}),
     ("firms.delete", "POST"): Row(OFFICERS_HERE, lambda t: {"firm_id": t["spare_firm"]}),
+    # the programme dashboard and reports (unknown jobs are 404 for staff)
+    ("dashboard.index", "GET"): Row(STAFF),
+    ("dashboard.chart", "GET"): Row(STAFF, lambda t: {"name": "verification"}),
+    ("dashboard.create_report", "POST"): Row(STAFF),
+    ("dashboard.report_status", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
+    ("dashboard.report_file", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job", "fmt": "pdf"}),
     # a supplier's opportunities and gaps: its own users and its province's officers
     ("opportunities.mine", "GET"): Row(FIRM_USERS),
     ("opportunities.show", "GET"): Row(FIRM_EDITORS, _firm),

@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .dashboard import bp as dashboard_bp
     from .directory import bp as directory_bp
     from .firms import bp as firms_bp
     from .i18n import bp as i18n_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(verifications_bp)
     app.register_blueprint(opportunities_bp)
+    app.register_blueprint(dashboard_bp)
     csrf.exempt(api_bp)
 
 
