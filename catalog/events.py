@@ -539,6 +539,14 @@ def unplace(session: Session, meeting: Meeting) -> None:
     session.commit()
 
 
+def cancel_meeting(session: Session, meeting: Meeting) -> None:
+    """Take a meeting off the schedule for good (its request stays answered)."""
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.slot = meeting.table = None
+    meeting.locked = False
+    session.commit()
+
+
 def set_locked(session: Session, meeting: Meeting, locked: bool) -> None:
     meeting.locked = bool(locked and meeting.slot is not None)
     session.commit()

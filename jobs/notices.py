@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from celery import shared_task
@@ -99,6 +99,92 @@ def send_expiry_notices(today: str | None = None) -> int:
         check.expiry_notice_on = day
     session.commit()
     return len(due)
+
+
+@shared_task(name="ketnoi.notify_schedule_change", acks_late=True, max_retries=3)
+def notify_schedule_change(event_id: int, meeting_ids: list[int]) -> int:
+    """After publication, tell both sides of each changed meeting where and when it is
+    now (or that it is off the schedule). Returns how many mails were queued."""
+    from catalog.events import slot_label
+    from catalog.models import Event, Meeting
+
+    session = runtime().session()
+    event = session.get(Event, event_id)
+    sent = 0
+    for meeting in (session.get(Meeting, i) for i in meeting_ids):
+        if event is None or meeting is None:
+            continue
+        for reg, other in ((meeting.buyer, meeting.supplier), (meeting.supplier, meeting.buyer)):
+            for user in _recipients(session, reg.firm_id):
+                with force_locale(user.locale or "vi"):
+                    subject = _("Schedule change: %(event)s", event=event.name)
+                    if meeting.slot is None or meeting.status.value != "planned":
+                        line = _(
+                            "Your meeting with %(firm)s is no longer on the schedule.",
+                            firm=other.firm.display_name,
+                        )
+                    else:
+                        line = _(
+                            "Your meeting with %(firm)s is now at %(when)s, table %(table)s.",
+                            firm=other.firm.display_name,
+                            when=slot_label(event, meeting.slot),
+                            table=(meeting.table or 0) + 1,
+                        )
+                    link = f"{current_app.config['PUBLIC_URL']}/events/{event.id}"
+                send_email.delay(user.email, subject, "\n\n".join([line, link, "KetNoi"]))
+                sent += 1
+    return sent
+
+
+# An unanswered meeting request is recalled to its receiver after this long, and again
+# after as long once more, until it is answered or the event starts.
+REMIND_AFTER = timedelta(days=2)
+
+
+@shared_task(name="ketnoi.remind_unanswered_requests", acks_late=True)
+def remind_unanswered_requests() -> int:
+    """Remind firms of meeting requests they have not answered (unanswered requests are
+    the organisers' first complaint). Returns how many requests were recalled."""
+    from catalog.models import Event, EventStatus, MeetingRequest, RequestStatus, utcnow
+
+    session = runtime().session()
+    now = utcnow()
+    due = session.scalars(
+        select(MeetingRequest)
+        .join(Event, Event.id == MeetingRequest.event_id)
+        .where(
+            MeetingRequest.status == RequestStatus.PENDING,
+            MeetingRequest.created_at <= now - REMIND_AFTER,
+            Event.status.in_([EventStatus.OPEN, EventStatus.CLOSED, EventStatus.PUBLISHED]),
+            Event.starts_on >= date.today(),
+        )
+    ).all()
+    reminded = 0
+    for req in due:
+        last = req.reminded_at.replace(tzinfo=now.tzinfo) if req.reminded_at else None
+        if last is not None and last > now - REMIND_AFTER:
+            continue
+        event = req.receiver.event
+        for user in _recipients(session, req.receiver.firm_id):
+            with force_locale(user.locale or "vi"):
+                subject = _("Meeting request waiting for your answer: %(event)s", event=event.name)
+                body = "\n\n".join(
+                    [
+                        _(
+                            "%(firm)s asked to meet you at %(event)s. Accept or decline it so "
+                            "the organisers can plan the schedule.",
+                            firm=req.sender.firm.display_name,
+                            event=event.name,
+                        ),
+                        f"{current_app.config['PUBLIC_URL']}/events/{event.id}#requests",
+                        "KetNoi",
+                    ]
+                )
+            send_email.delay(user.email, subject, body)
+        req.reminded_at = now
+        reminded += 1
+    session.commit()
+    return reminded
 
 
 @shared_task(name="ketnoi.cleanup_uploads", acks_late=True)

@@ -1025,6 +1025,21 @@ def render_pdf(data: ReportData, lang: str, figures: dict[str, Figure] | None = 
     return out.getvalue()
 
 
+def tables_pdf(title: str, tables: Sequence[Table], empty: str = "—") -> bytes:
+    """Tables alone as a PDF, laid out like the report's lists (agendas, sheets)."""
+    counter = iter(range(1, 10_000))
+
+    def footer() -> str:
+        return f"KetNoi — {title} — {next(counter)}"
+
+    out = io.BytesIO()
+    with charts.chart_style(), PdfPages(out, metadata={"Title": title, "Creator": "KetNoi"}) as pdf:
+        for table in tables:
+            for fig in _table_pages(table, footer, empty):
+                pdf.savefig(fig)
+    return out.getvalue()
+
+
 def expected_pdf_pages(data: ReportData, lang: str) -> int:
     """The number of pages ``render_pdf`` writes, without drawing them."""
     tables = _tables_before_charts(data, lang) + _tables_after_charts(data, lang)

@@ -104,6 +104,28 @@ def province_report(self, province_code: str | None, period: str, lang: str = "v
     return {"files": files, "seconds": round(time.perf_counter() - started, 1)}
 
 
+@shared_task(bind=True, name="ketnoi.schedule_event", acks_late=True)
+def schedule_event(self, event_id: int, time_limit: float = 60.0) -> dict:
+    """Solve an event's schedule around its locked meetings and write it in one commit:
+    a solver that fails or a worker that dies leaves the previous schedule as it was."""
+    from catalog import events
+    from matching.scheduling import parse_instance, solve
+
+    session = runtime().session()
+    event = events.load_event(session, event_id)
+    if event is None:
+        return {"error": "no such event"}
+
+    def progress(phase: str, fraction: float) -> None:
+        self.update_state(state="PROGRESS", meta={"phase": phase, "fraction": round(fraction, 3)})
+
+    schedule = solve(parse_instance(events.solver_instance(event)), time_limit, progress)
+    report = schedule.report()
+    event.solver_report = report
+    report["placed"] = events.apply_schedule(session, event, schedule.as_dict()["assignments"])
+    return report
+
+
 def queue_reindex(firm_ids: list[int]) -> None:
     """Queue a re-index of these firms on the current app's Celery (in-process if eager)."""
     celery = current_app.extensions["celery"]

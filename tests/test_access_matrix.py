@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from flask import current_app, url_for
 
-from catalog import accounts, introductions, relationships, services, verification
-from catalog.models import Firm, Need, User
+from catalog import accounts, events, introductions, relationships, services, verification
+from catalog.models import Event, EventStatus, Firm, Need, User
 from jobs.sync import index_sync_paused
 from tests.conftest import ROLES, fresh_tax_code
 from webapp.extensions import db
@@ -60,6 +60,10 @@ def _cert(t):
 
 def _need(t):
     return {"need_id": t["need"]}
+
+
+def _event(t):
+    return {"event_id": t["event"]}
 
 
 def _supplier_body(t):
@@ -117,6 +121,50 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("dashboard.create_report", "POST"): Row(STAFF),
     ("dashboard.report_status", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
     ("dashboard.report_file", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job", "fmt": "pdf"}),
+    # events: the event is in Vĩnh Phúc, open; the buyer asked the supplier for a meeting
+    ("events.index", "GET"): Row(ALL),
+    ("events.create", "GET"): Row(STAFF),
+    ("events.create", "POST"): Row(STAFF),
+    ("events.show", "GET"): Row(ALL, _event),
+    ("events.edit", "GET"): Row(OFFICERS_HERE, _event),
+    ("events.edit", "POST"): Row(OFFICERS_HERE, _event),
+    ("events.set_status", "POST"): Row(OFFICERS_HERE, _event, lambda t: {"status": "closed"}),
+    ("events.register", "POST"): Row(FIRM_USERS, _event),
+    ("events.decide", "POST"): Row(
+        OFFICERS_HERE, lambda t: {"reg_id": t["supplier_reg"]}, lambda t: {"decision": "approve"}
+    ),
+    ("events.send_request", "POST"): Row(
+        FIRM_USERS, _event, lambda t: {"receiver": t["buyer_reg"], "priority": "2"}
+    ),
+    ("events.answer", "POST"): Row(
+        SUPPLIER_ONLY, lambda t: {"req_id": t["meeting_request"]}, lambda t: {"decision": "accept"}
+    ),
+    ("events.schedule", "GET"): Row(OFFICERS_HERE, _event),
+    ("events.solve", "POST"): Row(OFFICERS_HERE, _event, lambda t: {"time_limit": "5"}),
+    ("events.solve_status", "GET"): Row(
+        OFFICERS_HERE, lambda t: {"event_id": t["event"], "job_id": "no-such-job"}
+    ),
+    ("events.add_meeting", "POST"): Row(
+        OFFICERS_HERE,
+        _event,
+        lambda t: {"buyer": t["buyer_reg"], "supplier": t["supplier_reg"]},
+    ),
+    ("events.move", "POST"): Row(
+        OFFICERS_HERE,
+        lambda t: {"meeting_id": t["meeting"]},
+        lambda t: {"slot": "1", "table": "1", "action": "move"},
+    ),
+    ("events.schedule_export", "GET"): Row(OFFICERS_HERE, _event),
+    ("events.table_sheets", "GET"): Row(OFFICERS_HERE, _event),
+    ("events.agenda", "GET"): Row(FIRM_EDITORS, lambda t: {"reg_id": t["supplier_reg"]}),
+    ("events.agenda_document", "GET"): Row(FIRM_EDITORS, lambda t: {"reg_id": t["supplier_reg"]}),
+    ("events.agenda_calendar", "GET"): Row(FIRM_EDITORS, lambda t: {"reg_id": t["supplier_reg"]}),
+    ("events.attendance", "POST"): Row(
+        OFFICERS_HERE, lambda t: {"reg_id": t["supplier_reg"]}, lambda t: {"present": "1"}
+    ),
+    ("events.outcome", "POST"): Row(
+        OFFICERS_HERE, lambda t: {"meeting_id": t["meeting"]}, lambda t: {"outcome": "follow_up"}
+    ),
     # a supplier's opportunities and gaps: its own users and its province's officers
     ("opportunities.mine", "GET"): Row(FIRM_USERS),
     ("opportunities.show", "GET"): Row(FIRM_EDITORS, _firm),
@@ -279,8 +327,32 @@ def _fresh_targets(people, shared: dict) -> dict:
             uploads=[verification.Upload("visit.pdf", b"%PDF-1.4 site visit")],
             evidence_root=Path(current_app.config["DATA_DIR"]) / "uploads" / "evidence",
         )
+        event = events.create_event(
+            session,
+            {
+                "name": "Ngày kết nối thử quyền",
+                "mode": "matchmaking",
+                "starts_on": "2027-03-02",
+                "day_start": "09:00",
+                "day_end": "11:00",
+                "meeting_minutes": "20",
+                "tables": "3",
+            },
+            session.get(Firm, people.firms["buyer"]).province,
+            None,
+        )
+        events.set_status(session, event, EventStatus.OPEN)
+        buyer_reg = events.register(session, event, session.get(Firm, people.firms["buyer"]))
+        supplier_reg = events.register(session, event, supplier)
+        asked = events.request_meeting(session, buyer_reg, supplier_reg, priority=3)
+        meeting = events.add_meeting(session, buyer_reg, supplier_reg)
         return {
             **shared,
+            "event": event.id,
+            "buyer_reg": buyer_reg.id,
+            "supplier_reg": supplier_reg.id,
+            "meeting_request": asked.id,
+            "meeting": meeting.id,
             "cap": cap.id,
             "cert": cert.id,
             "spare_firm": spare.id,
@@ -304,6 +376,7 @@ def _clean_up(app, targets: dict) -> None:
             (Firm, "spare_firm"),
             (User, "user"),
             (ApiToken, "token"),
+            (Event, "event"),
         ):
             obj = db.session.get(model, targets[key])
             if obj is not None:

@@ -87,10 +87,12 @@ def test_officer_records_a_site_visit_with_evidence_and_the_firm_is_told(
     assert "✓ Đã xác minh tại nhà máy" in anonymous and "biên bản.pdf" not in anonymous
     assert owner.get(f"/verifications/evidence/{check.evidence[0].id}").status_code == 403
 
+    # The newest entry about this id (SQLite reuses the ids of deleted rows).
     entry = session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.entity == "verification", AuditEntry.entity_id == check.id
-        )
+        select(AuditEntry)
+        .where(AuditEntry.entity == "verification", AuditEntry.entity_id == check.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
     ).one()
     assert entry.action == "create" and entry.actor_id == people.users["officer"]
     assert entry.changes["result"] == "confirmed"

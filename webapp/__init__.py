@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .dashboard import bp as dashboard_bp
     from .directory import bp as directory_bp
+    from .events import bp as events_bp
     from .firms import bp as firms_bp
     from .i18n import bp as i18n_bp
     from .imports import bp as imports_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verifications_bp)
     app.register_blueprint(opportunities_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(events_bp)
     csrf.exempt(api_bp)
 
 

@@ -5,6 +5,7 @@ flask --app webapp index rebuild    re-encode the whole catalog
 flask --app webapp index status     what the index holds and how it compares to the DB
 flask --app webapp users create-admin EMAIL   an administrator (asks for the password)
 flask --app webapp catalog import FILE [--mapping M.json] [--dry-run]   firms from CSV/XLSX
+flask --app webapp events solve INSTANCE.json --out SCHEDULE.json [--time-limit S]
 """
 
 from __future__ import annotations
@@ -35,6 +36,33 @@ from .extensions import db
 index_cli = AppGroup("index", help="Build and inspect the search index.")
 users_cli = AppGroup("users", help="Manage accounts.")
 catalog_cli = AppGroup("catalog", help="Import and export the catalog.")
+events_cli = AppGroup("events", help="Matchmaking events.")
+
+
+@events_cli.command("solve")
+@click.argument("instance", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(1, 3600))
+def solve_schedule(instance: Path, out: Path, time_limit: float) -> None:
+    """Schedule the meetings of an event given as JSON (no database involved).
+
+    Writes {"status", "objective", "upper_bound", "assignments"}; exits 2 with the
+    reason when the instance is invalid (unknown participant, pinned conflict, …)."""
+    from matching.scheduling import InstanceError, parse_instance, solve
+
+    try:
+        data = json.loads(instance.read_text(encoding="utf-8"))
+        problem = parse_instance(data)
+    except (ValueError, InstanceError) as exc:  # JSONDecodeError is a ValueError
+        raise click.ClickException(f"invalid instance {instance}: {exc}") from None
+    schedule = solve(problem, time_limit=time_limit)
+    out.write_text(json.dumps(schedule.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    report = schedule.report()
+    click.echo(
+        f"{report['status']}: {len(schedule.assignments)} meetings placed, objective "
+        f"{report['objective']:.4f}, bound {report['upper_bound']:.4f} "
+        f"(gap {report['gap_percent']:.3f} %) → {out}"
+    )
 
 
 @catalog_cli.command("import")
@@ -184,3 +212,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(taxonomy_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(events_cli)

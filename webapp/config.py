@@ -54,6 +54,10 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
                 "schedule": 6 * 3600,
             },
             "cleanup-uploads": {"task": "ketnoi.cleanup_uploads", "schedule": 6 * 3600},
+            "meeting-request-reminders": {
+                "task": "ketnoi.remind_unanswered_requests",
+                "schedule": 3600,
+            },
         },
         "beat_schedule_filename": str(data_dir / "celerybeat-schedule"),
     }
