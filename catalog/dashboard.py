@@ -61,6 +61,7 @@ from .models import (
     Verification,
     VerificationResult,
     firm_sectors,
+    latest_checks,
 )
 from .models.events import event_provinces
 
@@ -812,21 +813,6 @@ def need_figures(session: Session, province_id: int | None, period: Period) -> N
     return NeedFigures(sum(by_status.values()), open_count or 0, by_status)
 
 
-def _newest_per_item(rows) -> dict[tuple[str, int], Any]:
-    """The newest check of each item (by day checked, then id): it decides the badge."""
-    newest: dict[tuple[str, int], Any] = {}
-    for row in rows:
-        key = (
-            ("capability", row.capability_id)
-            if row.capability_id is not None
-            else ("certification", row.certification_id)
-        )
-        seen = newest.get(key)
-        if seen is None or (row.checked_on, row.id) > (seen.checked_on, seen.id):
-            newest[key] = row
-    return newest
-
-
 def _is_current(row, on: date) -> bool:
     result = row.result.value if isinstance(row.result, enum.Enum) else row.result
     return result != VerificationResult.NOT_CONFIRMED.value and (
@@ -858,7 +844,7 @@ def verification_figures(
             Verification.valid_until,
         ).where(Verification.firm_id.in_(suppliers), Verification.checked_on <= on)
     ).all()
-    current = {k: r for k, r in _newest_per_item(rows).items() if _is_current(r, on)}
+    current = {k: r for k, r in latest_checks(rows).items() if _is_current(r, on)}
     horizon = on + EXPIRY_WINDOW
     lapsing = sorted(
         (r for r in current.values() if r.valid_until is not None and r.valid_until <= horizon),

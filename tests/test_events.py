@@ -204,3 +204,21 @@ def test_reverse_exhibition_buyers_get_their_own_booths(session):
         events.move_meeting(session, event, meeting, 0, 0)
     assert "table" in err.value.errors
     events.move_meeting(session, event, meeting, 0, 1)
+
+
+def test_the_demo_events_load_once_with_requests_and_meetings(session):
+    from catalog.demo_events import MATCHMAKING, REVERSE, load_demo_events
+
+    first = load_demo_events(session)
+    again = load_demo_events(session)
+    assert again == {"events": 0, "registrations": 0, "requests": 0}
+    day = session.scalar(select(events.Event).where(events.Event.name == MATCHMAKING))
+    assert day is not None and first["requests"] > 10
+    assert day.status == EventStatus.OPEN and len(day.slots) == 18
+    sides = {r.side for r in day.registrations}
+    assert sides == {"buyer", "supplier"}
+    assert any(m.mutual for m in day.meetings)  # asked by both sides
+    instance = events.solver_instance(day)
+    assert len(instance["meetings"]) == len(day.meetings) > 0
+    reverse = session.scalar(select(events.Event).where(events.Event.name == REVERSE))
+    assert reverse.mode.value == "reverse" and reverse.approval_required

@@ -22,7 +22,7 @@ from jobs.mail import send_email
 
 from .access import actor, public, rule
 from .extensions import db, limiter
-from .helpers import translate
+from .helpers import flash_errors, translate
 from .i18n import LANGUAGES, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -181,7 +181,7 @@ def invite_colleague():
         )
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         send_reset_link(user, invitation=True)
         flash(_("%(email)s was invited to join your firm.", email=user.email), "success")

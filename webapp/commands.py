@@ -21,6 +21,7 @@ from flask.cli import AppGroup
 from catalog.accounts import create_user
 from catalog.demo import load_demo_catalog
 from catalog.demo_accounts import DEMO_PASSWORD, load_demo_accounts
+from catalog.demo_events import load_demo_events
 from catalog.importing import ImportRefused, import_table, read_table
 from catalog.models import UserRole
 from catalog.reference_data import load_reference_data
@@ -117,6 +118,7 @@ def seed_demo(no_index: bool) -> None:
     click.echo(f"demo catalog: {demo}")
     accounts = load_demo_accounts(session)
     click.echo(f"demo accounts (password {DEMO_PASSWORD!r}): {', '.join(accounts)}")
+    click.echo(f"demo events: {load_demo_events(session)}")
     if no_index:
         return
     rt = runtime()

@@ -17,7 +17,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -35,6 +34,7 @@ from jobs.tasks import province_report
 
 from .access import actor, rule
 from .extensions import db
+from .helpers import job_status
 from .i18n import current_locale
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -139,11 +139,7 @@ def _job(job_id: str) -> dict:
 @rule("dashboard.view")
 def report_status(job_id: str):
     _job(job_id)
-    result = current_app.extensions["celery"].AsyncResult(job_id)
-    info = result.info if isinstance(result.info, dict) else {}
-    if result.state == "FAILURE":
-        info = {"error": _("The report could not be prepared.")}
-    return jsonify(state=result.state, **info)
+    return job_status(job_id, _("The report could not be prepared."))
 
 
 @bp.get("/reports/<job_id>.<any(xlsx, pdf):fmt>")

@@ -13,9 +13,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -31,7 +29,6 @@ from catalog.models import (
     Meeting,
     MeetingRequest,
     Need,
-    Province,
     Registration,
     RegistrationStatus,
     RequestStatus,
@@ -46,7 +43,7 @@ from matching.counterparts import suggest
 from .access import actor, can, public, rule
 from .extensions import db
 from .forms import choices
-from .helpers import translate
+from .helpers import flash_errors, job_status
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -228,7 +225,7 @@ def register(event: Event):
         )
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         if reg.status == RegistrationStatus.PENDING:
             flash(_("Registered. The organisers will confirm your place."), "success")
@@ -266,7 +263,7 @@ def send_request(event: Event):
         )
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         flash(_("Meeting request sent."), "success")
     return redirect(url_for("events.show", event_id=event.id, _anchor="requests"))
@@ -279,7 +276,7 @@ def answer(req: MeetingRequest):
         events.answer_request(db.session, req, request.form.get("decision") == "accept")
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         accepted = req.status == RequestStatus.ACCEPTED
         flash(_("Request accepted.") if accepted else _("Request declined."), "success")
@@ -331,11 +328,7 @@ def solve(event: Event):
 def solve_status(event: Event, job_id: str):
     if session.get(_JOBS, {}).get(str(event.id)) != job_id:
         abort(404)
-    result = current_app.extensions["celery"].AsyncResult(job_id)
-    info = result.info if isinstance(result.info, dict) else {}
-    if result.state == "FAILURE":
-        info = {"error": _("The solver failed; the previous schedule is unchanged.")}
-    return jsonify(state=result.state, **info)
+    return job_status(job_id, _("The solver failed; the previous schedule is unchanged."))
 
 
 @bp.post("/<int:event_id>/meetings")
@@ -349,7 +342,7 @@ def add_meeting(event: Event):
         events.add_meeting(db.session, buyer, supplier)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         flash(_("Meeting added."), "success")
     return redirect(url_for("events.schedule", event_id=event.id))
@@ -377,7 +370,7 @@ def move(meeting: Meeting):
             events.move_meeting(db.session, event, meeting, slot - 1, table - 1)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         if event.status == EventStatus.PUBLISHED and action in ("move", "unplace", "cancel"):
             notify_schedule_change.delay(event.id, [meeting.id])
@@ -491,7 +484,3 @@ def outcome(meeting: Meeting):
     else:
         flash(_("Outcome recorded."), "success")
     return redirect(url_for("events.schedule", event_id=meeting.event_id))
-
-
-def provinces_of(user) -> list[Province]:
-    return user.provinces if user.is_officer else queries.provinces(db.session)

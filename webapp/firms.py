@@ -13,7 +13,7 @@ from catalog.validation import ValidationError, record_id
 from .access import actor, can, rule
 from .extensions import db
 from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, form_page
-from .helpers import translate
+from .helpers import flash_errors
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
@@ -193,7 +193,7 @@ def add_relationship(firm: Firm):
         relationships.declare(db.session, firm, buyer, data)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         flash(_("Supply relationship saved."), "success")
     return redirect(url_for("directory.show", firm_id=firm.id, _anchor="relationships"))

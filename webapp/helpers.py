@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, flash, jsonify, request
 from flask_babel import (
     format_currency,
     format_date,
@@ -40,6 +40,21 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
+
+
+def flash_errors(errors: dict) -> None:
+    """Every problem of a refused form on one line, in the reader's language."""
+    flash("; ".join(translate(m) for m in errors.values()), "error")
+
+
+def job_status(job_id: str, failure: str) -> Response:
+    """A background job's state and progress as JSON for the page that polls it; a
+    failure shows ``failure`` (in the reader's language), never the exception."""
+    result = current_app.extensions["celery"].AsyncResult(job_id)
+    info = result.info if isinstance(result.info, dict) else {}
+    if result.state == "FAILURE":
+        info = {"error": failure}
+    return jsonify(state=result.state, **info)
 
 
 def spreadsheet(headers: Sequence[str], rows: list, fmt: str, name: str) -> Response:

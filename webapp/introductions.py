@@ -12,7 +12,7 @@ from jobs.tasks import learn_from_outcomes
 
 from .access import actor, rule
 from .extensions import db
-from .helpers import translate
+from .helpers import flash_errors
 
 bp = Blueprint("introductions", __name__, url_prefix="/introductions")
 
@@ -33,7 +33,7 @@ def decide(intro: Introduction, decision: str):
         decide_introduction(db.session, intro, actor(), accept=decision == "accept")
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         if decision == "accept":
             learn_from_outcomes()

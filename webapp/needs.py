@@ -20,7 +20,7 @@ from matching.engine import filter_matches
 from .access import actor, can, public, rule
 from .extensions import db
 from .forms import NEED_FIELDS, form_page
-from .helpers import spreadsheet, translate
+from .helpers import flash_errors, spreadsheet, translate
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -149,7 +149,7 @@ def _record_on_match(need: Need, action, message):
         action(need, firm)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         learn_from_outcomes()
         flash(message(firm), "success")
@@ -233,7 +233,7 @@ def request_introduction(need: Need):
         request_intro(db.session, need, firm, actor(), request.form.get("message", ""))
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         flash(
             _("Introduction requested. %(firm)s will be asked to accept.", firm=firm.display_name),
@@ -251,7 +251,7 @@ def invite(need: Need):
         invite_supplier(db.session, need, firm)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(translate(m) for m in exc.errors.values()), "error")
+        flash_errors(exc.errors)
     else:
         flash(_("%(firm)s can now see this need.", firm=firm.display_name), "success")
     return redirect(url_for("needs.show", need_id=need.id))
