@@ -35,6 +35,7 @@ from .models import (
     Meeting,
     MeetingRequest,
     Need,
+    NeedPhoto,
     NeedVisibility,
     Registration,
     SupplyRelationship,
@@ -276,6 +277,14 @@ def anyone(user: User | None, _: Any = None) -> bool:
     return True
 
 
+def view_need_photo(user: User | None, photo: NeedPhoto) -> bool:
+    return view_need(user, photo.need)
+
+
+def manage_need_photo(user: User | None, photo: NeedPhoto) -> bool:
+    return manage_need(user, photo.need)
+
+
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "anyone": anyone,
     "signed_in": signed_in,
@@ -296,6 +305,8 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "need.post": post_need,
     "need.view": view_need,
     "need.manage": manage_need,
+    "need_photo.view": view_need_photo,
+    "need_photo.manage": manage_need_photo,
     "introduction.view": view_introduction,
     "introduction.decide": decide_introduction,
     "users.manage": manage_users,

@@ -8,9 +8,7 @@ ago says little about today. The newest check of an item decides its badge.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .files import Upload, check_uploads, safe_name, store, stored_path
 from .i18n import N_
 from .models import (
     Capability,
@@ -40,69 +39,9 @@ EXPIRY_NOTICE = timedelta(days=30)
 MAX_EVIDENCE_FILES = 10
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
-# Accepted evidence, recognised by the first bytes of the file.
-_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
-    (b"%PDF-", 0, "application/pdf"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"WEBP", 8, "image/webp"),
-)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An evidence file as received: the name the user gave it and its bytes."""
-
-    filename: str
-    data: bytes
-
-
-def evidence_type(data: bytes) -> str | None:
-    """The content type of an evidence file judged by its bytes, or None if not accepted."""
-    for magic, offset, content_type in _SIGNATURES:
-        if data[offset : offset + len(magic)] == magic:
-            return content_type
-    return None
-
 
 def evidence_path(root: Path, evidence: EvidenceFile) -> Path:
-    return Path(root) / evidence.sha256[:2] / evidence.sha256
-
-
-def _store(root: Path, data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    path = Path(root) / digest[:2] / digest
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return digest
-
-
-def _check_uploads(uploads: Iterable[Upload]) -> list[tuple[Upload, str]]:
-    accepted = []
-    uploads = [u for u in uploads if u.data]
-    if len(uploads) > MAX_EVIDENCE_FILES:
-        raise ValueError(N_("At most %(count)s files per check.", count=MAX_EVIDENCE_FILES))
-    for upload in uploads:
-        if len(upload.data) > MAX_EVIDENCE_BYTES:
-            raise ValueError(N_("%(name)s is larger than 10 MB.", name=upload.filename or "?"))
-        content_type = evidence_type(upload.data)
-        if content_type is None:
-            raise ValueError(
-                N_(
-                    "%(name)s is not a PDF, JPEG, PNG or WebP file.",
-                    name=upload.filename or "?",
-                )
-            )
-        accepted.append((upload, content_type))
-    return accepted
-
-
-def _safe_name(name: str) -> str:
-    name = Path(name.replace("\\", "/")).name.strip() or "evidence"
-    return "".join(ch for ch in name if ch.isprintable())[:200]
+    return stored_path(root, evidence.sha256)
 
 
 def record(
@@ -140,7 +79,7 @@ def record(
     if checked_on and valid_until and valid_until <= checked_on:
         errors["valid_until"] = N_("The check must stay valid after the day it was made.")
     try:
-        accepted = _check_uploads(uploads)
+        accepted = check_uploads(uploads, most=MAX_EVIDENCE_FILES, max_bytes=MAX_EVIDENCE_BYTES)
     except ValueError as exc:
         errors["evidence"] = exc.args[0]
         accepted = []
@@ -166,10 +105,10 @@ def record(
     for upload, content_type in accepted:
         check.evidence.append(
             EvidenceFile(
-                filename=_safe_name(upload.filename),
+                filename=safe_name(upload.filename),
                 content_type=content_type,
                 size=len(upload.data),
-                sha256=_store(evidence_root, upload.data),
+                sha256=store(evidence_root, upload.data),
             )
         )
     session.add(check)

@@ -20,8 +20,17 @@ from pathlib import Path
 import pytest
 from flask import current_app, url_for
 
-from catalog import accounts, events, introductions, relationships, services, verification
-from catalog.models import Event, EventStatus, Firm, Need, User
+from catalog import (
+    accounts,
+    events,
+    introductions,
+    photos,
+    relationships,
+    services,
+    verification,
+)
+from catalog.files import Upload
+from catalog.models import Event, EventStatus, Firm, Need, NeedPhoto, User
 from jobs.sync import index_sync_paused
 from tests.conftest import ROLES, fresh_tax_code
 from webapp.extensions import db
@@ -203,6 +212,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("needs.request_introduction", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
     ("needs.invite", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    ("needs.add_photos", "POST"): Row(NEED_MANAGERS, _need),
+    ("needs.photo", "GET"): Row(NEED_READERS, lambda t: {"photo_id": t["photo"]}),
+    ("needs.delete_photo", "POST"): Row(NEED_MANAGERS, lambda t: {"photo_id": t["photo"]}),
     # imports (officers and admins; unknown uploads and jobs are 404 for them)
     ("imports.upload", "GET"): Row(STAFF),
     ("imports.upload", "POST"): Row(STAFF),
@@ -327,6 +339,13 @@ def _fresh_targets(people, shared: dict) -> dict:
             uploads=[verification.Upload("visit.pdf", b"%PDF-1.4 site visit")],
             evidence_root=Path(current_app.config["DATA_DIR"]) / "uploads" / "evidence",
         )
+        need = session.get(Need, shared["need"])
+        (photo,) = photos.add_photos(
+            session,
+            need,
+            [Upload("part.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32)],
+            Path(current_app.config["DATA_DIR"]) / "uploads" / "photos",
+        )
         event = events.create_event(
             session,
             {
@@ -349,6 +368,7 @@ def _fresh_targets(people, shared: dict) -> dict:
         return {
             **shared,
             "event": event.id,
+            "photo": photo.id,
             "buyer_reg": buyer_reg.id,
             "supplier_reg": supplier_reg.id,
             "meeting_request": asked.id,
@@ -377,6 +397,7 @@ def _clean_up(app, targets: dict) -> None:
             (User, "user"),
             (ApiToken, "token"),
             (Event, "event"),
+            (NeedPhoto, "photo"),
         ):
             obj = db.session.get(model, targets[key])
             if obj is not None:

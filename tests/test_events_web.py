@@ -248,3 +248,53 @@ def test_unanswered_requests_are_recalled_and_agendas_print_as_pdf(
     service.move_meeting(session, event, meeting, 1, 0)
     pdf = client_as("supplier").get(f"/events/registrations/{s.id}/agenda.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_buyers_show_photos_of_the_parts_they_display(session, people, client_as):
+    from catalog import events as service
+    from catalog.models import EventStatus, NeedPhoto
+
+    buyer = client_as("buyer")
+    need = make_need(
+        session,
+        session.get(Firm, people.firms["buyer"]),
+        title="Vỏ nhôm đúc áp lực cho bộ điều khiển",
+        visibility="public",
+    )
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    refused = buyer.post(
+        f"/needs/{need.id}/photos",
+        data={"photos": [(io.BytesIO(b"%PDF-1.4 not an image"), "vo-nhom.jpg")]},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "vo-nhom.jpg không phải ảnh JPEG, PNG hay WebP." in refused.get_data(as_text=True)
+    assert session.scalars(select(NeedPhoto).where(NeedPhoto.need_id == need.id)).all() == []
+    buyer.post(
+        f"/needs/{need.id}/photos",
+        data={"photos": [(io.BytesIO(png), "vo-nhom.png")]},
+        content_type="multipart/form-data",
+    )
+    photo = session.scalars(select(NeedPhoto).where(NeedPhoto.need_id == need.id)).one()
+    image = client_as("supplier").get(f"/needs/photos/{photo.id}")
+    assert image.data == png and image.headers["Content-Type"] == "image/png"
+
+    vp = session.get(Firm, people.firms["buyer"]).province
+    event = service.create_event(
+        session,
+        {
+            "name": "Triển lãm ngược thử ảnh",
+            "mode": "reverse",
+            "starts_on": DAY.isoformat(),
+            "day_start": "09:00",
+            "day_end": "11:00",
+            "meeting_minutes": "30",
+            "tables": "4",
+        },
+        vp,
+        None,
+    )
+    service.set_status(session, event, EventStatus.OPEN)
+    service.register(session, event, session.get(Firm, people.firms["buyer"]), needs=[need])
+    page = client_as("supplier").get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Linh kiện trưng bày" in page and f"/needs/photos/{photo.id}" in page

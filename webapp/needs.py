@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from catalog import queries, services
+from catalog import photos, queries, services
 from catalog.access import visible_needs_clause
 from catalog.export import matches_table, needs_table, shortlist_table
+from catalog.files import Upload
 from catalog.introductions import invite as invite_supplier
 from catalog.introductions import need_introductions
 from catalog.introductions import request_introduction as request_intro
-from catalog.models import Firm, Need
+from catalog.models import Firm, Need, NeedPhoto
 from catalog.validation import ValidationError, record_id
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
@@ -255,3 +267,43 @@ def invite(need: Need):
     else:
         flash(_("%(firm)s can now see this need.", firm=firm.display_name), "success")
     return redirect(url_for("needs.show", need_id=need.id))
+
+
+def _photo_root() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "uploads" / "photos"
+
+
+@bp.post("/<int:need_id>/photos")
+@rule("need.manage", Need)
+def add_photos(need: Need):
+    """Photos of the part (JPEG, PNG or WebP), shown on the need and at events."""
+    uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+    try:
+        added = photos.add_photos(db.session, need, uploads, _photo_root())
+    except ValidationError as exc:
+        db.session.rollback()
+        flash_errors(exc.errors)
+    else:
+        flash(_("%(count)s photos added.", count=len(added)), "success")
+    return redirect(url_for("needs.show", need_id=need.id, _anchor="photos"))
+
+
+@bp.get("/photos/<int:photo_id>")
+@rule("need_photo.view", NeedPhoto)
+def photo(photo: NeedPhoto):
+    """An image whose type was checked from its bytes; served with that type only."""
+    return send_file(
+        photos.photo_path(_photo_root(), photo),
+        mimetype=photo.content_type,
+        download_name=photo.filename,
+        max_age=3600,
+    )
+
+
+@bp.post("/photos/<int:photo_id>/delete")
+@rule("need_photo.manage", NeedPhoto)
+def delete_photo(photo: NeedPhoto):
+    need_id = photo.need_id
+    photos.remove_photo(db.session, photo)
+    flash(_("Photo removed."), "success")
+    return redirect(url_for("needs.show", need_id=need_id, _anchor="photos"))

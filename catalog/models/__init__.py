@@ -38,6 +38,7 @@ from .imports import ImportLayout
 from .needs import (
     MatchJudgement,
     Need,
+    NeedPhoto,
     NeedStatus,
     NeedVisibility,
     Outcome,
@@ -98,6 +99,7 @@ __all__ = [
     "IndustrialZone",
     "MatchJudgement",
     "Need",
+    "NeedPhoto",
     "NeedStatus",
     "Outcome",
     "Ownership",

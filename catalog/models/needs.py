@@ -89,9 +89,27 @@ class Need(TimestampMixin, Base):
     shortlist: Mapped[list[ShortlistEntry]] = relationship(
         back_populates="need", cascade="all, delete-orphan", order_by="ShortlistEntry.id"
     )
+    photos: Mapped[list[NeedPhoto]] = relationship(
+        back_populates="need", cascade="all, delete-orphan", order_by="NeedPhoto.id"
+    )
 
     def __repr__(self) -> str:
         return f"<Need {self.id} {self.title!r}>"
+
+
+class NeedPhoto(Base):
+    """A photo of the part a buyer needs: what a reverse exhibition displays."""
+
+    __tablename__ = "need_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    need: Mapped[Need] = relationship(back_populates="photos")
 
 
 class ShortlistEntry(TimestampMixin, Base):
