@@ -82,14 +82,17 @@ def province_report(self, province_code: str | None, period: str, lang: str = "v
     localisation-gap analysis it computes is kept for the dashboard too."""
     import time
 
-    from catalog.dashboard import Period
+    from catalog.dashboard import Period, load_targets
 
     from . import reports, snapshots
 
     started = time.perf_counter()
     rt = runtime()
     self.update_state(state="PROGRESS", meta={"step": "figures"})
-    data = reports.collect(rt.session(), rt.engine, province_code, Period.parse(period))
+    targets = load_targets(current_app.config.get("PROVINCE_TARGETS"))
+    data = reports.collect(
+        rt.session(), rt.engine, province_code, Period.parse(period), targets=targets
+    )
     root = Path(current_app.config["DATA_DIR"])
     snapshots.save(root, data.localisation)
     self.update_state(state="PROGRESS", meta={"step": "rendering"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from openpyxl import load_workbook
 
@@ -51,3 +52,37 @@ def test_a_report_is_prepared_by_a_job_and_downloaded(client_as):
     # Another officer cannot fetch this job's files.
     other = client_as("other_officer")
     assert other.get(f"/dashboard/reports/{job}.pdf").status_code == 404
+
+
+def test_a_province_configures_its_own_targets(app, client_as, tmp_path):
+    override = {
+        "version": 1,
+        "provinces": {
+            "BN": {
+                "targets": [
+                    {
+                        "id": "bn-electronics-test",
+                        "kind": "sector_growth",
+                        "sector": "sector.electronics",
+                        "rate": 0.2,
+                        "base_year": 2024,
+                        "until": 2030,
+                        "comparison": "gte",
+                        "label_vi": "Doanh nghiệp điện tử Bắc Ninh tăng 20%/năm (thử)",
+                        "label_en": "Bac Ninh electronics firms +20 % a year (test)",
+                        "source": "Kế hoạch thử nghiệm",
+                    }
+                ]
+            }
+        },
+    }
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps(override), encoding="utf-8")
+    app.config["PROVINCE_TARGETS"] = str(path)
+    try:
+        page = client_as("other_officer").get("/dashboard/?province=BN").get_data(as_text=True)
+    finally:
+        app.config["PROVINCE_TARGETS"] = None
+    assert "Doanh nghiệp điện tử Bắc Ninh tăng 20%/năm (thử)" in page
+    plain = client_as("other_officer").get("/dashboard/?province=BN").get_data(as_text=True)
+    assert "(thử)" not in plain

@@ -121,6 +121,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "KetNoi <no-reply@ketnoi.local>"),
+        # A province's own programme targets, laid over the packaged ones (dashboard).
+        "PROVINCE_TARGETS": os.environ.get("KETNOI_PROVINCE_TARGETS") or None,
         # Where people reach the site: links in mail sent by background jobs.
         "PUBLIC_URL": os.environ.get("KETNOI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -27,7 +27,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from catalog import queries
-from catalog.dashboard import Period, dashboard
+from catalog.dashboard import Period, dashboard, load_targets
 from jobs import reports, snapshots
 from jobs.charts import png
 from jobs.tasks import province_report
@@ -77,7 +77,9 @@ def _periods(current: Period) -> list[Period]:
 
 
 def _data(code: str | None, period: Period) -> tuple[reports.ReportData, float | None]:
-    board = dashboard(db.session, code, period)
+    board = dashboard(
+        db.session, code, period, targets=load_targets(current_app.config["PROVINCE_TARGETS"])
+    )
     snapshot = snapshots.load(Path(current_app.config["DATA_DIR"]), code, period)
     if snapshot is None:
         return reports.ReportData(board, None, []), None
