@@ -332,7 +332,7 @@ class MatchEngine:
             firm = firms.get(firm_id)
             if firm is None:
                 continue
-            best = self._score_firm(need, firm, by_firm[firm_id])
+            best = self.score_firm(need, firm, by_firm[firm_id])
             if best is not None:
                 results.append(best)
         results.sort(key=lambda m: (-m.score, m.firm_id))
@@ -398,13 +398,15 @@ class MatchEngine:
         out = []
         for firm_id, firm_hits in by_firm.items():
             if firm_id in firms:
-                m = self._score_firm(need, firms[firm_id], firm_hits)
+                m = self.score_firm(need, firms[firm_id], firm_hits)
                 if m is not None:
                     out.append(m)
         return out
 
     @staticmethod
-    def _score_firm(need: Need, firm: Any, firm_hits: list[Hit]) -> FirmMatch | None:
+    def score_firm(need: Need, firm: Any, firm_hits: list[Hit]) -> FirmMatch | None:
+        """A firm's best capability for a need, with its checks and score: the one
+        scoring shared by the buyer's match page and a supplier's opportunities."""
         caps = {c.id: c for c in firm.capabilities}
         cert_checks = certification_checks(need, firm)
         best: FirmMatch | None = None

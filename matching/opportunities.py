@@ -12,7 +12,7 @@ grounds the buyer would not recognise:
 * relevance is the engine's hybrid retrieval score of the firm's capabilities for the
   need's text: dense and lexical scores fused by ``engine.fuse`` over the need's own
   candidates, as ``MatchEngine.retrieve`` computes them (the tests compare the two);
-* structured fit, the checks (✓/✗) and the score come from ``MatchEngine._score_firm``,
+* structured fit, the checks (✓/✗) and the score come from ``MatchEngine.score_firm``,
   the function that scores the firm on the buyer's page; reasons from
   ``MatchEngine.explainer``.
 
@@ -411,7 +411,7 @@ def _evaluate(
     caps = {c.id: c for c in firm.capabilities}
     out = []
     for need, (hits, rank) in _firm_hits(session, engine, firm.id, needs, min_relevance):
-        match = MatchEngine._score_firm(need, firm, hits)
+        match = MatchEngine.score_firm(need, firm, hits)
         if match is None:
             continue
         out.append(
