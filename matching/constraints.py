@@ -188,7 +188,7 @@ def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
             checks.append(Check("capacity", FAIL, False, detail, 0.5))
     if need.tolerance_mm:
         if cap.tolerance_mm is None:
-            checks.append(Check("tolerance", UNKNOWN, False, "Tolerance not declared", 0.5))
+            checks.append(Check("tolerance", UNKNOWN, False, N_("Tolerance not declared"), 0.5))
         elif cap.tolerance_mm <= need.tolerance_mm:
             detail = N_(
                 "Tolerance ±%(have)s mm ≤ ±%(need)s mm",
