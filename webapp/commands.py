@@ -6,17 +6,20 @@ flask --app webapp index status     what the index holds and how it compares to 
 flask --app webapp users create-admin EMAIL   an administrator (asks for the password)
 flask --app webapp catalog import FILE [--mapping M.json] [--dry-run]   firms from CSV/XLSX
 flask --app webapp events solve INSTANCE.json --out SCHEDULE.json [--time-limit S]
+flask --app webapp backup [--out ARCHIVE]   database and uploaded files, one archive
+flask --app webapp restore ARCHIVE [--yes]  replace both with an archive's
 """
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from catalog.accounts import create_user
 from catalog.demo import load_demo_catalog
@@ -208,6 +211,71 @@ def taxonomy_import(file: str, no_reindex: bool) -> None:
         click.echo("re-index queued: the new terms apply when the worker has rebuilt the index")
 
 
+def _uploads_root() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "uploads"
+
+
+@click.command("backup")
+@with_appcontext
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def backup_command(out: Path | None) -> None:
+    """Write the database and the uploaded files to one archive (a consistent snapshot:
+    read in one transaction)."""
+    from catalog.backup import backup
+
+    if out is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        out = Path(current_app.config["DATA_DIR"]) / "backups" / f"ketnoi-{stamp}.tar.gz"
+    with db.engine.connect() as conn, conn.begin():
+        manifest = backup(conn, _uploads_root(), out)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"{out}: {rows} rows in {len(manifest['tables'])} tables, {manifest['files']} files")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(archive: Path, yes: bool) -> None:
+    """Replace the database's rows and the uploaded files with an archive's; the search
+    index is rebuilt by the worker (it finds the index out of step)."""
+    from catalog.backup import BackupError, read_manifest, restore
+
+    try:
+        manifest = read_manifest(archive)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not yes:
+        click.confirm(
+            f"Replace everything in {db.engine.url.render_as_string(hide_password=True)} "
+            f"with the backup of {manifest['created_at']}?",
+            abort=True,
+        )
+    try:
+        with db.engine.begin() as conn:
+            restore(conn, archive, _uploads_root())
+    except BackupError as exc:
+        raise click.ClickException(f"{exc} (nothing was changed)") from None
+    db.session.remove()
+    queue_rebuild_if_needed()
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"restored {rows} rows and {manifest['files']} files from {archive}")
+
+
+def queue_rebuild_if_needed() -> None:
+    """Ask the worker to check the index against the restored database."""
+    try:
+        celery = current_app.extensions["celery"]
+        if celery.conf.task_always_eager:
+            from jobs.tasks import ensure_index
+
+            ensure_index.apply()
+        else:
+            celery.send_task("ketnoi.ensure_index")
+    except Exception as exc:  # the worker's start-up check repairs it anyway
+        click.echo(f"index check not queued ({exc}); the worker checks it on start")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(index_cli)
@@ -215,3 +283,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(events_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
