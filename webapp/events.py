@@ -11,7 +11,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -43,7 +42,7 @@ from matching.counterparts import suggest
 from .access import actor, can, public, rule
 from .extensions import db
 from .forms import choices
-from .helpers import flash_errors, job_status
+from .helpers import attachment, flash_errors, job_status
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -381,11 +380,10 @@ def move(meeting: Meeting):
 @bp.get("/<int:event_id>/schedule.xlsx")
 @rule("event.manage", Event)
 def schedule_export(event: Event):
-    body = schedule_xlsx(event)
-    return Response(
-        body,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="event-{event.id}-schedule.xlsx"'},
+    return attachment(
+        schedule_xlsx(event),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"event-{event.id}-schedule.xlsx",
     )
 
 
@@ -430,22 +428,14 @@ def agenda_document(reg: Registration):
     body = agenda_pdf(
         reg.event, reg, events.agenda(reg.event, reg), headers, _("No meetings scheduled yet.")
     )
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="ketnoi-agenda-{reg.id}.pdf"'},
-    )
+    return attachment(body, "application/pdf", f"ketnoi-agenda-{reg.id}.pdf")
 
 
 @bp.get("/registrations/<int:reg_id>/agenda.ics")
 @rule("registration.own", Registration)
 def agenda_calendar(reg: Registration):
     body = agenda_ics(reg.event, reg, events.agenda(reg.event, reg))
-    return Response(
-        body,
-        mimetype="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="ketnoi-event-{reg.event_id}.ics"'},
-    )
+    return attachment(body, "text/calendar; charset=utf-8", f"ketnoi-event-{reg.event_id}.ics")
 
 
 # -- on the day -----------------------------------------------------------------------------

@@ -42,6 +42,15 @@ def fmt_date(value: date | datetime | None) -> str:
     return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
 
 
+def attachment(body: bytes, mimetype: str, filename: str) -> Response:
+    """A generated file as a download (never shown inline)."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def flash_errors(errors: dict) -> None:
     """Every problem of a refused form on one line, in the reader's language."""
     flash("; ".join(translate(m) for m in errors.values()), "error")
