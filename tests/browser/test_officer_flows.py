@@ -87,8 +87,11 @@ def test_officer_prepares_a_report_from_the_dashboard(page: Page, people):
     page.goto("/dashboard/?province=VP")
     expect(page.locator("h1")).to_contain_text("Bảng điều khiển")
     expect(page.locator("img[src*='/dashboard/chart/sectors.png']")).to_be_visible()
-    page.click("form[action*='/dashboard/reports'] button[type=submit]")
+    # The report job runs in the request here (eager Celery): allow it time.
+    page.click("form[action*='/dashboard/reports'] button[type=submit]", timeout=120_000)
     job = page.locator(".report-jobs li").first
+    status = page.request.get(job.get_attribute("data-status"))
+    assert status.ok and status.json()["state"] == "SUCCESS", status.text()[:300]
     expect(job.locator(".job-state")).to_contain_text("đã xong", timeout=60_000)
     expect(job.locator("a", has_text="PDF")).to_be_visible()
     with page.expect_download() as download:
