@@ -66,14 +66,38 @@ def ensure_index() -> dict:
     return {"action": "none", "documents": len(bundle)}
 
 
+# Open needs encoded per run of ``warm_needs``: small, so that re-index tasks queued
+# meanwhile (a firm edited its profile) wait seconds, not a minute.
+WARM_BATCH = 24
+
+
 @shared_task(name="ketnoi.warm_needs", acks_late=True)
-def warm_needs() -> int:
+def warm_needs(offset: int = 0) -> int:
     """Encode open needs' texts not yet in the embedding cache (a supplier's
-    opportunities page scores every open need); returns how many were encoded."""
+    opportunities page scores every open need), a batch at a time: each run queues the
+    next, behind whatever else is waiting. Returns how many were encoded."""
+    from sqlalchemy import select
+
+    from catalog.models import Need, NeedStatus
     from matching.opportunities import warm_needs as warm
 
     rt = runtime()
-    return warm(rt.session(), rt.engine)
+    session = rt.session()
+    batch = session.scalars(
+        select(Need)
+        .where(Need.status == NeedStatus.OPEN)
+        .order_by(Need.id)
+        .offset(offset)
+        .limit(WARM_BATCH)
+    ).all()
+    encoded = warm(session, rt.engine, batch) if batch else 0
+    if len(batch) == WARM_BATCH:
+        celery = current_app.extensions["celery"]
+        if celery.conf.task_always_eager:
+            warm_needs.apply(kwargs={"offset": offset + WARM_BATCH})
+        else:
+            celery.send_task("ketnoi.warm_needs", kwargs={"offset": offset + WARM_BATCH})
+    return encoded
 
 
 @shared_task(bind=True, name="ketnoi.province_report", acks_late=True)
