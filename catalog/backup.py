@@ -25,7 +25,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Enum, Integer, MetaData, delete, func, select, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from .models import Base
@@ -157,19 +168,36 @@ def restore(conn: Connection, archive: Path, files_root: Path) -> dict[str, Any]
             if hashlib.sha256(data).hexdigest() != manifest["tables"][table.name]["sha256"]:
                 raise BackupError(f"table {table.name}: contents do not match the manifest")
             contents[table.name] = data
+        late = _late_columns(tables)
+        for table in tables:  # break reference cycles before deleting (firm ↔ user)
+            if late[table.name]:
+                conn.execute(update(table).values({c.name: None for c in late[table.name]}))
         for table in reversed(tables):
             conn.execute(delete(table))
+        deferred: list[tuple[Any, dict, dict]] = []
         for table in tables:
             columns = {c.name: c for c in table.columns}
+            later = {c.name for c in late[table.name]}
+            keys = [c.name for c in table.primary_key.columns]
             batch = []
             for line in contents[table.name].splitlines():
                 raw = json.loads(line)
-                batch.append({k: _typed(columns[k], v) for k, v in raw.items() if k in columns})
+                row = {k: _typed(columns[k], v) for k, v in raw.items() if k in columns}
+                pending = {k: row[k] for k in later if row.get(k) is not None}
+                if pending:
+                    # The later UPDATE must not stamp ``updated_at`` anew (onupdate).
+                    kept = {c.name: row.get(c.name) for c in table.columns if c.onupdate}
+                    deferred.append((table, {k: row[k] for k in keys}, {**pending, **kept}))
+                    row.update(dict.fromkeys(pending))
+                batch.append(row)
                 if len(batch) >= BATCH:
                     conn.execute(table.insert(), batch)
                     batch = []
             if batch:
                 conn.execute(table.insert(), batch)
+        for table, key, values in deferred:  # the references that close a cycle
+            where = [table.c[k] == v for k, v in key.items()]
+            conn.execute(update(table).where(*where).values(values))
         _reset_sequences(conn, tables)
         with tempfile.TemporaryDirectory(dir=Path(files_root).parent) as staging:
             staged = Path(staging) / "files"
@@ -190,6 +218,20 @@ def restore(conn: Connection, archive: Path, files_root: Path) -> dict[str, Any]
                 shutil.rmtree(root)
             shutil.move(str(staged), str(root))
     return manifest
+
+
+def _late_columns(tables) -> dict[str, list]:
+    """Per table, the foreign-key columns pointing at a table restored later (or at
+    itself): written as NULL first and filled in once every row is in."""
+    position = {t.name: i for i, t in enumerate(tables)}
+    late: dict[str, list] = {}
+    for table in tables:
+        late[table.name] = [
+            fk.parent
+            for fk in table.foreign_keys
+            if position.get(fk.column.table.name, -1) >= position[table.name]
+        ]
+    return late
 
 
 def _reset_sequences(conn: Connection, tables) -> None:

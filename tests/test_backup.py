@@ -13,7 +13,7 @@ from sqlalchemy import select
 from catalog import photos, services
 from catalog.backup import table_digests
 from catalog.files import Upload
-from catalog.models import Firm, Need
+from catalog.models import Firm, Need, User
 from jobs.sync import index_sync_paused
 from tests.factories import make_buyer
 from webapp.extensions import db
@@ -26,9 +26,12 @@ def _digests() -> dict[str, str]:
         return table_digests(conn)
 
 
-def test_a_backup_restores_the_same_rows_and_files(app, session, tmp_path):
+def test_a_backup_restores_the_same_rows_and_files(app, session, people, tmp_path):
     uploads = Path(app.config["DATA_DIR"]) / "uploads"
     buyer = make_buyer(session, "Backup Roundtrip Co")
+    # A verified firm points at its officer, who points at … : a reference cycle
+    # (firms ↔ users) that restoring must get round.
+    services.set_verified(session, buyer, session.get(User, people.users["officer"]), True)
     need = services.create_need(
         session, buyer, {"title": "Bánh răng nhựa POM", "visibility": "public"}
     )
@@ -59,6 +62,7 @@ def test_a_backup_restores_the_same_rows_and_files(app, session, tmp_path):
     assert photo_file.read_bytes() == PNG
     session = db.session  # the command ended the old session
     assert session.get(Need, need_id).photos[0].filename == "banh-rang.png"
+    assert session.get(Firm, buyer_id).verified_by_id == people.users["officer"]
     assert session.scalar(select(Need).where(Need.title == "Need made after the backup")) is None
 
 
