@@ -59,7 +59,6 @@ from .models import (
     RegistrationStatus,
     SupplyRelationship,
     Verification,
-    VerificationResult,
     firm_sectors,
     latest_checks,
 )
@@ -813,13 +812,6 @@ def need_figures(session: Session, province_id: int | None, period: Period) -> N
     return NeedFigures(sum(by_status.values()), open_count or 0, by_status)
 
 
-def _is_current(row, on: date) -> bool:
-    result = row.result.value if isinstance(row.result, enum.Enum) else row.result
-    return result != VerificationResult.NOT_CONFIRMED.value and (
-        row.valid_until is None or row.valid_until >= on
-    )
-
-
 def verification_figures(
     session: Session, province_id: int | None, period: Period, today: date | None = None
 ) -> VerificationFigures:
@@ -833,56 +825,33 @@ def verification_figures(
     if province_id is not None:
         firm_scope.append(Firm.province_id == province_id)
     suppliers = select(Firm.id).where(*firm_scope)
-    rows = session.execute(
-        select(
-            Verification.id,
-            Verification.firm_id,
-            Verification.capability_id,
-            Verification.certification_id,
-            Verification.result,
-            Verification.checked_on,
-            Verification.valid_until,
-        ).where(Verification.firm_id.in_(suppliers), Verification.checked_on <= on)
+    checks = session.scalars(
+        select(Verification)
+        .where(Verification.firm_id.in_(suppliers), Verification.checked_on <= on)
+        .options(
+            selectinload(Verification.firm),
+            selectinload(Verification.capability),
+            selectinload(Verification.certification),
+        )
     ).all()
-    current = {k: r for k, r in latest_checks(rows).items() if _is_current(r, on)}
+    current = {k: v for k, v in latest_checks(checks).items() if v.is_current(on)}
     horizon = on + EXPIRY_WINDOW
     lapsing = sorted(
-        (r for r in current.values() if r.valid_until is not None and r.valid_until <= horizon),
-        key=lambda r: (r.valid_until, r.id),
+        (v for v in current.values() if v.valid_until is not None and v.valid_until <= horizon),
+        key=lambda v: (v.valid_until, v.id),
     )
-    expiring = []
-    if lapsing:
-        checks = {
-            v.id: v
-            for v in session.scalars(
-                select(Verification)
-                .where(Verification.id.in_([r.id for r in lapsing]))
-                .options(
-                    selectinload(Verification.firm),
-                    selectinload(Verification.capability),
-                    selectinload(Verification.certification),
-                )
-            )
-        }
-        for r in lapsing:
-            v = checks[r.id]
-            kind = "capability" if v.capability_id is not None else "certification"
-            label = (
-                v.capability.title
-                if v.capability
-                else (v.certification.standard if v.certification else "")
-            )
-            expiring.append(
-                ExpiringCheck(
-                    v.id,
-                    v.firm_id,
-                    v.firm.display_name,
-                    kind,
-                    label,
-                    v.valid_until,
-                    (v.valid_until - on).days,
-                )
-            )
+    expiring = [
+        ExpiringCheck(
+            v.id,
+            v.firm_id,
+            v.firm.display_name,
+            "capability" if v.capability_id is not None else "certification",
+            v.item_label,
+            v.valid_until,
+            (v.valid_until - on).days,
+        )
+        for v in lapsing
+    ]
 
     def count(query) -> int:
         return session.scalar(query) or 0

@@ -88,19 +88,34 @@ class Encoder:
         )
         return np.ascontiguousarray(vectors, dtype="float32")
 
-    def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Document vectors; texts already in the cache are not encoded again."""
+    def _cached(
+        self, texts: list[str], prompt_name: str, progress: bool = False
+    ) -> tuple[np.ndarray, int]:
+        """Vectors of ``texts``, encoding only those not in the cache; and how many
+        were encoded."""
         if self.cache is None or not texts:
-            return self._encode(texts, "passage", progress)
-        keys = [EmbeddingCache.key(self.model_name, "passage", t) for t in texts]
+            return self._encode(texts, prompt_name, progress), len(texts)
+        keys = [EmbeddingCache.key(self.model_name, prompt_name, t) for t in texts]
         found = self.cache.get_many(list(set(keys)))
         todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         if todo:
-            fresh = self._encode([t for _, t in todo], "passage", progress)
+            fresh = self._encode([t for _, t in todo], prompt_name, progress)
             new = {k: v for (k, _), v in zip(todo, fresh, strict=True)}
             self.cache.put_many(new)
             found.update(new)
-        return np.ascontiguousarray(np.vstack([found[k] for k in keys]), dtype=np.float32)
+        vectors = np.ascontiguousarray(np.vstack([found[k] for k in keys]), dtype=np.float32)
+        return vectors, len(todo)
+
+    def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Document vectors; texts already in the cache are not encoded again."""
+        return self._cached(texts, "passage", progress)[0]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors, not cached: searches typed once should not fill the cache."""
         return self._encode(texts, "query", False)
+
+    def encode_stored_queries(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Query vectors of stored texts asked for again and again (open needs, scored
+        for every supplier's opportunities and every report), through the cache; and
+        how many had to be encoded."""
+        return self._cached(texts, "query")

@@ -230,9 +230,17 @@ class MatchEngine:
 
     # -- retrieval --------------------------------------------------------------------
     def retrieve(
-        self, session: Session, text: str, k: int = CANDIDATES, retriever: str = "hybrid"
+        self,
+        session: Session,
+        text: str,
+        k: int = CANDIDATES,
+        retriever: str = "hybrid",
+        stored: bool = False,
     ) -> list[Hit]:
-        """Capabilities for ``text`` by one retriever or their fusion, best first."""
+        """Capabilities for ``text`` by one retriever or their fusion, best first.
+
+        ``stored``: the text is a saved need's, asked for again (its page, suppliers'
+        opportunities, reports, events): its query vector comes from the cache."""
         bundle = self.bundle()
         if bundle is None:
             lexical_index, firm_of = self._fallback_index(session)
@@ -243,7 +251,11 @@ class MatchEngine:
             lexical: dict[int, float] = {}
             vector = None
             if retriever in ("dense", "hybrid"):
-                vector = self.encoder.encode_queries([expand_query(text, bundle.tagger)])[0]
+                query = [expand_query(text, bundle.tagger)]
+                if stored:
+                    vector = self.encoder.encode_stored_queries(query)[0][0]
+                else:
+                    vector = self.encoder.encode_queries(query)[0]
                 dense = dict(bundle.vectors.search(vector, k))
             if retriever in ("lexical", "hybrid"):
                 lexical = dict(bundle.lexical.search(text, k))
@@ -320,7 +332,7 @@ class MatchEngine:
         firm that retrieval did not find relevant at all.
         """
         query = need_text(need)
-        hits = self.retrieve(session, query, CANDIDATES)
+        hits = self.retrieve(session, query, CANDIDATES, stored=True)
         by_firm: dict[int, list[Hit]] = {}
         for h in hits:
             if h.firm_id != need.buyer_id:
@@ -389,7 +401,7 @@ class MatchEngine:
     ) -> list[FirmMatch]:
         """Retrieved suppliers' best matches for a need (or only of firms ``only``),
         scored but not reranked."""
-        hits = self.retrieve(session, need_text(need), CANDIDATES)
+        hits = self.retrieve(session, need_text(need), CANDIDATES, stored=True)
         by_firm: dict[int, list[Hit]] = {}
         for h in hits:
             if only is None or h.firm_id in only:

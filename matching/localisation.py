@@ -51,7 +51,6 @@ from catalog.models import Concept, Need, as_utc, firm_sectors
 from .concepts import expand_query
 from .constraints import FAIL
 from .documents import need_text
-from .embedding_cache import EmbeddingCache
 from .engine import FirmMatch, MatchEngine
 
 GOOD_MATCH_THRESHOLD = 0.60
@@ -161,26 +160,18 @@ class _BatchedQueries:
     def __init__(self, encoder: Any, texts: Iterable[str]):
         self._encoder = encoder
         self.model_name = encoder.model_name
-        self._vectors: dict[str, np.ndarray] = {}
         todo = list(dict.fromkeys(texts))
-        cache: EmbeddingCache | None = getattr(encoder, "cache", None)
-        keys = {t: EmbeddingCache.key(encoder.model_name, "query", t) for t in todo}
-        if cache is not None and todo:
-            found = cache.get_many(list(keys.values()))
-            self._vectors = {t: found[k] for t, k in keys.items() if k in found}
-        missing = [t for t in todo if t not in self._vectors]
-        if missing:
-            vectors = encoder.encode_queries(missing)
-            fresh = dict(zip(missing, vectors, strict=True))
-            self._vectors.update(fresh)
-            if cache is not None:
-                cache.put_many({keys[t]: v for t, v in fresh.items()})
+        vectors = encoder.encode_stored_queries(todo)[0] if todo else []
+        self._vectors: dict[str, np.ndarray] = dict(zip(todo, vectors, strict=True))
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in texts if t not in self._vectors]
         if missing:
             self._vectors.update(zip(missing, self._encoder.encode_queries(missing), strict=True))
         return np.vstack([self._vectors[t] for t in texts]).astype(np.float32)
+
+    def encode_stored_queries(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        return self.encode_queries(texts), 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._encoder, name)

@@ -50,7 +50,6 @@ from catalog.queries import firms_by_ids
 from .concepts import expand_query
 from .constraints import FAIL, Check, hard_failures
 from .documents import need_text
-from .embedding_cache import EmbeddingCache
 from .engine import CANDIDATES, DEFAULT_WEIGHTS, FirmMatch, Hit, MatchEngine, fuse
 from .lexical import top_positive
 from .store import IndexBundle
@@ -532,18 +531,8 @@ def _query_vectors(
     todo = {t: expand_query(t, bundle.tagger) for t in dict.fromkeys(texts) if t not in found}
     encoded = 0
     if todo:
-        model, cache = engine.encoder.model_name, engine.encoder.cache
-        keys = {t: EmbeddingCache.key(model, "query", q) for t, q in todo.items()}
-        stored = cache.get_many(list(set(keys.values()))) if cache is not None else {}
-        fresh = [t for t in todo if keys[t] not in stored]
-        if fresh:
-            vectors = engine.encoder.encode_queries([todo[t] for t in fresh])
-            new = {keys[t]: v for t, v in zip(fresh, vectors, strict=True)}
-            if cache is not None:
-                cache.put_many(new)
-            stored.update(new)
-            encoded = len(new)
-        got = {t: stored[keys[t]] for t in todo}
+        vectors, encoded = engine.encoder.encode_stored_queries(list(todo.values()))
+        got = dict(zip(todo, vectors, strict=True))
         _remember(_QUERY_VECTORS, {(*signature, t): v for t, v in got.items()})
         found.update(got)
     if not texts:

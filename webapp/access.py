@@ -20,7 +20,7 @@ from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 
-from catalog import access
+from catalog import access, queries
 from catalog.accounts import user_for_api_token
 from catalog.audit import set_actor, track_changes
 from catalog.models import User
@@ -146,3 +146,9 @@ def register(app: Flask) -> None:
     @app.context_processor
     def access_helpers() -> dict[str, Any]:
         return {"can": can, "me": actor()}
+
+
+def my_provinces() -> list:
+    """The provinces the signed-in officer works for; every province for an admin."""
+    user = actor()
+    return list(user.provinces) if user.is_officer else queries.provinces(db.session)

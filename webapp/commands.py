@@ -36,6 +36,7 @@ from matching import indexing
 from matching.store import IndexUnavailable
 
 from .extensions import db
+from .helpers import uploads_dir
 
 index_cli = AppGroup("index", help="Build and inspect the search index.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -211,10 +212,6 @@ def taxonomy_import(file: str, no_reindex: bool) -> None:
         click.echo("re-index queued: the new terms apply when the worker has rebuilt the index")
 
 
-def _uploads_root() -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "uploads"
-
-
 @click.command("backup")
 @with_appcontext
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -227,7 +224,7 @@ def backup_command(out: Path | None) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         out = Path(current_app.config["DATA_DIR"]) / "backups" / f"ketnoi-{stamp}.tar.gz"
     with db.engine.connect() as conn, conn.begin():
-        manifest = backup(conn, _uploads_root(), out)
+        manifest = backup(conn, uploads_dir(), out)
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(f"{out}: {rows} rows in {len(manifest['tables'])} tables, {manifest['files']} files")
 
@@ -253,7 +250,7 @@ def restore_command(archive: Path, yes: bool) -> None:
         )
     try:
         with db.engine.begin() as conn:
-            restore(conn, archive, _uploads_root())
+            restore(conn, archive, uploads_dir())
     except BackupError as exc:
         raise click.ClickException(f"{exc} (nothing was changed)") from None
     db.session.remove()

@@ -26,13 +26,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from catalog import queries
 from catalog.dashboard import Period, dashboard, load_targets
 from jobs import reports, snapshots
 from jobs.charts import png
 from jobs.tasks import province_report
 
-from .access import actor, rule
+from .access import actor, my_provinces, rule
 from .extensions import db
 from .helpers import job_status
 from .i18n import current_locale
@@ -46,7 +45,7 @@ CHARTS = ("sectors", "local", "verification", "gaps")
 def _scope() -> tuple[str | None, Period, list]:
     """The province and period asked for, within the user's provinces (403 outside)."""
     user = actor()
-    provinces = user.provinces if user.is_officer else queries.provinces(db.session)
+    provinces = my_provinces()
     codes = [p.code for p in provinces]
     code = request.args.get("province", codes[0] if user.is_officer and codes else "")
     if code == "" and user.is_officer:

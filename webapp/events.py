@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from catalog import events, queries
+from catalog import events
 from catalog.models import (
     Event,
     EventStatus,
@@ -39,7 +39,7 @@ from jobs.runtime import runtime
 from jobs.tasks import schedule_event
 from matching.counterparts import suggest
 
-from .access import actor, can, public, rule
+from .access import actor, can, my_provinces, public, rule
 from .extensions import db
 from .forms import choices
 from .helpers import attachment, flash_errors, job_status
@@ -95,7 +95,7 @@ def index():
 @rule("event.create")
 def create():
     user = actor()
-    provinces = user.provinces if user.is_officer else queries.provinces(db.session)
+    provinces = my_provinces()
     values: dict = {
         "mode": "matchmaking",
         "day_start": "08:30",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +41,11 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, DATE_PATTERNS.get(current_locale(), "short"))
+
+
+def uploads_dir(kind: str = "") -> Path:
+    """Where uploaded files are kept (evidence, photos): one folder, backed up whole."""
+    return Path(current_app.config["DATA_DIR"]) / "uploads" / kind
 
 
 def attachment(body: bytes, mimetype: str, filename: str) -> Response:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -32,7 +31,7 @@ from matching.engine import filter_matches
 from .access import actor, can, public, rule
 from .extensions import db
 from .forms import NEED_FIELDS, form_page
-from .helpers import flash_errors, spreadsheet, translate
+from .helpers import flash_errors, spreadsheet, translate, uploads_dir
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -270,7 +269,7 @@ def invite(need: Need):
 
 
 def _photo_root() -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "uploads" / "photos"
+    return uploads_dir("photos")
 
 
 @bp.post("/<int:need_id>/photos")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -34,14 +33,15 @@ from jobs.notices import notify_verification
 
 from .access import actor, rule
 from .extensions import db
+from .helpers import uploads_dir
 
 bp = Blueprint("verifications", __name__)
 
 FIELDS = ("method", "result", "checked_on", "valid_until", "note")
 
 
-def evidence_root():
-    return Path(current_app.config["DATA_DIR"]) / "uploads" / "evidence"
+def evidence_root() -> Path:
+    return uploads_dir("evidence")
 
 
 def _item(firm: Firm, key: str) -> Capability | Certification | None:
