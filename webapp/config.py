@@ -64,7 +64,7 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
     if redis_url:
         return {**common, "broker_url": redis_url, "result_backend": redis_url}
     queue = data_dir / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (queue / sub).mkdir(parents=True, exist_ok=True)
     return {
         **common,
@@ -74,6 +74,8 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
             "data_folder_out": str(queue / "queue"),
             "processed_folder": str(queue / "processed"),
             "store_processed": False,
+            # Broadcast tables (worker pings), else written to ./control in the cwd.
+            "control_folder": str(queue / "control"),
         },
         "result_backend": f"db+sqlite:///{data_dir / 'celery-results.sqlite'}",
     }
