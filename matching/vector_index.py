@@ -6,18 +6,18 @@ needs no side table, and search results map straight back to database rows.
 The index type follows the catalogue's size (measurements: docs/index-scale.md):
 
 * below ``EXACT_THRESHOLD`` vectors, exact search: ``IndexIDMap2(IndexFlatIP)``. A scan of
-  every vector costs about 0.1 ms per thousand vectors on one core (384 dimensions), so
-  exact search stays under ~5 ms p95 there, and exact is the reference every approximate
-  index is measured against: no reason to give up any recall.
+  every vector costs about 0.065 ms per thousand vectors on one core (384 dimensions):
+  p95 3.3 ms at 50k, so below it exact search is cheap and gives up no recall.
 * from the threshold on, an inverted file, ``IndexIVFFlat`` (``nlist`` ≈ 2·√n k-means
   cells, ``nprobe`` of them searched per query). IVF rather than HNSW because it does
   everything the service needs natively: ``remove_ids`` and ``reconstruct`` by id (with a
-  hash-table direct map), incremental ``add_with_ids``, and memory-mapped loading; HNSW
+  hash-table direct map), incremental ``add_with_ids``, and memory-mapped loading. HNSW
   cannot remove (deleted vectors would have to be masked and the graph rebuilt from time
-  to time) and takes minutes to build at a million vectors on two cores, for a latency
-  gain (≈1 ms vs a few ms) that the 20 ms budget does not need. Codes stay uncompressed
-  floats (IVF-Flat): the stored vectors are returned by ``vectors()`` to score candidates
-  found by the lexical retriever, and must equal what the encoder produced.
+  to time), took 372 s to build at 1M on two cores against 26 s, and reached recall@10
+  0.951 there at efSearch 512 where IVF's default gives 0.998 at the same p95 (~3.3 ms,
+  well inside the 20 ms budget). Codes stay uncompressed floats (IVF-Flat): the stored
+  vectors are returned by ``vectors()`` to score candidates found by the lexical
+  retriever, and must equal what the encoder produced.
 
 The type changes by itself: ``add`` promotes an exact index that reaches the threshold
 (k-means trained on the vectors present), ``remove`` demotes an approximate index that
@@ -26,13 +26,14 @@ flip), and an IVF index whose size has moved far from what its ``nlist`` was cho
 (a factor of ~4 either way) is retrained from its own vectors.
 
 ``load(path, mmap=True)`` maps the file instead of reading it (``IO_FLAG_MMAP_IFC``,
-zero-copy in faiss ≥ 1.11 for flat codes and IVF lists): every web process that loads the
+FAISS's zero-copy mapping of flat codes and IVF lists): every web process that loads the
 same published version shares the same page-cache pages, so the memory a worker adds is
-only its private part (id maps, centroids), not the vectors. A mapped index is read-only
-in FAISS (resizing a mapped vector aborts the process); this class copies it into memory
-before the first change instead. Published files are never rewritten in place (the store
-writes new versions, and ``save`` writes a temporary file and renames it), which is what
-makes the mapping safe: a file truncated under a mapping would crash its readers.
+only its private part (id maps: 43 MiB at 1M), not the vectors (1.5 GB at 1M). A mapped
+index is read-only in FAISS (resizing a mapped vector aborts the process); this class
+copies it into memory before the first change instead. Published files are never
+rewritten in place (the store writes new versions, and ``save`` writes a temporary file
+and renames it), which is what makes the mapping safe: a file truncated under a mapping
+would crash its readers.
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ from typing import Literal
 import faiss
 import numpy as np
 
-#: Vectors from which the index is approximate (IVF); exact below. Chosen where exact
-#: search on one core passes ~5 ms p95 (docs/index-scale.md).
+#: Vectors from which the index is approximate (IVF); exact below. Exact p95 on one core:
+#: 3.3 ms at 50k, 7.5 ms at 100k, 70 ms at 1M; IVF at 50k: 0.14 ms at recall@10 0.994.
 EXACT_THRESHOLD = 50_000
 #: k-means cells per √n: nlist ≈ 2·√n rounded to a power of two (2048 cells at 1M). 4·√n
-#: (the other usual rule) gives the same latency and recall at the same fraction of cells
-#: searched, but trains 3× longer (k-means cost grows with nlist²).
+#: (the other usual rule) gave the same recall at the same fraction of cells searched,
+#: but took 2.5× as long to build at 1M (k-means cost grows with nlist²).
 CELLS_PER_ROOT = 2
 #: FAISS warns below 39 training points per cell; never make cells smaller than that.
 MIN_POINTS_PER_CELL = 39
@@ -58,8 +59,8 @@ MIN_POINTS_PER_CELL = 39
 #: the same recall here and trains several times faster.
 TRAIN_POINTS_PER_CELL = 64
 #: Fraction of the cells searched by default: nprobe = nlist / 32 (at least 8), so about
-#: 3% of the vectors are scanned; recall@10 ≥ 0.99 against exact search on the benchmark
-#: catalogues (50k to 1M), p95 ≈ 3 ms at 1M on one core.
+#: 3% of the vectors are scanned; recall@10 against exact search 0.991 to 0.998 on the
+#: benchmark catalogues from 50k to 1M, p95 3.3 ms at 1M on one core.
 PROBE_FRACTION = 32
 MIN_NPROBE = 8
 
@@ -166,10 +167,10 @@ class VectorIndex:
         """The ``k`` nearest ids by inner product, best first, on one OpenMP thread.
 
         One query is not worth a parallel region: with FAISS's default of one thread per
-        core, an exact search over 100k vectors took 32 ms p50 on 2 cores instead of 6.5
-        ms on one (docs/index-scale.md). ``omp_set_num_threads`` applies to the calling
-        thread only; it is restored after the call, so index builds in the same thread
-        keep every core.
+        core, exact search over 100k vectors took p95 8.4 ms instead of 6.7 on an idle
+        machine, and 32 ms instead of 6.9 with the other core busy (another worker), as
+        OpenMP waits for a core that is taken. ``omp_set_num_threads`` applies to the
+        calling thread only, and is restored after the call: builds keep every core.
         """
         if not len(self):
             return []
@@ -304,8 +305,11 @@ class VectorIndex:
         obj.exact_threshold = exact_threshold
         obj._nprobe = nprobe
         obj._mapped_from = path if mmap else None
-        if nprobe is not None and obj.approximate:
-            obj.index.nprobe = min(nprobe, obj.index.nlist)
+        if obj.approximate:
+            if nprobe is not None:
+                obj.index.nprobe = min(nprobe, obj.index.nlist)
+            elif obj.index.nprobe != nprobe_for(obj.index.nlist):
+                obj._nprobe = int(obj.index.nprobe)  # chosen by hand: keep it on retraining
         return obj
 
     # -- internals ------------------------------------------------------------------------
