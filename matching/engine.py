@@ -163,7 +163,7 @@ class MatchEngine:
             if version is not None and version == self._version and self._bundle is not None:
                 return self._bundle
             try:
-                self._bundle = self.store.load(self.encoder.model_name)
+                self._bundle = self.store.load(self.encoder.model_name, mmap=True)
                 self._version = self._bundle.version
                 self.status = "ok"
             except IndexUnavailable as exc:

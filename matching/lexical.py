@@ -16,7 +16,10 @@ only transforms the new texts, so updates are incremental.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -84,6 +87,48 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    # -- on disk ----------------------------------------------------------------------
+    _ARRAYS = ("ids", "data", "indices", "indptr")
+
+    def save(self, folder: Path) -> None:
+        """The vectorizer pickled; the ids and the matrix as ``.npy`` arrays.
+
+        The arrays are what grows with the catalogue, and plain arrays can be mapped:
+        web workers that load with ``mmap`` share their pages instead of each holding
+        a copy. The pickle keeps only what is small (vocabulary, idf, tagger).
+        """
+        arrays = {
+            "ids": self.ids,
+            "data": self.matrix.data,
+            "indices": self.matrix.indices,
+            "indptr": self.matrix.indptr,
+        }
+        for name, array in arrays.items():
+            np.save(folder / f"lexical-{name}.npy", np.ascontiguousarray(array))
+        head = copy.copy(self)
+        head.__dict__.pop("_position_cache", None)
+        head.__dict__.pop("_names", None)
+        head.ids, head.matrix = None, self.matrix.shape
+        with open(folder / "lexical.pkl", "wb") as fh:
+            pickle.dump(head, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> LexicalIndex:
+        """Read what ``save`` wrote; with ``mmap`` the arrays are mapped read-only (every
+        change builds new arrays, so a mapped index is never written through)."""
+        with open(folder / "lexical.pkl", "rb") as fh:
+            index: LexicalIndex = pickle.load(fh)
+        if not isinstance(index, cls):
+            raise ValueError(f"{folder}: not a lexical index")
+        mode = "r" if mmap else None
+        arrays = {n: np.load(folder / f"lexical-{n}.npy", mmap_mode=mode) for n in cls._ARRAYS}
+        shape = index.matrix
+        index.ids = arrays["ids"]
+        index.matrix = sparse.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
+        )
+        return index
 
     def fit(self, ids: list[int], texts: list[str]) -> None:
         """Learn the vocabulary and weights from the whole corpus and index it."""

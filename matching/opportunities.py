@@ -471,7 +471,7 @@ class _Space:
     bundle: IndexBundle
     ids: np.ndarray  # capability ids, one per row
     firms: np.ndarray  # the firm of each row
-    dense: np.ndarray  # the stored vectors (rows × dimension)
+    blocks: list[np.ndarray]  # the stored vectors, as views of the index's own storage
     lexical: sparse.csr_matrix | None  # TF-IDF rows in the same order, if fitted
     row: dict[int, int]  # capability id → row
 
@@ -505,14 +505,16 @@ def _space(bundle: IndexBundle) -> _Space:
     with _LOCK:
         if _SPACE and _SPACE[0].bundle is bundle:
             return _SPACE[0]
-    ids = bundle.vectors.ids()
-    dense = np.ascontiguousarray(bundle.vectors.vectors(ids.tolist()), dtype=np.float32)
+    # Views, not a copy: with a memory-mapped index every process shares these pages.
+    parts = list(bundle.vectors.blocks())
+    ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+    blocks = [v for _, v in parts]
     firms = np.asarray([bundle.firm_of.get(int(i), 0) for i in ids], dtype=np.int64)
     lexical = None
     if bundle.lexical.fitted:
         position = {int(d): p for p, d in enumerate(bundle.lexical.ids)}
         lexical = bundle.lexical.matrix[[position[int(i)] for i in ids]].tocsr()
-    space = _Space(bundle, ids, firms, dense, lexical, {int(c): r for r, c in enumerate(ids)})
+    space = _Space(bundle, ids, firms, blocks, lexical, {int(c): r for r, c in enumerate(ids)})
     with _LOCK:
         _SPACE[:] = [space]
     return space
@@ -592,7 +594,8 @@ def _retrieve_many(
     if not len(rows) or not texts:
         return out
     lexical = _lexical_scores(bundle, space, texts)
-    dense = _query_vectors(engine, bundle, texts)[0] @ space.dense.T
+    queries = _query_vectors(engine, bundle, texts)[0]
+    dense = np.hstack([queries @ block.T for block in space.blocks])
     k = min(CANDIDATES, len(space.ids))
     candidates = _top_mask(dense, k)
     if lexical is not None:

@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import json
 import os
-import pickle
 import shutil
 import time
 import uuid
@@ -27,7 +26,7 @@ from .concepts import ConceptTagger
 from .lexical import LexicalIndex
 from .vector_index import VectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the lexical matrix as mappable arrays
 KEEP_VERSIONS = 3
 
 
@@ -102,7 +101,15 @@ class IndexStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def load(self, model_name: str | None = None) -> IndexBundle:
+    def load(self, model_name: str | None = None, *, mmap: bool = False) -> IndexBundle:
+        """The current version; with ``mmap``, its vectors are mapped, not read.
+
+        Readers (web workers) map: every process serving the same version shares its
+        pages in the page cache, so a worker's own memory does not grow with the
+        catalogue's vectors. Writers read (the index copies a mapping before changing
+        it anyway). Published files are never rewritten in place, which keeps mappings
+        valid; a deleted old version stays readable to processes that still map it.
+        """
         version = self.current_version()
         if not version:
             raise IndexUnavailable("no index has been built yet")
@@ -112,9 +119,8 @@ class IndexStore:
             if meta.get("format") != FORMAT_VERSION:
                 raise IndexUnavailable(f"index format {meta.get('format')} is not supported")
             docs = json.loads((folder / "docs.json").read_text())
-            vectors = VectorIndex.load(str(folder / "vectors.faiss"))
-            with open(folder / "lexical.pkl", "rb") as fh:
-                lexical: LexicalIndex = pickle.load(fh)
+            vectors = VectorIndex.load(str(folder / "vectors.faiss"), mmap=mmap)
+            lexical = LexicalIndex.load(folder, mmap=mmap)
         except IndexUnavailable:
             raise
         except Exception as exc:  # any unreadable part means the bundle is unusable
@@ -149,8 +155,7 @@ class IndexStore:
             bundle.version = version
             bundle.updated_at = now_iso()
             bundle.vectors.save(str(tmp / "vectors.faiss"))
-            with open(tmp / "lexical.pkl", "wb") as fh:
-                pickle.dump(bundle.lexical, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            bundle.lexical.save(tmp)
             docs = {
                 "digests": bundle.digests,
                 "firm_of": bundle.firm_of,

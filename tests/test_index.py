@@ -130,3 +130,36 @@ def test_changed_model_is_never_mixed(session):
     rt = runtime()
     with pytest.raises(IndexUnavailable, match="built with"):
         rt.store.load("some-other-model")
+
+
+def _mapped(array) -> bool:
+    """Whether a numpy array's memory is a mapping of a file (``np.load(mmap_mode=…)``)."""
+    import numpy as np
+
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_web_processes_map_the_index_and_writers_read_it(session):
+    rt = runtime()
+    served = rt.engine.bundle()
+    # What grows with the catalogue is mapped, so web workers share its pages.
+    assert served.vectors.mapped
+    assert _mapped(served.lexical.ids) and _mapped(served.lexical.matrix.data)
+    assert _mapped(served.lexical.matrix.indices)
+    # A writer's copy is its own, and the same index: same documents, same scores.
+    written = rt.store.load(rt.encoder.model_name)
+    assert not written.vectors.mapped and not _mapped(written.lexical.matrix.data)
+    assert written.lexical.search(QUERY, 10) == served.lexical.search(QUERY, 10)
+    query = rt.encoder.encode_queries([QUERY])[0]
+    assert written.vectors.search(query, 10) == served.vectors.search(query, 10)
+    # Changing a loaded copy never writes through to the published files.
+    before = served.lexical.search(QUERY, 5)
+    victim = before[0][0]
+    written.lexical.remove([victim])
+    written.vectors.remove([victim])
+    assert victim not in dict(written.lexical.search(QUERY, 50))
+    assert rt.store.load(rt.encoder.model_name).lexical.search(QUERY, 5) == before
