@@ -32,10 +32,10 @@ from .models import (
 )
 from .text import fold, nfc
 
-MAX_QUANTITY = 1_000_000_000  # a billion parts a year is already beyond any single need
+MAX_QUANTITY = 1_000_000_000  # beyond any single need, and within an SQL integer
 MAX_TEXT = 5000
 MAX_PRICE_VND = 1_000_000_000_000  # a trillion đồng per unit is beyond any component
-MAX_ID = 2**63 - 1  # the largest primary key any of our databases can hold
+MAX_ID = 2**31 - 1  # the largest primary key (PostgreSQL integer) a record can have
 
 
 def record_id(value: Any) -> int:
@@ -372,7 +372,7 @@ def validate_capability(session: Session, data: Mapping[str, Any], partial: bool
     c.run("hs_codes", hs_codes)
     c.run("equipment", text(500))
     c.run("tolerance_mm", decimal(0, 100))
-    c.run("capacity_per_month", integer(1, 10_000_000_000))
+    c.run("capacity_per_month", integer(1, MAX_QUANTITY))
     c.run("capacity_unit", text(20))
     c.run("min_order_qty", integer(1, MAX_QUANTITY))
     return c.finish()

@@ -30,6 +30,60 @@ from webapp.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 _tax_counter = iter(range(1, 10_000_000))
 
+# ``python -m tests.services pytest`` runs the same suite against PostgreSQL and Redis.
+TEST_DATABASE_URL = os.environ.get("KETNOI_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("KETNOI_TEST_REDIS_URL")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The SQLAlchemy form of a ``postgresql://`` address (the psycopg 3 driver)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _redis_url(db_number: int) -> str:
+    assert TEST_REDIS_URL
+    return TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+
+
+def _fresh_postgres_schema(url: str) -> None:
+    """An empty ``public`` schema: every session starts from the migrations."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _postgres_copy(url: str, name: str) -> str:
+    """A new database cloned from the test database (PostgreSQL's TEMPLATE copy)."""
+    from sqlalchemy import create_engine, text
+
+    base, template = url.rsplit("/", 1)
+    engine = create_engine(sqlalchemy_url(f"{base}/postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    engine.dispose()
+    return f"{base}/{name}"
+
+
+def database_url_of(data_dir: Path) -> str:
+    """The database a test's other processes use: the snapshot's copy (PostgreSQL) or
+    the SQLite file in its data folder."""
+    sqlite = f"sqlite:///{data_dir / 'ketnoi.sqlite'}"
+    return sqlalchemy_url(os.environ.get("DATABASE_URL") or sqlite)
+
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
@@ -40,14 +94,19 @@ def data_dir(tmp_path_factory) -> Path:
 def app(data_dir):
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
-    app = create_app(
-        {
-            "DATA_DIR": str(data_dir),
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "CELERY": {"task_always_eager": True},
-        }
-    )
+    overrides = {
+        "DATA_DIR": str(data_dir),
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "CELERY": {"task_always_eager": True},
+    }
+    if TEST_DATABASE_URL:
+        _fresh_postgres_schema(TEST_DATABASE_URL)
+        overrides["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(TEST_DATABASE_URL)
+    if TEST_REDIS_URL:
+        _flush_redis(_redis_url(0))
+        overrides["REDIS_URL"] = _redis_url(0)
+    app = create_app(overrides)
     with app.app_context():
         upgrade()
         with index_sync_paused(db.session):
@@ -217,15 +276,27 @@ def fresh_tax_code() -> str:
 
 
 @pytest.fixture()
-def snapshot_data(app, data_dir, tmp_path) -> Path:
-    """A copy of the seeded database and index, for tests that start other processes."""
+def snapshot_data(app, data_dir, tmp_path, monkeypatch) -> Path:
+    """A copy of the seeded database and index, for tests that start other processes.
+
+    Against PostgreSQL and Redis the copy is a cloned database, and ``DATABASE_URL``
+    and ``REDIS_URL`` (an emptied Redis database of its own) are set for the test, so
+    the processes it starts find them as they would in production.
+    """
     target = tmp_path / "data"
     target.mkdir()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if TEST_DATABASE_URL:
+        copy = _postgres_copy(TEST_DATABASE_URL, f"snapshot_{tmp_path.name}".lower())
+        monkeypatch.setenv("DATABASE_URL", copy)
+    if TEST_REDIS_URL:
+        _flush_redis(_redis_url(1))
+        monkeypatch.setenv("REDIS_URL", _redis_url(1))
     for name in ("ketnoi.sqlite", "secret_key"):
-        shutil.copy2(data_dir / name, target / name)
+        if (data_dir / name).exists():
+            shutil.copy2(data_dir / name, target / name)
     for suffix in ("-wal", "-shm"):
         src = data_dir / f"ketnoi.sqlite{suffix}"
         if src.exists():

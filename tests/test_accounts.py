@@ -282,7 +282,9 @@ def test_roles_are_changed_within_ones_scope(app, session, people):
     resp = admin.post(f"/admin/users/{people.users['admin']}/edit", data={"role": "officer"})
     assert resp.status_code == 422
     entries = session.scalars(
-        select(AuditEntry).where(AuditEntry.entity == "user", AuditEntry.entity_id == target.id)
+        select(AuditEntry)
+        .where(AuditEntry.entity == "user", AuditEntry.entity_id == target.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert entries[0].action == "create" and entries[0].changes["role"] == "member"
     assert [e.changes.get("role") for e in entries[1:] if "role" in e.changes] == [

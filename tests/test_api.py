@@ -154,6 +154,16 @@ def test_unknown_api_route_is_json_404(client):
     assert resp.status_code == 404 and resp.json["error"] == "Not Found"
 
 
+@pytest.mark.parametrize("record", [2**31, 2**63 - 2, 10**30])
+def test_ids_beyond_what_a_database_holds_are_unknown_records(admin_api, record):
+    """PostgreSQL's integer keys end at 2**31 - 1: a larger id is a 404 or a 422 with
+    the field named, never a driver overflow (a 500)."""
+    assert admin_api.get(f"/api/v1/firms/{record}").status_code == 404
+    assert admin_api.get(f"/api/v1/needs/{record}/matches").status_code == 404
+    resp = admin_api.post("/api/v1/needs/1/outcomes", json={"firm_id": record, "outcome": "x"})
+    assert resp.status_code == 422 and "firm_id" in resp.json["errors"]
+
+
 def test_healthz(client):
     body = client.get("/healthz").json
     assert body["database"]["status"] == "ok"

@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, database_url_of
 from webapp import openapi
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -224,7 +224,7 @@ def _seed_accounts(data_dir: Path) -> dict[str, Any]:
 
     # A plain session on the copy: a second Flask app in this process would become
     # Celery's default app and take over the other tests' eager tasks.
-    engine = create_engine(f"sqlite:///{data_dir / 'ketnoi.sqlite'}")
+    engine = create_engine(database_url_of(data_dir))
     with Session(engine) as session:
         supplier = session.scalars(
             select(Firm).where(Firm.role == FirmRole.SUPPLIER, Firm.capabilities.any())
@@ -395,7 +395,7 @@ def test_schemathesis_against_the_running_app(snapshot_data: Path, tmp_path: Pat
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "KETNOI_DATA_DIR": str(snapshot_data), "CELERY_ALWAYS_EAGER": "1"}
-    for name in ("DATABASE_URL", "REDIS_URL", "INDEX_DIR", "EMBEDDING_CACHE", "FLASK_DEBUG"):
+    for name in ("INDEX_DIR", "EMBEDDING_CACHE", "FLASK_DEBUG"):
         env.pop(name, None)
     log = tmp_path / "server.log"
     runs: list[dict[str, Any]] = []

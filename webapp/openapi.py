@@ -381,7 +381,7 @@ def _capability_input(partial: bool) -> dict[str, Any]:
         "tolerance_mm": _optional(
             {**NUMBER, "minimum": 0, "exclusiveMinimum": True, "maximum": 100}
         ),
-        "capacity_per_month": _optional(whole(1, 10_000_000_000)),
+        "capacity_per_month": _optional(whole(1, MAX_QUANTITY)),
         "capacity_unit": _optional(text(20)),
         "min_order_qty": _optional(whole(1, MAX_QUANTITY)),
     }
