@@ -18,6 +18,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -228,8 +229,13 @@ def user_for_api_token(session: Session, plain: str) -> User | None:
     now = utcnow()
     last = as_utc(token.last_used_at)
     if last is None or now - last > timedelta(minutes=1):
+        # Bookkeeping only: a database that refuses writes for a moment (a locked
+        # SQLite file) must not turn an API read into an error.
         token.last_used_at = now
-        session.commit()
+        try:
+            session.commit()
+        except OperationalError:
+            session.rollback()
     return token.user
 
 

@@ -394,6 +394,19 @@ def _apply_row(
     return outcome, firm
 
 
+def _begin_batch(session: Session) -> None:
+    """Open the batch's transaction before its rows' savepoints. The sqlite3 driver
+    begins a transaction only before a write, so a savepoint opened first would be a
+    transaction of its own, committed when released: every row would be committed as it
+    went, not with its batch (and the caller's checkpoint). Other databases need nothing."""
+    connection = session.connection()
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.dbapi_connection.in_transaction
+    ):
+        connection.exec_driver_sql("BEGIN")
+
+
 def import_table(
     session: Session,
     table: Table,
@@ -401,16 +414,28 @@ def import_table(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     provinces: set[int] | None = None,
+    resume: ImportResult | None = None,
+    checkpoint: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     """Import every row; commit every ``BATCH`` rows (nothing with ``dry_run``).
 
-    ``provinces``, when given, are the only provinces rows may be in (an officer's)."""
+    ``provinces``, when given, are the only provinces rows may be in (an officer's).
+    ``resume``: what an interrupted import of the same file had committed (its counts
+    and rejected rows); its first ``rows_read`` rows are not read again.
+    ``checkpoint`` is called with the result so far just before each commit, inside the
+    transaction: what it writes is committed with the rows, or not at all."""
     mapping = check_mapping(table.headers, mapping or guess_mapping(table.headers))
     result = ImportResult(encoding=table.encoding, mapping=dict(mapping), dry_run=dry_run)
+    if resume is not None:
+        for name in ("rows_read", "created", "updated", "unchanged", "rejected"):
+            setattr(result, name, getattr(resume, name))
+        result.problems = list(resume.problems)
     matcher = _Matcher(session)
     outer = session.begin_nested() if dry_run else None
-    for index, row in enumerate(table.rows):
+    for index, row in enumerate(table.rows[result.rows_read :], start=result.rows_read):
         number = index + 2
+        if not dry_run and result.rows_read % BATCH == 0:
+            _begin_batch(session)
         result.rows_read += 1
         savepoint = session.begin_nested()
         try:
@@ -427,6 +452,8 @@ def import_table(
             if outcome != "unchanged":
                 result.firm_ids.add(firm.id)
         if not dry_run and result.rows_read % BATCH == 0:
+            if checkpoint is not None:
+                checkpoint(result)
             session.commit()
         if progress is not None and (result.rows_read % 100 == 0 or number == len(table.rows) + 1):
             progress(result.rows_read, len(table.rows))
@@ -434,6 +461,8 @@ def import_table(
         outer.rollback()
         session.rollback()
     else:
+        if checkpoint is not None:
+            checkpoint(result)
         session.commit()
     return result
 

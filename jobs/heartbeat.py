@@ -1,7 +1,8 @@
 """Worker liveness: each worker records a heartbeat row every few seconds.
 
 On start a worker also queues ``ensure_index``, so a missing, corrupt or drifted
-index is rebuilt without anyone asking.
+index is rebuilt without anyone asking; and once its first heartbeat is written (then
+every minute) it re-queues the import jobs of workers that died (``jobs.imports``).
 """
 
 from __future__ import annotations
@@ -10,34 +11,62 @@ import logging
 import os
 import socket
 import threading
+import time
+import uuid
 from datetime import UTC, datetime
 
 from celery.signals import task_postrun, worker_ready, worker_shutdown
 from sqlalchemy import delete
 
+from . import imports
 from .models import WorkerHeartbeat
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 5.0
+RECOVER_SECONDS = 60.0
+# This run of the worker: set when the worker imports its tasks, before its pool's
+# processes fork, so they share it. A restarted worker keeps its host name, not this.
+INSTANCE = uuid.uuid4().hex
 _state = {"tasks_done": 0}
 _stop = threading.Event()
 
 
+def _write_beat(hostname: str, started: datetime) -> None:
+    session = runtime().session()
+    row = session.get(WorkerHeartbeat, hostname) or WorkerHeartbeat(
+        hostname=hostname, pid=os.getpid(), started_at=started
+    )
+    row.pid = os.getpid()
+    row.instance = INSTANCE
+    row.last_seen = datetime.now(UTC)
+    row.tasks_done = _state["tasks_done"]
+    session.add(row)
+    session.commit()
+
+
+def _recover(celery_app, first: bool) -> None:
+    def send(job) -> None:
+        celery_app.send_task(
+            imports.TASK, args=[job.path, job.mapping, job.actor_id], task_id=job.id
+        )
+
+    # At start, jobs still waiting in the queue are sent again too: a dead worker may
+    # have taken their message with it (a duplicate is ignored).
+    imports.recover(runtime().session(), send, queued_too=first)
+
+
 def _beat(flask_app, hostname: str, started: datetime) -> None:
+    next_recovery, first = 0.0, True
     while not _stop.is_set():
         try:
             with flask_app.app_context():
-                session = runtime().session()
-                row = session.get(WorkerHeartbeat, hostname) or WorkerHeartbeat(
-                    hostname=hostname, pid=os.getpid(), started_at=started
-                )
-                row.pid = os.getpid()
-                row.last_seen = datetime.now(UTC)
-                row.tasks_done = _state["tasks_done"]
-                session.add(row)
-                session.commit()
+                _write_beat(hostname, started)
+                # After the beat: this worker's own earlier run now looks dead.
+                if time.monotonic() >= next_recovery:
+                    _recover(flask_app.extensions["celery"], first)
+                    next_recovery, first = time.monotonic() + RECOVER_SECONDS, False
         except Exception:  # a busy or unreachable database must not kill the worker
             log.exception("heartbeat failed")
         _stop.wait(INTERVAL_SECONDS)

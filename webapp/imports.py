@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from catalog.importing import (
@@ -37,7 +38,9 @@ from catalog.importing import (
     remember_mapping,
     remembered_mapping,
 )
-from jobs.tasks import import_firms
+from jobs import imports as import_jobs
+from jobs.models import ImportJob
+from jobs.tasks import import_firms, queue_import
 
 from .access import actor, rule
 from .extensions import db
@@ -124,9 +127,9 @@ def preview(token: str):
         else:
             if request.form.get("action") == "import":
                 remember_mapping(db.session, table.headers, mapping)
-                job = import_firms.delay(str(path), mapping, actor().id)
-                session[_JOBS] = [*session.get(_JOBS, [])[-19:], job.id]
-                return redirect(url_for("imports.job", job_id=job.id))
+                job_id = queue_import(db.session, str(path), mapping, actor().id)
+                session[_JOBS] = [*session.get(_JOBS, [])[-19:], job_id]
+                return redirect(url_for("imports.job", job_id=job_id))
     context = {"table": table, "mapping": mapping, "fields": FIELDS, "error": error}
     if error is None:
         try:
@@ -153,6 +156,8 @@ def job(job_id: str):
 @bp.get("/jobs/<job_id>.json")
 @rule("firm.create")
 def job_status(job_id: str):
+    """The task's progress or outcome, and from the job's record whether a worker was
+    lost on the way (the import then resumes where it stopped)."""
     result = _own_job(job_id)
     body: dict = {"state": result.state}
     if result.state == "PROGRESS":
@@ -161,16 +166,51 @@ def job_status(job_id: str):
         body["summary"] = result.result
     elif result.failed():
         body["error"] = _("The import stopped: %(reason)s", reason=str(result.result)[:300])
+    record = db.session.get(ImportJob, job_id)
+    if record is not None:
+        job = body["job"] = import_jobs.describe(db.session, record)
+        if record.state == import_jobs.DONE and "summary" not in body:
+            body["summary"] = record.summary  # the task's result has expired
+        elif record.state == import_jobs.FAILED and "error" not in body:
+            body["error"] = _("The import stopped: %(reason)s", reason=record.error or "")
+        notice = _job_notice(job)
+        if notice:
+            body["notice"] = notice
     return jsonify(body)
+
+
+def _job_notice(job: dict) -> str | None:
+    """What the officer should know about a worker lost during the import."""
+    if job["state"] == "interrupted":
+        return _(
+            "The worker importing this file stopped after %(done)s of %(total)s rows. "
+            "Those rows are saved; the import resumes after them as soon as a worker "
+            "is available.",
+            done=format_decimal(job["rows_done"]),
+            total=format_decimal(job["total"] or 0),
+        )
+    if job["resumed_from"]:
+        return _(
+            "The worker importing this file stopped after %(done)s of %(total)s rows; "
+            "the import resumed after them.",
+            done=format_decimal(job["resumed_from"]),
+            total=format_decimal(job["total"] or 0),
+        )
+    return None
 
 
 @bp.get("/jobs/<job_id>/errors.csv")
 @rule("firm.create")
 def job_errors(job_id: str):
     result = _own_job(job_id)
-    if not result.successful():
+    record = db.session.get(ImportJob, job_id)
+    if result.successful():
+        summary = result.result or {}
+    elif record is not None and record.state == import_jobs.DONE:
+        summary = record.summary or {}
+    else:
         abort(404)
-    upload = str((result.result or {}).get("upload", ""))
+    upload = str(summary.get("upload", ""))
     path = _upload_dir() / f"{upload}.errors.csv"
     if not upload.endswith(".upload") or not path.exists():
         abort(404)

@@ -8,7 +8,12 @@
   var state = document.getElementById("import-state");
   var texts = document.getElementById("import-texts").dataset;
 
+  var notice = document.getElementById("import-notice");
+
   function show(body) {
+    // A worker lost during the import: say so, and that the import resumes.
+    notice.textContent = body.notice || "";
+    notice.hidden = !body.notice;
     if (body.state === "PROGRESS" && body.total) {
       bar.value = Math.round((100 * body.done) / body.total);
       state.textContent = texts.running.replace("{done}", body.done).replace("{total}", body.total);
