@@ -40,7 +40,6 @@ from catalog.validation import MAX_ID, ValidationError, record_id, validate_need
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
-from matching.engine import filter_matches
 
 from .access import actor, authorize, can, public, rule
 from .directory import filters_from_args
@@ -270,15 +269,15 @@ def _matches_response(need: Need) -> dict[str, Any]:
     if not limit or not 1 <= limit <= 100:
         raise ValidationError({"limit": "Must be between 1 and 100."})
     engine = runtime().engine
-    matches = engine.match_need(db.session, need, limit=max(limit, 60))
-    firms = queries.firms_by_ids(db.session, [m.firm_id for m in matches])
-    matches = filter_matches(
-        matches,
-        firms,
+    matches = engine.match_need_filtered(
+        db.session,
+        need,
+        limit,
         qualified_only=request.args.get("qualified") in ("1", "true"),
         province=request.args.get("province") or None,
         min_score=(request.args.get("min_score", 0, type=float) or 0) / 100,
-    )[:limit]
+    )
+    firms = queries.firms_by_ids(db.session, [m.firm_id for m in matches])
     items = []
     for m in matches:
         item = m.as_dict()

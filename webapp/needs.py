@@ -26,7 +26,6 @@ from catalog.models import Firm, Need, NeedPhoto
 from catalog.validation import ValidationError, record_id
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
-from matching.engine import filter_matches
 
 from .access import actor, can, public, rule
 from .extensions import db
@@ -119,14 +118,16 @@ def edit(need: Need):
 
 def _filtered_matches(need: Need, limit: int):
     """The engine's ranking with the page's filters (qualified only, province, minimum
-    score): ``(matches, firms by id, how many before filtering)``."""
-    matches = runtime().engine.match_need(db.session, need, limit=max(60, limit))
-    firms = {m.firm_id: m.firm for m in matches}
-    qualified = request.args.get("qualified") == "1"
-    province = request.args.get("province") or None
-    min_score = request.args.get("min_score", 0, type=int) / 100
-    shown = filter_matches(matches, firms, qualified, province, min_score)[:limit]
-    return shown, firms, len(matches)
+    score): ``(matches, firms by id)``."""
+    shown = runtime().engine.match_need_filtered(
+        db.session,
+        need,
+        limit,
+        qualified_only=request.args.get("qualified") == "1",
+        province=request.args.get("province") or None,
+        min_score=request.args.get("min_score", 0, type=int) / 100,
+    )
+    return shown, {m.firm_id: m.firm for m in shown}
 
 
 @bp.get("/<int:need_id>")
@@ -135,13 +136,12 @@ def show(need: Need):
     """The need; to those who manage it, also its ranked suppliers and shortlist."""
     if not can("need.manage", need):
         return render_template("needs/show.html", need=need, manage=False)
-    shown, firms, total = _filtered_matches(need, limit=20)
+    shown, firms = _filtered_matches(need, limit=20)
     caps = {c.id: c for f in firms.values() for c in f.capabilities}
     return render_template(
         "needs/show.html",
         need=need,
         matches=shown,
-        total=total,
         firms=firms,
         caps=caps,
         manage=True,
@@ -230,7 +230,7 @@ def export(fmt: str):
 @rule("need.manage", Need)
 def matches_export(need: Need, fmt: str):
     """The ranked suppliers with the page's filters, scores, reasons and checks."""
-    matches, firms, _total = _filtered_matches(need, limit=100)
+    matches, firms = _filtered_matches(need, limit=100)
     headers, rows = matches_table(matches, firms, translate)
     return spreadsheet(headers, rows, fmt, f"matches-need-{need.id}")
 
