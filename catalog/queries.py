@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .models import (
     Capability,
@@ -87,13 +87,15 @@ def firms_by_ids(session: Session, ids: list[int], sectors: bool = True) -> dict
     (``sectors=False`` for matching, which does not need them)."""
     if not ids:
         return {}
+    # Collections by SELECT … IN; the many-to-one references (process, province, zone)
+    # joined into their parent's query: a match loads 40 firms in 5 round trips, not 8.
     options = [
         selectinload(Firm.capabilities).selectinload(Capability.materials),
-        selectinload(Firm.capabilities).selectinload(Capability.process),
+        selectinload(Firm.capabilities).joinedload(Capability.process),
         selectinload(Firm.certifications),
         selectinload(Firm.verifications),
-        selectinload(Firm.province),
-        selectinload(Firm.zone),
+        joinedload(Firm.province),
+        joinedload(Firm.zone),
     ]
     if sectors:
         options.append(selectinload(Firm.sectors))

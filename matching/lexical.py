@@ -89,7 +89,15 @@ class LexicalIndex:
         return len(self.ids)
 
     # -- on disk ----------------------------------------------------------------------
-    _ARRAYS = ("ids", "data", "indices", "indptr")
+    _ARRAYS = (
+        "ids",
+        "data",
+        "indices",
+        "indptr",
+        "postings-data",
+        "postings-indices",
+        "postings-indptr",
+    )
 
     def save(self, folder: Path) -> None:
         """The vectorizer pickled; the ids and the matrix as ``.npy`` arrays.
@@ -98,17 +106,21 @@ class LexicalIndex:
         web workers that load with ``mmap`` share their pages instead of each holding
         a copy. The pickle keeps only what is small (vocabulary, idf, tagger).
         """
+        postings = self._postings_matrix()
         arrays = {
             "ids": self.ids,
             "data": self.matrix.data,
             "indices": self.matrix.indices,
             "indptr": self.matrix.indptr,
+            "postings-data": postings.data,
+            "postings-indices": postings.indices,
+            "postings-indptr": postings.indptr,
         }
         for name, array in arrays.items():
             np.save(folder / f"lexical-{name}.npy", np.ascontiguousarray(array))
         head = copy.copy(self)
-        head.__dict__.pop("_position_cache", None)
-        head.__dict__.pop("_names", None)
+        for cached in ("_position_cache", "_names", "_postings"):
+            head.__dict__.pop(cached, None)
         head.ids, head.matrix = None, self.matrix.shape
         with open(folder / "lexical.pkl", "wb") as fh:
             pickle.dump(head, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -128,13 +140,28 @@ class LexicalIndex:
         index.matrix = sparse.csr_matrix(
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
         )
+        index._postings = sparse.csc_matrix(
+            (arrays["postings-data"], arrays["postings-indices"], arrays["postings-indptr"]),
+            shape=shape,
+            copy=False,
+        )
         return index
+
+    def _postings_matrix(self) -> sparse.csc_matrix:
+        """The matrix by column: each feature's postings (documents and weights), so a
+        query touches only the documents that share one of its features, not all rows.
+        Built once per change (``save`` stores it; readers map it)."""
+        postings = getattr(self, "_postings", None)
+        if postings is None or postings.shape != self.matrix.shape:
+            postings = self._postings = self.matrix.tocsc()
+        return postings
 
     def fit(self, ids: list[int], texts: list[str]) -> None:
         """Learn the vocabulary and weights from the whole corpus and index it."""
         if texts:
             self.matrix = self.vectorizer.fit_transform(texts).tocsr()
             self.fitted = True
+        self._postings = None
         self.ids = np.asarray(ids, dtype=np.int64)
 
     def remove(self, ids: list[int]) -> None:
@@ -143,6 +170,7 @@ class LexicalIndex:
         keep = ~np.isin(self.ids, np.asarray(ids, dtype=np.int64))
         self.ids = self.ids[keep]
         self.matrix = self.matrix[np.flatnonzero(keep)]
+        self._postings = None
 
     def upsert(self, ids: list[int], texts: list[str]) -> None:
         if not ids:
@@ -154,6 +182,7 @@ class LexicalIndex:
         rows = self.vectorizer.transform(texts).tocsr()
         self.matrix = sparse.vstack([self.matrix, rows], format="csr")
         self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
+        self._postings = None
 
     def query_vector(self, text: str) -> sparse.csr_matrix | None:
         if not self.fitted:
@@ -165,7 +194,9 @@ class LexicalIndex:
         q = self.query_vector(text)
         if q is None or q.nnz == 0 or not len(self.ids):
             return []
-        return top_positive(self.ids, (self.matrix @ q.T).toarray().ravel(), k)
+        # An inverted index: only the postings of the query's features are read.
+        postings = self._postings_matrix()[:, q.indices]
+        return top_positive(self.ids, postings @ q.data, k)
 
     def score(self, text: str, ids: list[int]) -> list[tuple[int, float]]:
         """Cosine of ``text`` with the given documents (those not indexed are skipped)."""

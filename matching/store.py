@@ -26,7 +26,7 @@ from .concepts import ConceptTagger
 from .lexical import LexicalIndex
 from .vector_index import VectorIndex
 
-FORMAT_VERSION = 2  # 2: the lexical matrix as mappable arrays
+FORMAT_VERSION = 3  # 2: the lexical matrix as mappable arrays; 3: and its postings
 KEEP_VERSIONS = 3
 
 

@@ -149,7 +149,7 @@ def test_web_processes_map_the_index_and_writers_read_it(session):
     # What grows with the catalogue is mapped, so web workers share its pages.
     assert served.vectors.mapped
     assert _mapped(served.lexical.ids) and _mapped(served.lexical.matrix.data)
-    assert _mapped(served.lexical.matrix.indices)
+    assert _mapped(served.lexical.matrix.indices) and _mapped(served.lexical._postings.data)
     # A writer's copy is its own, and the same index: same documents, same scores.
     written = rt.store.load(rt.encoder.model_name)
     assert not written.vectors.mapped and not _mapped(written.lexical.matrix.data)
