@@ -277,7 +277,8 @@ def _matches_response(need: Need) -> dict[str, Any]:
         province=request.args.get("province") or None,
         min_score=(request.args.get("min_score", 0, type=float) or 0) / 100,
     )
-    firms = queries.firms_by_ids(db.session, [m.firm_id for m in matches])
+    firms = {m.firm_id: m.firm for m in matches}
+    queries.load_sectors(db.session, firms.values())
     items = []
     for m in matches:
         item = m.as_dict()
