@@ -93,8 +93,8 @@ def test_worker_reindexes_a_changed_firm(worker, snapshot_data):
         hits = rt.engine.retrieve(db.session, "sơn tĩnh điện khung xe đạp điện", 10)
         assert cap_id in [h.capability_id for h in hits]
 
+        version = rt.store.current_version()  # before the change: the worker may be quick
         services.update_capability(db.session, firm.capabilities[0], {"title": "Mạ crôm trang trí"})
-        version = rt.store.current_version()
         assert wait_for(lambda: rt.store.current_version() != version, 60)
 
         def healthy():
