@@ -95,7 +95,8 @@ def test_worker_reindexes_a_changed_firm(worker, snapshot_data):
 
         version = rt.store.current_version()  # before the change: the worker may be quick
         services.update_capability(db.session, firm.capabilities[0], {"title": "Mạ crôm trang trí"})
-        assert wait_for(lambda: rt.store.current_version() != version, 60)
+        changed = wait_for(lambda: rt.store.current_version() != version, 90)
+        assert changed, (snapshot_data / "worker.log").read_text()[-3000:]
 
         def healthy():
             body = app.test_client().get("/healthz").json
