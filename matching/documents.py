@@ -40,6 +40,13 @@ def _bilingual(concept: Concept | None) -> str:
     return f"{concept.name_vi} / {concept.name_en}"
 
 
+def _materials(materials: list[Concept]) -> str:
+    """In concept order: the database returns a many-to-many collection in whatever
+    order its plan gives (PostgreSQL's changes with the plan), and the text, its digest
+    and its cached vector must not change with it."""
+    return ", ".join(_bilingual(m) for m in sorted(materials, key=lambda m: m.id))
+
+
 def capability_text(cap: Capability) -> str:
     parts = [cap.title, cap.description]
     if cap.products:
@@ -47,7 +54,7 @@ def capability_text(cap: Capability) -> str:
     if cap.process is not None:
         parts.append(_bilingual(cap.process))
     if cap.materials:
-        parts.append(", ".join(_bilingual(m) for m in cap.materials))
+        parts.append(_materials(cap.materials))
     if cap.equipment:
         parts.append(cap.equipment)
     return nfc(". ".join(p.strip().rstrip(".") for p in parts if p and p.strip()))
@@ -58,7 +65,7 @@ def need_text(need: Need) -> str:
     if need.process is not None:
         parts.append(_bilingual(need.process))
     if need.materials:
-        parts.append(", ".join(_bilingual(m) for m in need.materials))
+        parts.append(_materials(need.materials))
     return nfc(". ".join(p.strip().rstrip(".") for p in parts if p and p.strip()))
 
 

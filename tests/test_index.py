@@ -163,3 +163,21 @@ def test_web_processes_map_the_index_and_writers_read_it(session):
     written.vectors.remove([victim])
     assert victim not in dict(written.lexical.search(QUERY, 50))
     assert rt.store.load(rt.encoder.model_name).lexical.search(QUERY, 5) == before
+
+
+def test_document_texts_do_not_depend_on_the_order_materials_come_in(session):
+    """PostgreSQL returns a many-to-many collection in its plan's order: a text (and so
+    its digest and cached vector) must not change with it."""
+    from sqlalchemy import select
+
+    from catalog.models import Capability, Concept
+    from matching.documents import capability_text
+
+    materials = list(session.scalars(select(Concept).where(Concept.kind == "material").limit(3)))
+    assert len(materials) == 3
+    texts = {
+        capability_text(Capability(title="Ép phun", description="Vỏ hộp", materials=order))
+        for order in (materials, materials[::-1], materials[1:] + materials[:1])
+    }
+    assert len(texts) == 1
+    session.expunge_all()
