@@ -170,6 +170,19 @@ def _csrf(page: str) -> str:
     return found.group(1)
 
 
+def _form_csrf(browser: requests.Session, url: str) -> str:
+    """A form page's CSRF token, as a person would get it: a 503 while SQLite is
+    write-locked by a busy worker (seen on a loaded 2-core machine while the worker
+    starts) is asked again, as the page itself says to; anything else fails at once."""
+    deadline = time.monotonic() + 60
+    while True:
+        resp = browser.get(url, timeout=60)
+        if resp.status_code != 503 or time.monotonic() > deadline:
+            assert resp.status_code == 200, resp.text[-2000:]
+            return _csrf(resp.text)
+        time.sleep(1)
+
+
 def signed_in(base: str, email: str) -> requests.Session:
     """A browser session signed in through the real form (CSRF token included)."""
     browser = requests.Session()
@@ -285,7 +298,7 @@ def _landed(session: Session, tag: str) -> list[str]:
 
 def _start_import(officer: requests.Session, base: str, data: bytes) -> str:
     """Upload, map, import: the officer's three steps; returns the job page's address."""
-    csrf = _csrf(officer.get(base + "/imports/", timeout=30).text)
+    csrf = _form_csrf(officer, base + "/imports/")
     resp = officer.post(
         base + "/imports/",
         data={"csrf_token": csrf},
@@ -295,7 +308,7 @@ def _start_import(officer: requests.Session, base: str, data: bytes) -> str:
     )
     assert resp.status_code == 302, resp.text[-2000:]
     preview = base + resp.headers["Location"]
-    csrf = _csrf(officer.get(preview, timeout=60).text)
+    csrf = _form_csrf(officer, preview)
     form = {"map-0": "name_vi", "map-1": "tax_code", "map-2": "province", "map-3": "employees"}
     resp = officer.post(
         preview,
