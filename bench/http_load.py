@@ -758,6 +758,7 @@ def main() -> None:
     parser.add_argument("--plot", action="store_true", help="only draw the plots from --out")
     parser.add_argument("--profile", type=int, default=0, help="in-process profile, N requests")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop gunicorn too
     if args.plot:
         for path in plot(args.out, args.out.parent):
             print(path)

@@ -44,6 +44,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -237,15 +238,21 @@ def check_index() -> dict[str, Any]:
     """The current index against the database of ``DATABASE_URL``.
 
     ``drift`` is the service's own check (``matching.indexing.consistency``, what the
-    worker's ``ensure_index`` acts on: any drift means a full rebuild). Stale documents
-    are then re-read firm by firm, as ``reindex_firms`` reads them: those whose text read
-    that way has the index's digest hold the latest content, and differ from a full
-    read only in the order in which their materials come back from the database."""
-    from collections import defaultdict
+    worker's ``ensure_index`` acts on: any drift means a full rebuild). Each stale
+    document is then compared once more with its materials in every order: one whose
+    indexed digest is that of its current text with the materials listed in another
+    order holds the latest content (the database returns a capability's materials in
+    no fixed order, see ``catalog/models/firms.py``); the others are really stale."""
+    import itertools
+    from types import SimpleNamespace
 
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from catalog.models import Capability
     from jobs.runtime import runtime
     from matching import indexing
-    from matching.documents import capability_documents
+    from matching.documents import capability_documents, capability_text, content_digest
     from webapp import create_app
     from webapp.extensions import db
 
@@ -258,14 +265,25 @@ def check_index() -> dict[str, Any]:
         stale = [
             i for i, d in docs.items() if i in bundle.digests and bundle.digests[i] != d.digest
         ]
-        by_firm: dict[int, list[int]] = defaultdict(list)
-        for cid in stale:
-            by_firm[docs[cid].firm_id].append(cid)
-        db.session.expunge_all()
         order_only = 0
-        for firm_id, cids in by_firm.items():
-            again = {d.id: d.digest for d in capability_documents(db.session, [firm_id])}
-            order_only += sum(1 for c in cids if again.get(c) == bundle.digests[c])
+        for start in range(0, len(stale), 1000):
+            caps = db.session.scalars(
+                select(Capability)
+                .where(Capability.id.in_(stale[start : start + 1000]))
+                .options(selectinload(Capability.materials), selectinload(Capability.process))
+            )
+            for cap in caps:
+                fields = {
+                    k: getattr(cap, k) for k in ("title", "description", "products", "equipment")
+                }
+                for order in itertools.permutations(cap.materials):
+                    text = capability_text(
+                        SimpleNamespace(**fields, process=cap.process, materials=list(order))
+                    )
+                    if content_digest(text) == bundle.digests[cap.id]:
+                        order_only += 1
+                        break
+            db.session.expunge_all()
         return {
             "documents": len(bundle),
             "capabilities_in_db": len(docs),
@@ -616,6 +634,10 @@ def main() -> None:
         "--check", action="store_true", help="only check the index of KETNOI_DATA_DIR"
     )
     args = parser.parse_args()
+    # Stopped by a signal (also when started in the background, where SIGINT is ignored):
+    # unwind, so that gunicorn and the Celery worker are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.check:
         print(json.dumps(check_index()))
         return

@@ -4,6 +4,7 @@
     KETNOI_DATA_DIR=/tmp/kn/data-100k \\
       .venv/bin/python -m bench.synthetic_catalog --capabilities 100000 [--sample 3000] \\
         [--needs 480] [--noise 0.15] [--seed 1]
+    DATABASE_URL=… KETNOI_DATA_DIR=… .venv/bin/python -m bench.synthetic_catalog --refill
 
 Into an empty database (migrated here, reference data loaded): supplier firms with their
 capabilities, sectors and certifications from the bilingual demo generator
@@ -463,6 +464,60 @@ def build(capabilities: int, sample: int, needs: int, noise: float, seed: int) -
         return summary
 
 
+def refill(noise: float, seed: int) -> dict[str, Any]:
+    """Re-index an existing synthetic catalogue after its texts changed (edits, a new
+    text format): every capability whose text has no vector in the embedding cache
+    borrows one from the lexically nearest text of its group that has (for an edit or a
+    reordering that is its own previous text, near enough word for word), plus the same
+    noise; then the index is rebuilt and the needs' vectors are warmed. Nothing is
+    encoded but changed need texts. Updates ``synthetic.json``."""
+    from catalog.models import Capability, Need, NeedStatus
+    from jobs.runtime import runtime
+    from matching import indexing
+    from matching.documents import capability_documents
+    from matching.embedding_cache import EmbeddingCache
+    from matching.opportunities import warm_needs
+    from webapp import create_app
+    from webapp.extensions import db
+
+    started = time.perf_counter()
+    app = create_app({"CELERY": {"task_always_eager": True}})
+    with app.app_context():
+        session = db.session
+        rt = runtime()
+        model, cache = rt.encoder.model_name, rt.encoder.cache
+        docs = {d.id: d.text for d in capability_documents(session)}
+        rows = session.execute(
+            select(Capability.id, Capability.process_id, Capability.language)
+        ).all()
+        groups = {}
+        for r in rows:
+            ascii_text = r.language == "vi" and _without_diacritics(docs[r.id])
+            groups[r.id] = (r.process_id or "", "vi-ascii" if ascii_text else r.language)
+        keys = {cid: EmbeddingCache.key(model, "passage", text) for cid, text in docs.items()}
+        found = cache.get_many(list(set(keys.values())))
+        cached = {cid: found[k] for cid, k in keys.items() if k in found}
+        missing = len(docs) - len(cached)
+        if missing:
+            borrowed, _ = borrow_vectors(docs, groups, cached, noise, seed)
+            cache.put_many({keys[c]: v for c, v in borrowed.items()})
+        session.expunge_all()
+        change = indexing.rebuild(session, rt.store, rt.encoder)
+        needs = list(session.scalars(select(Need).where(Need.status == NeedStatus.OPEN)))
+        warmed = warm_needs(session, rt.engine, needs)
+        path = Path(app.config["DATA_DIR"]) / "synthetic.json"
+        summary = json.loads(path.read_text())
+        summary["refilled"] = {
+            "texts_without_vector": missing,
+            "need_texts_encoded": warmed,
+            "documents": change.documents,
+            "version": change.version,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        path.write_text(json.dumps(summary, indent=1))
+        return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -472,11 +527,19 @@ def main() -> None:
     parser.add_argument("--needs", type=int, default=480, help="open needs (encoded for real)")
     parser.add_argument("--noise", type=float, default=0.15, help="relative perturbation")
     parser.add_argument("--seed", type=int, default=1, help="first demo generator seed")
+    parser.add_argument(
+        "--refill",
+        action="store_true",
+        help="existing catalogue: vectors for changed texts (borrowed), then rebuild",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL") or not os.environ.get("KETNOI_DATA_DIR"):
         parser.error("set DATABASE_URL and KETNOI_DATA_DIR (see the command above)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    summary = build(args.capabilities, args.sample, args.needs, args.noise, args.seed)
+    if args.refill:
+        summary = refill(args.noise, args.seed)
+    else:
+        summary = build(args.capabilities, args.sample, args.needs, args.noise, args.seed)
     shown = {k: v for k, v in summary.items() if k not in ("need_ids", "token")}
     print(json.dumps(shown, indent=1, ensure_ascii=False))
 
