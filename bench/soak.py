@@ -67,6 +67,7 @@ from bench.http_load import (
     targets,
     warm_up,
 )
+from tests.services import stop_process
 
 TASK_DONE = re.compile(r"Task (ketnoi\.[a-z_]+)\[[^\]]+\] succeeded in ([0-9.]+)s")
 TASK_END = re.compile(r"\] (?:succeeded in|raised|retry)")
@@ -525,11 +526,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             with open(args.out, "a") as fh:
                 fh.write(json.dumps(final, ensure_ascii=False) + "\n")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker, 60)
     return rows[-1]
 
 

@@ -45,6 +45,15 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float 
     raise RuntimeError(f"server did not listen on {port}:\n{log.read_text()[-2000:]}")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def _postgres_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if found:
@@ -118,11 +127,7 @@ def postgres(workdir: Path) -> Iterator[str]:
             raise RuntimeError(f"createdb failed: {made.stderr}")
         yield f"{url}/{DB_NAME}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @contextlib.contextmanager
@@ -143,11 +148,7 @@ def redis(workdir: Path) -> Iterator[str]:
         _wait_for_port(port, proc, log)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,6 @@ the SQLite pass skips it, since production never runs on the embedded default.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT, TEST_DATABASE_URL, database_url_of
-from tests.test_service import free_port
+from tests.test_service import free_port, make_target
 from tests.test_worker import wait_for
 
 pytestmark = [
@@ -72,27 +71,16 @@ def test_make_serve_runs_the_production_stack(snapshot_data: Path):
     engine.dispose()
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    env.update(
-        {
-            "KETNOI_DATA_DIR": str(snapshot_data),
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "2",
-            "CELERY_CONCURRENCY": "2",
-            "SECRET_KEY": "production-test-secret",
-        }
-    )
+    env = {
+        **os.environ,
+        "KETNOI_DATA_DIR": str(snapshot_data),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "CELERY_CONCURRENCY": "2",
+        "SECRET_KEY": "production-test-secret",
+    }
     env.pop("CELERY_ALWAYS_EAGER", None)
     log_path = snapshot_data / "make-serve.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", f"PORT={port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     base = f"http://127.0.0.1:{port}"
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {token}"
@@ -103,7 +91,7 @@ def test_make_serve_runs_the_production_stack(snapshot_data: Path):
         except requests.RequestException:
             return None
 
-    try:
+    with make_target("serve", port, env, log_path) as proc:
         up = wait_for(lambda: (r := get("/")) is not None and r.status_code == 200, 240, 1)
         assert up, log_path.read_text()[-4000:]
         assert "gunicorn" in get("/").headers.get("Server", "")
@@ -152,14 +140,6 @@ def test_make_serve_runs_the_production_stack(snapshot_data: Path):
             return all(hits)
 
         assert wait_for(found, 120, 1), log_path.read_text()[-4000:]
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        log.close()
     time.sleep(1)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)

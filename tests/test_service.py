@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -27,6 +28,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def make_target(target: str, port: int, env: dict[str, str], log_path: Path):
+    """``make TARGET PORT=…`` in a process group of its own, as a person starts it in a
+    terminal; on leaving, Ctrl-C to the group (SIGKILL if it has not stopped in a
+    minute). Yields the ``make`` process, whose pid is the group's."""
+    env = {k: v for k, v in env.items() if not k.startswith("MAKE")}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", target, f"PORT={port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise
+
+
 def fetch(url: str, timeout: float = 30, lang: str | None = None) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Accept-Language": lang} if lang else {})
     try:
@@ -40,20 +67,10 @@ def fetch(url: str, timeout: float = 30, lang: str | None = None) -> tuple[int, 
 
 def test_make_run_serves_pages_and_stops_on_ctrl_c(snapshot_data: Path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    env.update({"KETNOI_DATA_DIR": str(snapshot_data), "PORT": str(port)})
+    env = {**os.environ, "KETNOI_DATA_DIR": str(snapshot_data), "PORT": str(port)}
     env.pop("CELERY_ALWAYS_EAGER", None)
-    log = open(snapshot_data / "make-run.log", "w")  # noqa: SIM115  (outlives this block)
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "run", f"PORT={port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
+    with make_target("run", port, env, snapshot_data / "make-run.log") as proc:
         up = wait_for(lambda: fetch(base + "/", 5)[0] == 200, 240, 1)
         assert up, (snapshot_data / "make-run.log").read_text()[-4000:]
         status, body = fetch(base + "/suppliers/?q=d%E1%BA%ADp+kim+lo%E1%BA%A1i")
@@ -88,14 +105,6 @@ def test_make_run_serves_pages_and_stops_on_ctrl_c(snapshot_data: Path):
             return code == 200 and json.loads(text)["worker"]["status"] == "ok"
 
         assert wait_for(worker_ok, 90, 1), (snapshot_data / "make-run.log").read_text()[-4000:]
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        log.close()
     # Everything it started has stopped: the port is free and the group is empty.
     assert fetch(base + "/", 2)[0] == 0
     time.sleep(1)
