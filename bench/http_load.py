@@ -579,11 +579,11 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.update(service_env(args.data_dir, args.database_url, args.redis_url))
     from sqlalchemy import event
 
-    import catalog.queries
     import matching.engine as engine_mod
     import webapp.access
     import webapp.api as api_mod
     from matching.encoder import Encoder
+    from matching.firm_facts import FirmFactsCache
     from matching.lexical import LexicalIndex
     from matching.vector_index import VectorIndex
     from webapp import create_app
@@ -600,8 +600,8 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
     timers.wrap(LexicalIndex, "search", "lexical search (TF-IDF)")
     timers.wrap(LexicalIndex, "score", "lexical score (dense-only candidates)")
     timers.wrap(engine_mod, "fuse", "fusion")
-    timers.wrap(engine_mod, "firms_by_ids", "DB: load candidate firms (engine pool)")
-    timers.wrap(catalog.queries, "firms_by_ids", "DB: load matched firms again (API)")
+    timers.wrap(FirmFactsCache, "get", "firms: stamps checked, kept or loaded")
+    timers.wrap(FirmFactsCache, "_load", "DB: load firms not kept (or changed)", static=True)
     timers.wrap(engine_mod.MatchEngine, "score_firm", "constraint checks", static=True)
     timers.wrap(engine_mod.MatchEngine, "reranker", "reranker")
     timers.wrap_factory(engine_mod.MatchEngine, "explainer", "explanations")
@@ -633,21 +633,14 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
             collecting["seconds"] += time.perf_counter() - collecting["since"]
             collecting["full"] += info.get("generation") == 2
 
-    firms_loaded: list[int] = []
-    engine_firms = engine_mod.firms_by_ids
-
-    def _count_firms(session: Any, ids: list[int], **kw: Any) -> Any:
-        firms_loaded.append(len(ids))
-        return engine_firms(session, ids, **kw)
-
-    engine_mod.firms_by_ids = _count_firms
-
     client = app.test_client()
     headers = {"Authorization": f"Bearer {summary['token']}"}
     ids = list(summary["need_ids"])
     random.Random(7).shuffle(ids)
     client.get(f"/api/v1/needs/{ids[-1]}/matches?limit=20", headers=headers)  # model, index
     totals, per_step, sql_ms, sql_n, gc_ms, gc_full, cpu_ms = [], [], [], [], [], [], []
+    kept = app.extensions["ketnoi"].engine.firms
+    before = kept.stats()
     gc.callbacks.append(_gc)
     for nid in itertools.islice(itertools.cycle(ids), args.profile):
         timers.current = {}
@@ -665,6 +658,7 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
         gc_ms.append(collecting["seconds"] * 1000)
         gc_full.append(collecting["full"])
     gc.callbacks.remove(_gc)
+    after = kept.stats()
 
     # The engine alone, as the need page calls it (limit 20: 40 firms loaded) and as the
     # API calls it (limit max(20, 60): 120 firms), without HTTP, auth or serialisation.
@@ -706,6 +700,8 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
         "catalogue": summary["capabilities"],
         "requests": len(totals),
         "total": latency_stats(totals),
+        # Once every need has been asked once (its firms' facts kept), as in steady use.
+        "after_first_round": latency_stats(totals[len(ids) :]) if len(totals) > len(ids) else None,
         "cpu_ms_of_this_process": latency_stats(cpu_ms),
         "steps": dict(sorted(table.items(), key=lambda kv: -kv[1]["mean_ms"])),
         "other_ms (Flask, access rules, need load, grouping, filters)": round(
@@ -723,9 +719,11 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
             "one_full_collection_ms": round(full_ms, 1),
             "one_full_collection_after_freeze_ms": round(frozen_ms, 1),
         },
-        "firms_loaded_by_engine_per_request": round(
-            statistics.mean(firms_loaded[1 : args.profile + 1]), 1
-        ),
+        "firms_per_request": {
+            "kept": round((after["hits"] - before["hits"]) / len(totals), 1),
+            "loaded": round((after["misses"] - before["misses"]) / len(totals), 1),
+            "kept_in_process_at_end": after["kept"],
+        },
         "engine_only": engine_only,
         "loadavg": loadavg(),
     }

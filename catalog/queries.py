@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -102,16 +101,6 @@ def firms_by_ids(session: Session, ids: list[int], sectors: bool = True) -> dict
         options.append(selectinload(Firm.sectors))
     rows = session.scalars(select(Firm).where(Firm.id.in_(ids)).options(*options))
     return {f.id: f for f in rows}
-
-
-def load_sectors(session: Session, firms: Iterable[Firm]) -> None:
-    """Load the sectors of firms already in the session (matched firms, loaded without
-    them), in one round trip instead of one per firm, and without reloading the rest."""
-    ids = [f.id for f in firms]
-    if ids:
-        session.scalars(
-            select(Firm).where(Firm.id.in_(ids)).options(selectinload(Firm.sectors))
-        ).all()
 
 
 def concepts_by_kind(session: Session, kind: str) -> list[Concept]:

@@ -15,6 +15,12 @@ from datetime import date
 from catalog.i18n import N_
 from catalog.models import Capability, Firm, Need, Province
 
+from .firm_facts import CapabilityFacts, FirmFacts, ProvinceFacts
+
+# Checks read a firm's row or the facts a match keeps of it (the same attribute names).
+AnyFirm = Firm | FirmFacts
+AnyCapability = Capability | CapabilityFacts
+
 OK, FAIL, UNKNOWN = "ok", "fail", "unknown"
 # An officer's current check of the item: shown on the card, counted in ranking by
 # ``verified_bonus`` (not in the fit share, which is about what the need asks for).
@@ -33,7 +39,7 @@ class Check:
         return asdict(self)
 
 
-def distance_km(a: Province | None, b: Province | None) -> float | None:
+def distance_km(a: Province | ProvinceFacts | None, b: Province | None) -> float | None:
     if a is None or b is None or None in (a.lat, a.lon, b.lat, b.lon):
         return None
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
@@ -42,7 +48,7 @@ def distance_km(a: Province | None, b: Province | None) -> float | None:
     return 2 * 6371 * math.asin(math.sqrt(h))
 
 
-def certification_checks(need: Need, firm: Firm, today: date | None = None) -> list[Check]:
+def certification_checks(need: Need, firm: AnyFirm, today: date | None = None) -> list[Check]:
     today = today or date.today()
     held: dict[str, bool] = {}
     for cert in firm.certifications:
@@ -91,7 +97,7 @@ def certification_checks(need: Need, firm: Firm, today: date | None = None) -> l
     return checks
 
 
-def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
+def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Check]:
     checks: list[Check] = []
     if need.process_id:
         firm_processes = {c.process_id for c in firm.capabilities}
@@ -234,7 +240,9 @@ def capability_checks(need: Need, cap: Capability, firm: Firm) -> list[Check]:
     return checks
 
 
-def verification_check(cap: Capability, firm: Firm, today: date | None = None) -> Check | None:
+def verification_check(
+    cap: AnyCapability, firm: AnyFirm, today: date | None = None
+) -> Check | None:
     """The verified badge of a capability, if an officer's check of it still stands."""
     check = firm.current_checks(today).get(("capability", cap.id))
     if check is None:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from catalog import queries, services
+from catalog import services
 from catalog.access import visible_needs_clause
 from catalog.i18n import N_
 from catalog.introductions import decide_introduction, introductions_query, request_introduction
@@ -277,15 +277,14 @@ def _matches_response(need: Need) -> dict[str, Any]:
         province=request.args.get("province") or None,
         min_score=(request.args.get("min_score", 0, type=float) or 0) / 100,
     )
-    firms = {m.firm_id: m.firm for m in matches}
-    queries.load_sectors(db.session, firms.values())
     items = []
     for m in matches:
         item = m.as_dict()
-        firm = firms[m.firm_id]
-        item["firm"] = firm_dict(firm, detail=False)
-        cap = next(c for c in firm.capabilities if c.id == m.capability_id)
-        item["capability"] = {"id": cap.id, "title": cap.title}
+        item["firm"] = m.firm.card_dict()
+        item["capability"] = {
+            "id": m.capability_id,
+            "title": m.firm.capability(m.capability_id).title,
+        }
         items.append(item)
     return {"need_id": need.id, "index": engine.health()["status"], "items": items}
 

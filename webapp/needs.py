@@ -127,7 +127,8 @@ def _filtered_matches(need: Need, limit: int):
         province=request.args.get("province") or None,
         min_score=request.args.get("min_score", 0, type=int) / 100,
     )
-    return shown, {m.firm_id: m.firm for m in shown}
+    # The engine scored firms' facts; the page and the export show the rows.
+    return shown, queries.firms_by_ids(db.session, [m.firm_id for m in shown])
 
 
 @bp.get("/<int:need_id>")

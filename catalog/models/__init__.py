@@ -33,6 +33,7 @@ from .firms import (
     Ownership,
     capability_materials,
     firm_sectors,
+    still_valid,
 )
 from .imports import ImportLayout
 from .needs import (
@@ -48,15 +49,20 @@ from .needs import (
 )
 from .reference import Concept, IndustrialZone, Province
 from .relationships import SupplyRelationship, relationship_parts
+from .stamps import OWNED as FIRM_OWNED
 from .verification import (
     EvidenceFile,
     Verification,
     VerificationMethod,
     VerificationResult,
+    check_stands,
     latest_checks,
 )
 
 __all__ = [
+    "FIRM_OWNED",
+    "check_stands",
+    "still_valid",
     "Event",
     "EventMode",
     "EventStatus",

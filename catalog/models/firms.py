@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from .verification import Verification
 
 
+def still_valid(valid_until: date | None, on: date | None = None) -> bool:
+    """Whether something valid until ``valid_until`` (None: without end) is on ``on``."""
+    return valid_until is None or valid_until >= (on or date.today())
+
+
 class FirmRole(enum.StrEnum):
     SUPPLIER = "supplier"
     BUYER = "buyer"
@@ -107,7 +112,7 @@ class Firm(TimestampMixin, Base):
 
     def valid_certifications(self, on: date | None = None) -> list[Certification]:
         on = on or date.today()
-        return [c for c in self.certifications if c.valid_until is None or c.valid_until >= on]
+        return [c for c in self.certifications if still_valid(c.valid_until, on)]
 
     def current_checks(self, on: date | None = None) -> dict[tuple[str, int], Verification]:
         """The newest check of each item that still stands on ``on``, keyed
@@ -160,4 +165,4 @@ class Certification(Base):
     firm: Mapped[Firm] = relationship(back_populates="certifications")
 
     def is_valid(self, on: date | None = None) -> bool:
-        return self.valid_until is None or self.valid_until >= (on or date.today())
+        return still_valid(self.valid_until, on)

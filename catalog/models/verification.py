@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
 from .base import Base, TimestampMixin, str_enum
-from .firms import Capability, Certification, Firm
+from .firms import Capability, Certification, Firm, still_valid
 
 
 class VerificationMethod(enum.StrEnum):
@@ -28,6 +28,12 @@ class VerificationResult(enum.StrEnum):
     CONFIRMED = "confirmed"
     PARTLY = "partly"  # confirmed with reservations (e.g. lower capacity than declared)
     NOT_CONFIRMED = "not_confirmed"
+
+
+def check_stands(result: str, valid_until: date | None, on: date | None = None) -> bool:
+    """Whether a check with this result and end still stands on ``on``: confirmed
+    (fully or partly) and not lapsed. What earns a verified badge."""
+    return result != VerificationResult.NOT_CONFIRMED and still_valid(valid_until, on)
 
 
 class Verification(TimestampMixin, Base):
@@ -65,10 +71,7 @@ class Verification(TimestampMixin, Base):
 
     def is_current(self, on: date | None = None) -> bool:
         """Confirmed (fully or partly) and not yet lapsed on the given day."""
-        on = on or date.today()
-        return self.result != VerificationResult.NOT_CONFIRMED and (
-            self.valid_until is None or self.valid_until >= on
-        )
+        return check_stands(self.result, self.valid_until, on)
 
     @property
     def item_label(self) -> str:

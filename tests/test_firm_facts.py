@@ -1,0 +1,107 @@
+"""The firm facts a match keeps between requests: stamped, checked, equal to the rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from catalog import services, verification
+from catalog.models import Firm, Need, NeedStatus
+from catalog.queries import firms_by_ids
+from jobs.runtime import runtime
+from matching.documents import need_text
+from matching.firm_facts import FirmFacts
+from tests.factories import make_buyer, make_need, make_supplier
+
+BRAKE_PADS = {
+    "title": "Dập và mạ kẽm má phanh xe máy",
+    "description": "Dập tấm thép, mài và mạ kẽm má phanh cho xe máy; dung sai ±0,05 mm.",
+    "process": "process.stamping",
+    "capacity_per_month": 30000,
+}
+
+
+def _stamp(session, firm_id: int):
+    session.expire_all()
+    return session.get(Firm, firm_id).updated_at
+
+
+def test_a_firm_is_stamped_when_anything_it_declares_changes(session):
+    firm = make_supplier(session, "Công ty TNHH Dập Kiểm Thử Tem", [BRAKE_PADS])
+    stamps = [_stamp(session, firm.id)]
+
+    cap = session.get(Firm, firm.id).capabilities[0]
+    services.update_capability(session, cap, {**BRAKE_PADS, "capacity_per_month": 45000})
+    stamps.append(_stamp(session, firm.id))
+
+    cert = services.add_certification(
+        session, session.get(Firm, firm.id), {"standard": "IATF 16949"}
+    )
+    stamps.append(_stamp(session, firm.id))
+
+    verification.record(
+        session,
+        session.get(Firm, firm.id),
+        cert,
+        {"method": "documents", "result": "confirmed", "checked_on": date.today().isoformat()},
+        officer=None,
+    )
+    stamps.append(_stamp(session, firm.id))
+
+    services.delete_capability(session, session.get(Firm, firm.id).capabilities[0])
+    stamps.append(_stamp(session, firm.id))
+
+    assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False)), stamps
+
+
+def test_facts_score_exactly_as_the_rows_do(session):
+    """Every match of the demo's open needs, scored again from the firms' rows."""
+    engine = runtime().engine
+    needs = session.scalars(
+        select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id).limit(12)
+    ).all()
+    compared = 0
+    for need in needs:
+        hits = engine.retrieve(session, need_text(need), 200, stored=True)
+        by_firm = {}
+        for h in hits:
+            by_firm.setdefault(h.firm_id, []).append(h)
+        rows = firms_by_ids(session, list(by_firm)[:30])
+        for firm_id, firm in rows.items():
+            from_row = engine.score_firm(need, firm, by_firm[firm_id])
+            from_facts = engine.score_firm(need, FirmFacts.of(firm), by_firm[firm_id])
+            assert from_facts.checks == from_row.checks
+            assert (from_facts.capability_id, from_facts.score) == (
+                from_row.capability_id,
+                from_row.score,
+            )
+            compared += 1
+    assert compared > 100
+
+
+def test_a_match_sees_an_edit_at_once_and_reuses_what_did_not_change(session):
+    firm = make_supplier(session, "Công ty TNHH Má Phanh Kiểm Thử Tem", [BRAKE_PADS])
+    need = make_need(
+        session,
+        make_buyer(session),
+        title="Stamped and zinc-plated brake pads for motorbikes",
+        description="Steel brake pad backing plates, stamped, ground and zinc plated.",
+        process="process.stamping",
+        required_certifications=["IATF 16949"],
+    )
+    engine = runtime().engine
+
+    def certification_check():
+        match = next(m for m in engine.match_need(session, need, limit=40) if m.firm_id == firm.id)
+        return next(c.detail for c in match.checks if c.name == "certification")
+
+    assert "missing" in str(certification_check())
+    before = engine.firms.stats()
+    assert "missing" in str(certification_check())
+    after = engine.firms.stats()
+    assert after["misses"] == before["misses"] and after["hits"] > before["hits"]
+
+    # Another process's commit would do the same: the stamp moves, the facts reload.
+    services.add_certification(session, session.get(Firm, firm.id), {"standard": "IATF 16949"})
+    assert "held" in str(certification_check())
