@@ -13,7 +13,8 @@ the Procfile) on a free loopback port with ``DATABASE_URL``, ``REDIS_URL`` and
 ``KETNOI_DATA_DIR``, warms every worker (requests until each worker process has
 answered a few, as seen in gunicorn's access log: the first request of a worker loads
 the model and the index and is reported apart, as ``cold_ms``), then for each
-concurrency level C runs C client threads in a closed loop for ``--seconds``, each
+concurrency level C (after ``--warm-seconds`` of load, for a steady state) runs C
+client threads in a closed loop for ``--seconds``, each
 request for the next need of the rotating list:
 
 * ``match``: ``GET /api/v1/needs/<id>/matches?limit=20`` as an admin (the stored need's
@@ -404,6 +405,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         warm_plan = targets("match", summary, texts)
         cold = warm_up(server, warm_plan)
         print(f"warmed {len(cold)} workers; first request ms: {cold}", file=sys.stderr)
+        if args.warm_seconds:
+            # Steady use: each worker has met the needs (and kept their firms' facts).
+            closed_loop(server.url, warm_plan, len(cold) * 2, args.warm_seconds)
         for kind in args.endpoint:
             plan = targets(kind, summary, texts)
             if kind != "match":
@@ -430,6 +434,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                     "workers": args.workers,
                     "env": args.env,
                     "concurrency": concurrency,
+                    "warm_seconds": args.warm_seconds,
                     "seconds": round(elapsed, 1),
                     "requests": len(samples),
                     "errors": sum(1 for s in samples if s.status != 200),
@@ -741,6 +746,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument(
+        "--warm-seconds",
+        type=float,
+        default=0,
+        help="load before measuring, after each worker's first requests (steady state)",
+    )
     parser.add_argument(
         "--endpoint", nargs="+", default=["match"], choices=["match", "adhoc", "directory"]
     )
