@@ -7,6 +7,7 @@ import pytest
 from catalog import services
 from jobs import tasks
 from jobs.runtime import runtime
+from jobs.sync import index_sync_paused
 from matching import indexing
 from matching.engine import MatchEngine
 from matching.store import IndexUnavailable
@@ -181,3 +182,30 @@ def test_document_texts_do_not_depend_on_the_order_materials_come_in(session):
     }
     assert len(texts) == 1
     session.expunge_all()
+
+
+def test_an_update_takes_in_firms_changed_since_and_their_own_updates_find_nothing(session):
+    """Edits queued behind one another are published once (a publish rewrites the
+    whole bundle), and the updates left in the queue cost no publish."""
+    rt = runtime()
+    first = make_supplier(session, "Công ty TNHH Bánh Răng Gộp Một", [CAP])
+    second = make_supplier(session, "Công ty TNHH Bánh Răng Gộp Hai", [CAP])
+    before = rt.store.current_version()
+    # Two edits whose own updates have not run yet (as when they wait in the queue).
+    with index_sync_paused(session):
+        for firm, title in ((first, "Cắt bánh răng trụ răng nghiêng"), (second, "Mài răng")):
+            services.update_capability(session, firm.capabilities[0], {**CAP, "title": title})
+
+    change = indexing.reindex_firms(session, rt.store, rt.encoder, [first.id])
+    assert change.encoded == 2 and change.version != before
+    assert indexing.consistency(session, rt.store.load()) == {
+        "missing": 0,
+        "stale": 0,
+        "extra": 0,
+    }
+    later = indexing.reindex_firms(session, rt.store, rt.encoder, [second.id])
+    assert later.encoded == 0 and later.version == change.version == rt.store.current_version()
+
+    # A deletion is still its own business: no stamp is left to find it by.
+    services.delete_firm(session, second)
+    assert second.capabilities[0].id not in rt.store.load().digests
