@@ -46,7 +46,14 @@ def search_directory(
         loaded = firms_by_ids(session, [f.id for f in firms])
         return DirectoryPage([loaded[f.id] for f in firms], total, page, per_page)
     ranked = engine.search_firms(session, query, k=1000)
-    allowed = set(session.scalars(base.with_only_columns(Firm.id).order_by(None)))
+    # Only the ranked firms are asked about: not every supplier passing the filters
+    # (37k of them at 100k capabilities, per search).
+    ids = [fid for fid, _, _ in ranked]
+    allowed = (
+        set(session.scalars(base.with_only_columns(Firm.id).order_by(None).where(Firm.id.in_(ids))))
+        if ids
+        else set()
+    )
     ordered = [r for r in ranked if r[0] in allowed]
     window = ordered[(page - 1) * per_page : page * per_page]
     loaded = firms_by_ids(session, [fid for fid, _, _ in window])
