@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -40,7 +41,11 @@ MAX_COLUMNS = 60
 MAX_CELL = 5_000
 MAX_UNZIPPED = 200 * 1024 * 1024  # an XLSX that inflates beyond this is a zip bomb
 MAX_RATIO = 100
-BATCH = 500
+BATCH = 500  # rows per transaction at most
+# ... and seconds per transaction at most: on SQLite a batch holds the database's one
+# write lock until it commits, and 500 rows took over 10 s on a busy 2-core machine,
+# long enough for other writers (a person saving a form) to time out.
+BATCH_SECONDS = 2.0
 
 # Header names (folded: lower case, no diacritics) → firm field.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -416,8 +421,10 @@ def import_table(
     provinces: set[int] | None = None,
     resume: ImportResult | None = None,
     checkpoint: Callable[[ImportResult], None] | None = None,
+    batch_seconds: float | None = BATCH_SECONDS,
 ) -> ImportResult:
-    """Import every row; commit every ``BATCH`` rows (nothing with ``dry_run``).
+    """Import every row; commit every ``BATCH`` rows or ``batch_seconds``, whichever
+    comes first (nothing with ``dry_run``).
 
     ``provinces``, when given, are the only provinces rows may be in (an officer's).
     ``resume``: what an interrupted import of the same file had committed (its counts
@@ -432,11 +439,14 @@ def import_table(
         result.problems = list(resume.problems)
     matcher = _Matcher(session)
     outer = session.begin_nested() if dry_run else None
+    in_batch, batch_started = 0, time.monotonic()
     for index, row in enumerate(table.rows[result.rows_read :], start=result.rows_read):
         number = index + 2
-        if not dry_run and result.rows_read % BATCH == 0:
+        if not dry_run and in_batch == 0:
             _begin_batch(session)
+            batch_started = time.monotonic()
         result.rows_read += 1
+        in_batch += 1
         savepoint = session.begin_nested()
         try:
             data = _row_data(table.headers, row, mapping)
@@ -451,10 +461,12 @@ def import_table(
             setattr(result, outcome, getattr(result, outcome) + 1)
             if outcome != "unchanged":
                 result.firm_ids.add(firm.id)
-        if not dry_run and result.rows_read % BATCH == 0:
+        overdue = batch_seconds is not None and time.monotonic() - batch_started >= batch_seconds
+        if not dry_run and (in_batch >= BATCH or overdue):
             if checkpoint is not None:
                 checkpoint(result)
             session.commit()
+            in_batch = 0
         if progress is not None and (result.rows_read % 100 == 0 or number == len(table.rows) + 1):
             progress(result.rows_read, len(table.rows))
     if dry_run:
