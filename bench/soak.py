@@ -494,6 +494,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(1)
             drain_seconds = round(time.monotonic() - drained_at, 1)
             check = check_in_subprocess(env)
+            for _ in range(2 * args.workers):  # workers that reload in the background
+                request("GET", f"{server.url}/healthz")  # start on the newest version
+            time.sleep(5)
             served = set()
             for _ in range(6 * args.workers):
                 code, body, _ = request("GET", f"{server.url}/healthz")

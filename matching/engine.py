@@ -142,14 +142,26 @@ def fuse(
 
 class MatchEngine:
     def __init__(
-        self, store: IndexStore | None, encoder: Encoder, bundle: IndexBundle | None = None
+        self,
+        store: IndexStore | None,
+        encoder: Encoder,
+        bundle: IndexBundle | None = None,
+        reload_in_background: bool = False,
     ):
-        """``store`` for the service; or a fixed in-memory ``bundle`` (evaluation)."""
+        """``store`` for the service; or a fixed in-memory ``bundle`` (evaluation).
+
+        ``reload_in_background``: a new version published while one is loaded is
+        loaded by a thread while requests go on with the previous one (web workers
+        under many writes: a load takes about a second at 100k capabilities, and
+        inline it stalls every request behind it). Without, the next call loads it and
+        sees it at once (a process that reads its own writes: tests, the worker)."""
         self.store = store
         self.encoder = encoder
         self._bundle: IndexBundle | None = bundle
         self._version: str | None = None
         self._lock = threading.Lock()
+        self.reload_in_background = reload_in_background
+        self._loading = False
         self.status = "not loaded"
         self._reranker: tuple[float, Reranker] | None = None
         self._fallback: tuple[float, LexicalIndex, dict[int, int]] | None = None
@@ -164,22 +176,47 @@ class MatchEngine:
         version = self.store.current_version()
         if version is not None and version == self._version and self._bundle is not None:
             return self._bundle
+        if self.reload_in_background and self._bundle is not None and version is not None:
+            self._reload_in_background()
+            return self._bundle
         with self._lock:
             if version is not None and version == self._version and self._bundle is not None:
                 return self._bundle
             try:
-                self._bundle = self.store.load(self.encoder.model_name, mmap=True)
-                self._version = self._bundle.version
-                self.status = "ok"
-                # The bundle's mappings (100k-entry dicts of small dicts at 100k
-                # capabilities) live until the next version: frozen, they are left out
-                # of every full collection, which otherwise walked them for ~190 ms
-                # once in 50 requests. The previous bundle is still freed by refcount.
-                gc.freeze()
+                self._use(self.store.load(self.encoder.model_name, mmap=True))
             except IndexUnavailable as exc:
                 self._bundle, self._version = None, None
                 self.status = f"unavailable: {exc}"
             return self._bundle
+
+    def _use(self, bundle: IndexBundle) -> None:
+        self._bundle, self._version = bundle, bundle.version
+        self.status = "ok"
+        # The bundle's mappings (100k-entry dicts of small dicts at 100k capabilities)
+        # live until the next version: frozen, they are left out of every full
+        # collection, which otherwise walked them for ~190 ms once in 50 requests. The
+        # previous bundle is still freed by refcount.
+        gc.freeze()
+
+    def _reload_in_background(self) -> None:
+        """Load the current version in a thread (one at a time); until it is loaded,
+        and if it cannot be, the previous version (still on disk) goes on serving."""
+        with self._lock:
+            if self._loading:
+                return
+            self._loading = True
+
+        def load() -> None:
+            try:
+                bundle = self.store.load(self.encoder.model_name, mmap=True)
+                with self._lock:
+                    self._use(bundle)
+            except Exception:  # the next request tries again
+                log.exception("could not load the new index version")
+            finally:
+                self._loading = False
+
+        threading.Thread(target=load, name="index-reload", daemon=True).start()
 
     @property
     def reranker_path(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from catalog import services
@@ -209,3 +211,32 @@ def test_an_update_takes_in_firms_changed_since_and_their_own_updates_find_nothi
     # A deletion is still its own business: no stamp is left to find it by.
     services.delete_firm(session, second)
     assert second.capabilities[0].id not in rt.store.load().digests
+
+
+def _eventually(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session):
+    rt = runtime()
+    web = MatchEngine(rt.store, rt.encoder, reload_in_background=True)
+    first = web.bundle().version
+    make_supplier(session, "Công ty TNHH Bánh Răng Nạp Nền", [CAP])  # publishes
+    newer = rt.store.current_version()
+    assert newer != first
+    assert web.bundle().version == first  # requests go on while it loads
+    assert _eventually(lambda: web.bundle().version == newer)
+
+    # A newer version that cannot be read leaves the one in use serving.
+    make_supplier(session, "Công ty TNHH Bánh Răng Nạp Hỏng", [CAP])
+    _damage(rt.store, "corrupt")
+    assert web.bundle().version == newer
+    assert _eventually(lambda: not web._loading)
+    assert web.bundle().version == newer and web.health()["status"] == "ok"
+    assert tasks.ensure_index.apply().get()["action"] == "rebuilt"  # as a worker would
+    assert _eventually(lambda: web.bundle().version == rt.store.current_version())

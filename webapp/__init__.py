@@ -75,8 +75,11 @@ def register_runtime(app: Flask) -> None:
     cache = EmbeddingCache(app.config["EMBEDDING_CACHE"])
     encoder = Encoder(app.config["ENCODER_MODEL"], cache=cache)
     store = IndexStore(app.config["INDEX_DIR"])
+    engine = MatchEngine(
+        store, encoder, reload_in_background=app.config["INDEX_RELOAD_IN_BACKGROUND"]
+    )
     app.extensions[EXTENSION_KEY] = Runtime(
-        session=lambda: db.session, store=store, encoder=encoder, engine=MatchEngine(store, encoder)
+        session=lambda: db.session, store=store, encoder=encoder, engine=engine
     )
     celery_init_app(app)
     keep_index_in_step(db.session, queue_reindex)

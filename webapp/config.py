@@ -104,6 +104,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "EMBEDDING_CACHE": os.environ.get("EMBEDDING_CACHE") or str(data_dir / "embeddings.sqlite"),
         "PER_PAGE": 20,
         "MATCH_LIMIT": 20,
+        # Load a newly published index in a thread, serving the previous one meanwhile
+        # (set for gunicorn's workers in Procfile; see MatchEngine).
+        "INDEX_RELOAD_IN_BACKGROUND": _flag("INDEX_RELOAD_IN_BACKGROUND"),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "JSON_SORT_KEYS": False,
         "SESSION_COOKIE_HTTPONLY": True,
