@@ -27,7 +27,8 @@ from catalog.audit import set_actor
 from catalog.importing import import_table, read_table, rejected_rows_csv
 from catalog.models import User
 from matching import indexing
-from matching.store import IndexUnavailable
+from matching.indexing import IndexChange
+from matching.store import IndexStore, IndexUnavailable
 
 from .i18n import translate
 from .runtime import runtime
@@ -43,7 +44,7 @@ _RETRY = {
 }
 
 
-def _space_publishes(store, interval: float) -> None:
+def _space_publishes(store: IndexStore, interval: float) -> None:
     """Wait until ``interval`` seconds have passed since the current version was
     published. Each publish rewrites the whole bundle and every web worker then loads
     it (about 3 s and 1 s of CPU at 100k capabilities): under a burst of edits, one
@@ -64,10 +65,23 @@ def _space_publishes(store, interval: float) -> None:
 
 @shared_task(name="ketnoi.reindex_firms", **_RETRY)
 def reindex_firms(firm_ids: list[int]) -> dict:
-    """Re-embed what changed for these firms and publish an updated index."""
+    """Re-embed what changed for these firms and publish an updated index.
+
+    With ``INDEX_PUBLISH_INTERVAL``, an update with something to publish first waits
+    out the interval (``_space_publishes``); one whose firms an earlier update took in
+    returns at once, so the queue never waits on nothing."""
     rt = runtime()
-    _space_publishes(rt.store, current_app.config["INDEX_PUBLISH_INTERVAL"])
-    change = indexing.reindex_firms(rt.session(), rt.store, rt.encoder, [int(i) for i in firm_ids])
+    ids = [int(i) for i in firm_ids]
+    interval = current_app.config["INDEX_PUBLISH_INTERVAL"]
+    if interval > 0:
+        if not indexing.has_changes(rt.session(), rt.store, rt.encoder, ids):
+            meta = rt.store.read_meta() or {}
+            return IndexChange(
+                documents=meta.get("documents", 0), version=meta.get("version")
+            ).__dict__
+        _space_publishes(rt.store, interval)
+        rt.session().rollback()  # read the database afresh after the wait (SQLite snapshots)
+    change = indexing.reindex_firms(rt.session(), rt.store, rt.encoder, ids)
     return change.__dict__
 
 

@@ -254,3 +254,9 @@ def test_publishes_are_spaced_while_edits_keep_coming(session, app, monkeypatch)
     assert second["version"] != first["version"]
     published = [datetime.fromisoformat(m["updated_at"]) for m in (first, second)]
     assert (published[1] - published[0]).total_seconds() >= 2
+    # An update whose firm the last publish took in does not wait out the interval.
+    monkeypatch.setitem(app.config, "INDEX_PUBLISH_INTERVAL", 120.0)
+    started = time.monotonic()
+    result = tasks.reindex_firms.apply(args=[[firm.id]]).get()
+    assert result["version"] == second["version"] and result["encoded"] == 0
+    assert time.monotonic() - started < 60
