@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from celery import shared_task
@@ -27,8 +25,7 @@ from catalog.audit import set_actor
 from catalog.importing import import_table, read_table, rejected_rows_csv
 from catalog.models import User
 from matching import indexing
-from matching.indexing import IndexChange
-from matching.store import IndexStore, IndexUnavailable
+from matching.store import IndexUnavailable
 
 from .i18n import translate
 from .runtime import runtime
@@ -44,46 +41,11 @@ _RETRY = {
 }
 
 
-def _publish_wait(store: IndexStore, interval: float) -> float:
-    """Seconds left until ``interval`` has passed since the current version was
-    published. Each publish rewrites the whole bundle and every web worker then loads
-    it (about 3 s and 1 s of CPU at 100k capabilities): under a burst of edits, one
-    update a little later takes in all of them (``indexing.reindex_firms`` gathers by
-    firm stamp) and the updates queued behind it find nothing left. After a quiet
-    spell an edit is published at once."""
-    meta = store.read_meta() or {}
-    try:
-        published = datetime.fromisoformat(meta.get("updated_at") or "")
-    except ValueError:
-        return 0.0
-    return max(0.0, min(interval, interval - (datetime.now(UTC) - published).total_seconds()))
-
-
 @shared_task(name="ketnoi.reindex_firms", **_RETRY)
 def reindex_firms(firm_ids: list[int]) -> dict:
-    """Re-embed what changed for these firms and publish an updated index.
-
-    With ``INDEX_PUBLISH_INTERVAL``, an update with something to publish before the
-    interval has passed is queued again for when it has (``_publish_wait``), leaving
-    the worker free meanwhile; one whose firms an earlier update took in returns at
-    once."""
+    """Re-embed what changed for these firms and publish an updated index."""
     rt = runtime()
-    ids = [int(i) for i in firm_ids]
-    interval = current_app.config["INDEX_PUBLISH_INTERVAL"]
-    if interval > 0:
-        if not indexing.has_changes(rt.session(), rt.store, rt.encoder, ids):
-            meta = rt.store.read_meta() or {}
-            return IndexChange(
-                documents=meta.get("documents", 0), version=meta.get("version")
-            ).__dict__
-        wait = _publish_wait(rt.store, interval)
-        if wait > 0:
-            if not current_app.extensions["celery"].conf.task_always_eager:
-                reindex_firms.apply_async(args=[ids], countdown=wait)
-                return {"deferred_seconds": round(wait, 1)}
-            time.sleep(wait)  # in-process (tests): no queue to come back through
-            rt.session().rollback()  # read the database afresh (SQLite snapshots)
-    change = indexing.reindex_firms(rt.session(), rt.store, rt.encoder, ids)
+    change = indexing.reindex_firms(rt.session(), rt.store, rt.encoder, [int(i) for i in firm_ids])
     return change.__dict__
 
 

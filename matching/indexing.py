@@ -138,26 +138,6 @@ def _differences(
     return removed, changed
 
 
-def _wanted(session: Session, meta: dict, firm_ids: list[int]) -> tuple[set[int], list[Document]]:
-    """The firms an update looks at (those asked for, and those stamped since the
-    current version read the database) and their documents now."""
-    wanted = set(firm_ids) | stamped_since(session, meta.get("catalog_stamp", ""))
-    return wanted, capability_documents(session, sorted(wanted))
-
-
-def has_changes(session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int]) -> bool:
-    """Whether ``reindex_firms`` would publish (or rebuild), judged from the current
-    version's digests, without the lock: an update queued behind one that took in its
-    firms answers False in a fraction of a second."""
-    try:
-        meta, digests, firm_of = store.load_docs(encoder.model_name)
-    except IndexUnavailable:
-        return True
-    wanted, docs = _wanted(session, meta, firm_ids)
-    removed, changed = _differences(docs, wanted, digests, firm_of)
-    return bool(removed or changed)
-
-
 def reindex_firms(
     session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int]
 ) -> IndexChange:
@@ -170,7 +150,8 @@ def reindex_firms(
             log.warning("rebuilding the index: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
         stamp = catalog_stamp(session)
-        wanted, docs = _wanted(session, meta, firm_ids)
+        wanted = set(firm_ids) | stamped_since(session, meta.get("catalog_stamp", ""))
+        docs = capability_documents(session, sorted(wanted))
         removed, changed = _differences(docs, wanted, digests, firm_of)
         if not removed and not changed:
             return IndexChange(documents=len(digests), version=meta.get("version"))

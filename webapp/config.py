@@ -107,9 +107,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Load a newly published index in a thread, serving the previous one meanwhile
         # (set for gunicorn's workers in Procfile; see MatchEngine).
         "INDEX_RELOAD_IN_BACKGROUND": _flag("INDEX_RELOAD_IN_BACKGROUND"),
-        # Seconds between index publishes under a burst of edits (jobs.tasks; 10 for
-        # the worker in Procfile). 0: every update publishes at once.
-        "INDEX_PUBLISH_INTERVAL": float(os.environ.get("INDEX_PUBLISH_INTERVAL") or 0),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "JSON_SORT_KEYS": False,
         "SESSION_COOKIE_HTTPONLY": True,
