@@ -181,10 +181,19 @@ def reindex_firms(
         return IndexChange(False, len(changed), len(removed), len(bundle), version)
 
 
+def drift(session: Session, bundle: IndexBundle) -> tuple[dict[str, int], set[int]]:
+    """How far the index is from the database (missing, stale and extra documents) and
+    the firms those documents belong to."""
+    docs = {d.id: d for d in capability_documents(session)}
+    missing = [d.firm_id for i, d in docs.items() if i not in bundle.digests]
+    stale = [
+        d.firm_id for i, d in docs.items() if i in bundle.digests and bundle.digests[i] != d.digest
+    ]
+    extra = [bundle.firm_of.get(i, 0) for i in bundle.digests if i not in docs]
+    counts = {"missing": len(missing), "stale": len(stale), "extra": len(extra)}
+    return counts, {f for f in (*missing, *stale, *extra) if f}
+
+
 def consistency(session: Session, bundle: IndexBundle) -> dict[str, int]:
     """How far the index is from the database: missing, stale and extra documents."""
-    docs = {d.id: d.digest for d in capability_documents(session)}
-    missing = sum(1 for i in docs if i not in bundle.digests)
-    stale = sum(1 for i, dg in docs.items() if i in bundle.digests and bundle.digests[i] != dg)
-    extra = sum(1 for i in bundle.digests if i not in docs)
-    return {"missing": missing, "stale": stale, "extra": extra}
+    return drift(session, bundle)[0]

@@ -240,3 +240,20 @@ def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session
     assert web.bundle().version == newer and web.health()["status"] == "ok"
     assert tasks.ensure_index.apply().get()["action"] == "rebuilt"  # as a worker would
     assert _eventually(lambda: web.bundle().version == rt.store.current_version())
+
+
+def test_a_small_drift_is_repaired_by_updating_its_firms_not_by_a_rebuild(session):
+    """A worker killed with updates in its queue leaves a few firms behind: the next
+    worker's start-up check updates those firms (seconds), not the whole index."""
+    rt = runtime()
+    with index_sync_paused(session):
+        firm = make_supplier(session, "Công ty TNHH Bánh Răng Bỏ Sót", [CAP])
+    assert indexing.consistency(session, rt.store.load())["missing"] == 1
+    result = tasks.ensure_index.apply().get()
+    assert (result["action"], result["firms"], result["encoded"]) == ("repaired", 1, 1)
+    assert firm.capabilities[0].id in rt.store.load().digests
+    assert indexing.consistency(session, rt.store.load()) == {
+        "missing": 0,
+        "stale": 0,
+        "extra": 0,
+    }
