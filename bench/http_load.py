@@ -579,6 +579,13 @@ class Timers:
         setattr(owner, attr, factory)
 
 
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """The catalogue's data folder and the servers it lives on (defaults: environment)."""
+    parser.add_argument("--data-dir", default=os.environ.get("KETNOI_DATA_DIR"))
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
+
+
 def profile(args: argparse.Namespace) -> dict[str, Any]:
     """Where the time of ``GET /api/v1/needs/<id>/matches`` goes, in-process."""
     os.environ.update(service_env(args.data_dir, args.database_url, args.redis_url))
@@ -740,9 +747,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=os.environ.get("KETNOI_DATA_DIR"))
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
+    add_service_arguments(parser)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--seconds", type=float, default=30)

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import os
 import random
 import re
 import signal
@@ -58,6 +57,7 @@ from bench.http_load import (
     BIN,
     ROOT,
     Gunicorn,
+    add_service_arguments,
     gunicorn,
     latency_stats,
     loadavg,
@@ -608,9 +608,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data-dir", default=os.environ.get("KETNOI_DATA_DIR"))
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
+    add_service_arguments(parser)
     parser.add_argument("--flush-redis", action="store_true", help="empty that Redis db first")
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=60, help="seconds, not recorded")

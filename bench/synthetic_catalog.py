@@ -136,6 +136,7 @@ def bulk_insert(session: Session, data: dict[str, list[dict]]) -> dict[str, Any]
         firm_sectors,
         need_materials,
     )
+    from catalog.services import CAPABILITY_FIELDS
 
     provinces = {p.code: p.id for p in session.scalars(select(Province))}
     zones = {(z.province_id, z.name): z.id for z in session.scalars(select(IndustrialZone))}
@@ -179,21 +180,7 @@ def bulk_insert(session: Session, data: dict[str, list[dict]]) -> dict[str, Any]
                 {
                     "id": cap_id,
                     "firm_id": firm_id,
-                    **{
-                        k: cap[k]
-                        for k in (
-                            "title",
-                            "description",
-                            "products",
-                            "hs_codes",
-                            "equipment",
-                            "tolerance_mm",
-                            "capacity_per_month",
-                            "capacity_unit",
-                            "min_order_qty",
-                            "language",
-                        )
-                    },
+                    **{k: cap[k] for k in (*CAPABILITY_FIELDS, "language")},
                     "process_id": cap["process"],
                 }
             )

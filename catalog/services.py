@@ -53,7 +53,7 @@ _FIRM_FIELDS = (
     "website",
     "description",
 )
-_CAPABILITY_FIELDS = (
+CAPABILITY_FIELDS = (
     "title",
     "description",
     "products",
@@ -172,7 +172,7 @@ def delete_firm(session: Session, firm: Firm) -> None:
 
 
 def _apply_capability(session: Session, cap: Capability, clean: Mapping[str, Any]) -> None:
-    _assign(cap, clean, _CAPABILITY_FIELDS)
+    _assign(cap, clean, CAPABILITY_FIELDS)
     if "process" in clean:
         cap.process_id = clean["process"]
     if "materials" in clean:

@@ -160,7 +160,7 @@ def reindex_firms(
         except IndexUnavailable as exc:
             log.warning("rebuilding the index: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
-        removed, changed = _differences(docs, wanted, bundle.digests, bundle.firm_of)
+        # The lock is held: the bundle is the version whose digests were compared.
         bundle.vectors.remove(removed)
         bundle.lexical.remove(removed)
         for cid in removed:

@@ -128,7 +128,7 @@ def _filtered_matches(need: Need, limit: int):
         min_score=request.args.get("min_score", 0, type=int) / 100,
     )
     # The engine scored firms' facts; the page and the export show the rows.
-    return shown, queries.firms_by_ids(db.session, [m.firm_id for m in shown])
+    return shown, queries.firms_by_ids(db.session, [m.firm_id for m in shown], sectors=False)
 
 
 @bp.get("/<int:need_id>")

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models of the catalog."""
 
+from . import stamps  # noqa: F401  (registers the listener that stamps owning firms)
 from .accounts import (
     ApiToken,
     AuditEntry,
@@ -49,7 +50,6 @@ from .needs import (
 )
 from .reference import Concept, IndustrialZone, Province
 from .relationships import SupplyRelationship, relationship_parts
-from .stamps import OWNED as FIRM_OWNED
 from .verification import (
     EvidenceFile,
     Verification,
@@ -60,7 +60,6 @@ from .verification import (
 )
 
 __all__ = [
-    "FIRM_OWNED",
     "check_stands",
     "still_valid",
     "Event",
