@@ -90,6 +90,35 @@ class ConceptTagger:
                 tagger._add_term(term, info.id)
         return tagger
 
+    def state(self) -> dict[str, list]:
+        """Everything the tagger knows as plain lists, for JSON (saved with the index:
+        a format that cannot run code when it is read, unlike a pickle)."""
+        return {
+            "concepts": [
+                [c.id, c.kind, c.name_vi, c.name_en, c.sector_id] for c in self.concepts.values()
+            ],
+            "terms": [
+                [list(t.folded), t.exact, t.case_sensitive, t.concept_id]
+                for terms in self._by_first.values()
+                for t in terms
+            ],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, list]) -> ConceptTagger:
+        """The tagger ``state()`` described, term for term and in the same order, so it
+        tags every text as the original did."""
+        tagger = cls()
+        for concept_id, kind, name_vi, name_en, sector_id in state["concepts"]:
+            info = ConceptInfo(str(concept_id), str(kind), str(name_vi), str(name_en), sector_id)
+            tagger.concepts[info.id] = info
+        by_first = tagger._by_first
+        for folded, exact, case, concept_id in state["terms"]:
+            if folded:
+                term = _Term(tuple(folded), exact, case, concept_id)
+                by_first.setdefault(term.folded[0], []).append(term)
+        return tagger
+
     def _add_term(self, term: str, concept_id: str) -> None:
         term = nfc(term)
         folded = tuple(normalize_token(t) for t in _TOKEN_RE.findall(fold(term)))

@@ -12,6 +12,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from .encoder import Encoder
 from .firm_facts import FirmFactsCache
 from .lexical import LexicalIndex
 from .reranker import FEATURES, Example, Reranker, pair_features
-from .store import IndexBundle, IndexStore, IndexUnavailable
+from .store import IndexBundle, IndexDamaged, IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ DEFAULT_WEIGHTS = (0.5, 0.5)  # dense, lexical
 CANDIDATES = 200
 FIRM_POOL = 40  # firms whose structured fit is checked for one need
 FILTER_DEPTH = 60  # matches drawn before the buyer's filters, when some are set
+RETRY_UNUSABLE_SECONDS = 60  # an unusable index version is checked again after this
 FIT_WEIGHT = 0.35  # share of the final score given to structured fit
 HARD_FAIL_FACTOR = 0.6  # a failed hard constraint keeps the supplier visible, lower down
 RETRIEVERS = ("dense", "lexical", "hybrid")
@@ -147,6 +149,7 @@ class MatchEngine:
         encoder: Encoder,
         bundle: IndexBundle | None = None,
         reload_in_background: bool = False,
+        request_repair: Callable[[str], None] | None = None,
     ):
         """``store`` for the service; or a fixed in-memory ``bundle`` (evaluation).
 
@@ -154,44 +157,99 @@ class MatchEngine:
         loaded by a thread while requests go on with the previous one (web workers
         under many writes: a load takes about a second at 100k capabilities, and
         inline it stalls every request behind it). Without, the next call loads it and
-        sees it at once (a process that reads its own writes: tests, the worker)."""
+        sees it at once (a process that reads its own writes: tests, the worker).
+
+        ``request_repair(reason)`` is called (once per unusable version) when the
+        index on disk cannot be used: the service queues a check and rebuild on the
+        worker, while this engine answers lexically from the database meanwhile."""
         self.store = store
         self.encoder = encoder
         self._bundle: IndexBundle | None = bundle
         self._version: str | None = None
         self._lock = threading.Lock()
         self.reload_in_background = reload_in_background
+        self.request_repair = request_repair
         self._loading = False
         self.status = "not loaded"
-        self._reranker: tuple[float, Reranker] | None = None
+        # The version that could not be used and when: not tried again for a while
+        # (checking it again costs its digests, and a request is not to pay for that).
+        self._failed: tuple[str | None, float] | None = None
+        self._repair_requested: tuple[str | None] | None = None
+        self._reranker: tuple[float, Reranker | None] | None = None
         self._fallback: tuple[float, LexicalIndex, dict[int, int]] | None = None
         self.firms = FirmFactsCache()
 
     # -- index life cycle -------------------------------------------------------------
     def bundle(self) -> IndexBundle | None:
-        """The current index, reloaded when another process has published a new one."""
+        """The current index, reloaded when another process has published a new one;
+        None while no usable index is on disk (then callers answer lexically)."""
         if self.store is None:
             self.status = "ok" if self._bundle is not None else "unavailable: no index"
             return self._bundle
+        self._check_files()
         version = self.store.current_version()
         if version is not None and version == self._version and self._bundle is not None:
             return self._bundle
         if self.reload_in_background and self._bundle is not None and version is not None:
-            self._reload_in_background()
+            if not self._failed_recently(version):
+                self._reload_in_background()
             return self._bundle
         with self._lock:
             if version is not None and version == self._version and self._bundle is not None:
                 return self._bundle
+            if self._bundle is None and self._failed_recently(version):
+                return None
             try:
                 self._use(self.store.load(self.encoder.model_name, mmap=True))
             except IndexUnavailable as exc:
                 self._bundle, self._version = None, None
                 self.status = f"unavailable: {exc}"
+                self._unusable(version, exc)
             return self._bundle
+
+    def _check_files(self) -> None:
+        """Stop using the loaded version if one of its files changed on disk since it
+        was checked (truncated under the mapping, the next read of a lost page would
+        kill the process with SIGBUS): the engine answers lexically from then on, as
+        without an index, and asks for a repair."""
+        bundle = self._bundle
+        if bundle is None or bundle.files is None:
+            return
+        problem = bundle.files.problem()
+        if problem is None:
+            return
+        with self._lock:
+            if self._bundle is not bundle:
+                return
+            self._bundle, self._version = None, None
+            exc = IndexDamaged(f"index {bundle.version} is damaged: {problem}")
+            log.error("stopped using the index: %s", exc)
+            self.status = f"unavailable: {exc}"
+            self._unusable(bundle.version, exc)
+
+    def _failed_recently(self, version: str | None) -> bool:
+        failed = self._failed
+        return (
+            failed is not None
+            and failed[0] == version
+            and time.monotonic() - failed[1] < RETRY_UNUSABLE_SECONDS
+        )
+
+    def _unusable(self, version: str | None, exc: IndexUnavailable) -> None:
+        """Remember that ``version`` cannot be used, and ask once for its repair."""
+        self._failed = (version, time.monotonic())
+        if self.request_repair is None or self._repair_requested == (version,):
+            return
+        self._repair_requested = (version,)
+        try:
+            self.request_repair(str(exc))
+        except Exception:  # the worker's periodic check repairs it all the same
+            log.exception("could not ask for an index repair")
 
     def _use(self, bundle: IndexBundle) -> None:
         self._bundle, self._version = bundle, bundle.version
         self.status = "ok"
+        self._failed = self._repair_requested = None
         # The bundle's mappings (100k-entry dicts of small dicts at 100k capabilities)
         # live until the next version: frozen, they are left out of every full
         # collection, which otherwise walked them for ~190 ms once in 50 requests. The
@@ -207,10 +265,17 @@ class MatchEngine:
             self._loading = True
 
         def load() -> None:
+            version = self.store.current_version()
             try:
                 bundle = self.store.load(self.encoder.model_name, mmap=True)
                 with self._lock:
                     self._use(bundle)
+            except IndexUnavailable as exc:  # tried again after a while, repair asked
+                log.warning("could not load the new index version: %s", exc)
+                with self._lock:
+                    if self._bundle is not None:
+                        self.status = f"ok (serving {self._version}; {exc})"
+                    self._unusable(version, exc)
             except Exception:  # the next request tries again
                 log.exception("could not load the new index version")
             finally:
@@ -220,7 +285,8 @@ class MatchEngine:
 
     @property
     def reranker_path(self):
-        return None if self.store is None else self.store.root / "reranker" / "current.pkl"
+        """The learned reranker's file (JSON: ``Reranker.save``)."""
+        return None if self.store is None else self.store.root / "reranker" / "model.json"
 
     def reranker(self) -> Reranker | None:
         """The learned reranker in use, if one has been trained and accepted."""
@@ -242,7 +308,7 @@ class MatchEngine:
                 self._reranker = (mtime, loaded)
             except Exception:  # an unreadable model must not break matching
                 log.exception("could not load reranker %s", path)
-                self._reranker = None
+                self._reranker = (mtime, None)  # not read again until it changes
                 return None
         return self._reranker[1]
 
@@ -251,12 +317,15 @@ class MatchEngine:
         self._reranker = (0.0, reranker) if reranker is not None else None
 
     def health(self) -> dict[str, Any]:
+        """The index's state for /healthz and the pages' notices: ``degraded`` while
+        answers come from the lexical fallback, with why, and whether a rebuild was
+        asked of the worker."""
         bundle = self.bundle()
         if bundle is not None:
             meta = bundle.meta()
         else:
             meta = (self.store.read_meta() if self.store is not None else None) or {}
-        return {
+        health = {
             "status": "ok" if bundle else "degraded",
             "detail": self.status,
             "documents": meta.get("documents", 0),
@@ -265,6 +334,9 @@ class MatchEngine:
             "last_update": meta.get("updated_at"),
             "version": meta.get("version"),
         }
+        if self._repair_requested is not None:
+            health["repair"] = "requested"
+        return health
 
     def _fallback_index(self, session: Session) -> tuple[LexicalIndex, dict[int, int]]:
         """A lexical index built in memory from the database, refreshed every minute."""

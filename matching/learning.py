@@ -42,7 +42,10 @@ def retrain_if_due(session: Session, engine: MatchEngine, force: bool = False) -
     total = session.scalar(select(func.count()).select_from(MatchJudgement)) or 0
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     seen = int(state.get("judgements_at_last_attempt", 0))
-    if not force and total - seen < MIN_NEW_JUDGEMENTS:
+    # A model of before index format 4 was pickled: never read, so trained again now
+    # (once: the pickle is removed after the attempt).
+    legacy = path.parent / "current.pkl"
+    if not force and total - seen < MIN_NEW_JUDGEMENTS and not legacy.exists():
         return {"action": "none", "judgements": total, "new": total - seen}
     examples = collect_examples(session, engine)
     result = train(examples, current=engine.reranker())
@@ -56,4 +59,5 @@ def retrain_if_due(session: Session, engine: MatchEngine, force: bool = False) -
         "last_result": result.summary(),
     }
     state_path.write_text(json.dumps(state, indent=1))
+    legacy.unlink(missing_ok=True)
     return {"action": "published" if result.accepted else "kept", **result.summary()}

@@ -16,8 +16,7 @@ only transforms the new texts, so updates are incremental.
 
 from __future__ import annotations
 
-import copy
-import pickle
+import json
 import re
 from pathlib import Path
 
@@ -39,6 +38,27 @@ san xuat cung cap chung toi khach hang yeu cau gia cong cong ty
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 CONCEPT_WEIGHT = 2  # a concept counts as much as two occurrences of a word
+# The vectorizer's settings saved with an index (those that shape its weights).
+_SETTINGS = ("sublinear_tf", "norm", "use_idf", "smooth_idf", "binary", "min_df")
+
+
+def _check_csr(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, major: int, folder: Path
+) -> None:
+    """Refuse compressed-sparse arrays that disagree with each other or with their shape
+    (scipy trusts them and would read out of bounds)."""
+    nnz = len(data)
+    if (
+        data.ndim != 1
+        or data.dtype.kind != "f"
+        or indices.shape != (nnz,)
+        or indices.dtype.kind != "i"
+        or indptr.shape != (major + 1,)
+        or indptr.dtype.kind != "i"
+        or int(indptr[0]) != 0
+        or int(indptr[-1]) != nnz
+    ):
+        raise ValueError(f"{folder}: the lexical matrix's arrays do not fit together")
 
 
 def top_positive(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -52,7 +72,7 @@ def top_positive(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int,
 
 
 class Analyzer:
-    """Callable analyzer for ``TfidfVectorizer``; picklable with its tagger."""
+    """Callable analyzer for ``TfidfVectorizer``."""
 
     def __init__(self, tagger: ConceptTagger | None, exact: bool = True):
         self.tagger = tagger
@@ -89,6 +109,8 @@ class LexicalIndex:
         return len(self.ids)
 
     # -- on disk ----------------------------------------------------------------------
+    #: Bumped when what ``save`` writes changes; ``load`` refuses any other.
+    FORMAT = 1
     _ARRAYS = (
         "ids",
         "data",
@@ -98,15 +120,22 @@ class LexicalIndex:
         "postings-indices",
         "postings-indptr",
     )
+    #: Every file ``save`` writes into a folder (the index store checks each of them).
+    FILES = ("lexical.json", "lexical-idf.npy", *(f"lexical-{n}.npy" for n in _ARRAYS))
 
     def save(self, folder: Path) -> None:
-        """The vectorizer pickled; the ids and the matrix as ``.npy`` arrays.
+        """The ids, the matrix and the idf as ``.npy`` arrays; the vocabulary, the
+        vectorizer's settings and the concept tagger as JSON.
 
         The arrays are what grows with the catalogue, and plain arrays can be mapped:
         web workers that load with ``mmap`` share their pages instead of each holding
-        a copy. The pickle keeps only what is small (vocabulary, idf, tagger).
+        a copy. Nothing is pickled: the index folder is shared by every machine, and
+        reading a pickle runs whatever code it names, so anyone able to write there
+        would run code in every web process. JSON and ``.npy`` (read with
+        ``allow_pickle=False``) can only ever give back data.
         """
         postings = self._postings_matrix()
+        vectorizer = self.vectorizer
         arrays = {
             "ids": self.ids,
             "data": self.matrix.data,
@@ -115,34 +144,79 @@ class LexicalIndex:
             "postings-data": postings.data,
             "postings-indices": postings.indices,
             "postings-indptr": postings.indptr,
+            "idf": vectorizer.idf_ if self.fitted else np.zeros(0, dtype=np.float32),
         }
         for name, array in arrays.items():
-            np.save(folder / f"lexical-{name}.npy", np.ascontiguousarray(array))
-        head = copy.copy(self)
-        for cached in ("_position_cache", "_names", "_postings"):
-            head.__dict__.pop(cached, None)
-        head.ids, head.matrix = None, self.matrix.shape
-        with open(folder / "lexical.pkl", "wb") as fh:
-            pickle.dump(head, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            np.save(folder / f"lexical-{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        vocabulary: list[str] = []
+        if self.fitted:
+            vocabulary = [""] * len(vectorizer.vocabulary_)
+            for term, column in vectorizer.vocabulary_.items():
+                vocabulary[column] = term
+        head = {
+            "format": self.FORMAT,
+            "fitted": self.fitted,
+            "shape": list(self.matrix.shape),
+            "exact": bool(getattr(self.analyzer, "exact", True)),
+            "settings": {name: vectorizer.get_params()[name] for name in _SETTINGS},
+            "dtype": np.dtype(vectorizer.dtype).name,
+            "tagger": None if self.analyzer.tagger is None else self.analyzer.tagger.state(),
+            "vocabulary": vocabulary,
+        }
+        (folder / "lexical.json").write_text(json.dumps(head, ensure_ascii=False), "utf-8")
 
     @classmethod
     def load(cls, folder: Path, mmap: bool = False) -> LexicalIndex:
         """Read what ``save`` wrote; with ``mmap`` the arrays are mapped read-only (every
-        change builds new arrays, so a mapped index is never written through)."""
-        with open(folder / "lexical.pkl", "rb") as fh:
-            index: LexicalIndex = pickle.load(fh)
-        if not isinstance(index, cls):
-            raise ValueError(f"{folder}: not a lexical index")
+        change builds new arrays, so a mapped index is never written through).
+
+        What the files say is checked for shape and type before use (a sparse matrix
+        whose index arrays disagree with its shape would be read out of bounds); no
+        file is read in a way that could run code.
+        """
+        head = json.loads((folder / "lexical.json").read_text("utf-8"))
+        if not isinstance(head, dict) or head.get("format") != cls.FORMAT:
+            raise ValueError(f"{folder}: not a lexical index of format {cls.FORMAT}")
+        tagger = None if head["tagger"] is None else ConceptTagger.from_state(head["tagger"])
+        index = cls(tagger)
+        index.analyzer.exact = bool(head["exact"])
+        settings = head["settings"]
+        if set(settings) != set(_SETTINGS) or head["dtype"] not in ("float32", "float64"):
+            raise ValueError(f"{folder}: unexpected vectorizer settings")
+        index.vectorizer.set_params(**settings, dtype=np.dtype(head["dtype"]).type)
+        rows, columns = (int(n) for n in head["shape"])
         mode = "r" if mmap else None
-        arrays = {n: np.load(folder / f"lexical-{n}.npy", mmap_mode=mode) for n in cls._ARRAYS}
-        shape = index.matrix
+        arrays = {
+            n: np.load(folder / f"lexical-{n}.npy", mmap_mode=mode, allow_pickle=False)
+            for n in cls._ARRAYS
+        }
+        _check_csr(arrays["data"], arrays["indices"], arrays["indptr"], rows, folder)
+        _check_csr(
+            arrays["postings-data"],
+            arrays["postings-indices"],
+            arrays["postings-indptr"],
+            columns,
+            folder,
+        )
+        if arrays["ids"].shape != (rows,) or arrays["ids"].dtype != np.int64:
+            raise ValueError(f"{folder}: ids do not match the matrix")
+        if head["fitted"]:
+            vocabulary = {str(term): column for column, term in enumerate(head["vocabulary"])}
+            idf = np.load(folder / "lexical-idf.npy", allow_pickle=False)
+            if len(vocabulary) != columns or idf.shape != (columns,) or idf.dtype.kind != "f":
+                raise ValueError(f"{folder}: the vocabulary does not match the matrix")
+            index.vectorizer.set_params(vocabulary=vocabulary)
+            index.vectorizer.idf_ = idf
+            index.fitted = True
         index.ids = arrays["ids"]
         index.matrix = sparse.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False
+            (arrays["data"], arrays["indices"], arrays["indptr"]),
+            shape=(rows, columns),
+            copy=False,
         )
         index._postings = sparse.csc_matrix(
             (arrays["postings-data"], arrays["postings-indices"], arrays["postings-indptr"]),
-            shape=shape,
+            shape=(rows, columns),
             copy=False,
         )
         return index

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import pickle
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -117,27 +116,78 @@ class Example:
 
 @dataclass
 class Reranker:
-    scaler: StandardScaler
-    model: LogisticRegression
+    """The learned model as plain arrays: standardise each feature, then a linear score,
+    ``((x − mean) / scale) · coef + intercept``, computed exactly as scikit-learn's
+    ``StandardScaler`` and ``LogisticRegression.decision_function`` compute it.
+
+    Arrays rather than the scikit-learn objects, so that the model is saved as JSON: it
+    lives in the index folder, shared by every machine, and unpickling a file runs
+    whatever code it names. A JSON file can only give back numbers.
+    """
+
+    mean: np.ndarray  # (features,)
+    scale: np.ndarray  # (features,)
+    coef: np.ndarray  # (1, features)
+    intercept: np.ndarray  # (1,)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    FORMAT = 1
+
+    @classmethod
+    def fitted(cls, scaler: StandardScaler, model: LogisticRegression) -> Reranker:
+        return cls(
+            np.array(scaler.mean_, dtype=np.float64),
+            np.array(scaler.scale_, dtype=np.float64),
+            np.array(model.coef_, dtype=np.float64),
+            np.array(model.intercept_, dtype=np.float64),
+        )
+
     def scores(self, features: np.ndarray) -> np.ndarray:
-        features = np.atleast_2d(features)
-        return self.model.decision_function(self.scaler.transform(features))
+        x = np.atleast_2d(np.asarray(features, dtype=np.float64))
+        x = (x - self.mean) / self.scale
+        return (x @ self.coef.T + self.intercept).reshape(-1)
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the model as JSON (floats round-trip exactly), atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        body = {
+            "format": self.FORMAT,
+            "features": list(FEATURES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept.tolist(),
+            "meta": self.meta,
+        }
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".reranker-")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(self, fh)
-        os.replace(tmp, path)
-        path.with_suffix(".json").write_text(json.dumps(self.meta, indent=1))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(body, fh, indent=1, allow_nan=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Reranker:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
+        """Read what ``save`` wrote; ``ValueError`` for anything else (another format,
+        other features, arrays of the wrong shape or not finite)."""
+        body = json.loads(Path(path).read_text("utf-8"))
+        if not isinstance(body, dict) or body.get("format") != cls.FORMAT:
+            raise ValueError(f"{path}: not a reranker of format {cls.FORMAT}")
+        n = len(body.get("features", ()))
+        names = ("mean", "scale", "coef", "intercept")
+        arrays = [np.array(body[name], dtype=np.float64) for name in names]
+        shapes = [(n,), (n,), (1, n), (1,)]
+        if any(a.shape != s for a, s in zip(arrays, shapes, strict=True)) or not all(
+            np.isfinite(a).all() for a in arrays
+        ):
+            raise ValueError(f"{path}: the model's arrays do not fit its features")
+        meta = body.get("meta")
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        meta["features"] = [str(f) for f in body["features"]]
+        return cls(*arrays, meta=meta)
 
 
 def _pairs(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +263,7 @@ def train(
         return result
     scaler = StandardScaler().fit(np.vstack([e.features for e in train_set]))
     model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x), y)
-    reranker = Reranker(scaler, model)
+    reranker = Reranker.fitted(scaler, model)
     features = np.vstack([e.features for e in test_set])
     result.heldout_needs = len({e.need for e in test_set})
     result.baseline_ndcg = round(ndcg_by_scores(test_set, features[:, 0]), 4)
@@ -229,7 +279,7 @@ def train(
     x, y = _pairs(examples)
     scaler = StandardScaler().fit(np.vstack([e.features for e in examples]))
     model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x), y)
-    reranker = Reranker(scaler, model)
+    reranker = Reranker.fitted(scaler, model)
     reranker.meta = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "features": list(FEATURES),

@@ -33,7 +33,9 @@ index is read-only in FAISS (resizing a mapped vector aborts the process); this 
 copies it into memory before the first change instead. Published files are never
 rewritten in place (the store writes new versions, and ``save`` writes a temporary file
 and renames it), which is what makes the mapping safe: a file truncated under a mapping
-would crash its readers.
+crashes its readers (SIGBUS). Against damage from outside, the store checks each file's
+size and digest before it is mapped and its size and modification time before each use
+(``matching.store``).
 """
 
 from __future__ import annotations

@@ -615,6 +615,69 @@ def test_web_app_without_a_usable_index_searches_by_keywords_says_so_and_recover
     assert page.status_code == 200 and MATCH_FALLBACK_EN not in page.text
 
 
+def _queued(data_dir: Path, task: str) -> bool:
+    """Whether a message for ``task`` waits in the broker: the filesystem queue, or the
+    ``celery`` list of Redis in the PostgreSQL pass."""
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
+            return any(task.encode() in message for message in client.lrange("celery", 0, -1))
+    queue = data_dir / "broker" / "queue"
+    return any(task in message.read_text(errors="replace") for message in queue.iterdir())
+
+
+@slow
+def test_an_index_file_truncated_under_the_running_web_app_is_answered_around_not_a_crash(
+    people, snapshot_data: Path, procs: Processes
+):
+    """A mapped file cut short kills its reader with SIGBUS at the next read of a page
+    past the cut (and, under ``make run``, the whole site with it). The web app checks
+    the files it maps before each use: it answers by keywords, says so, asks the worker
+    for a repair, and picks the rebuilt index up."""
+    with database(snapshot_data) as session:
+        need_id = session.scalar(select(Need.id).order_by(Need.id))
+    index = snapshot_data / "index"
+    base, _web = procs.web()
+    search = {"params": {"q": SEARCH}, "headers": {"Accept-Language": "en"}, "timeout": 60}
+    resp = requests.get(base + "/suppliers/", **search)
+    assert resp.status_code == 200 and 'class="result"' in resp.text
+    assert FALLBACK_EN not in resp.text  # the index is mapped and searched
+
+    # The published vectors, cut in half in place (a copy over them, a full disk).
+    vectors = index / (index / "CURRENT").read_text().strip() / "vectors.faiss"
+    os.truncate(vectors, vectors.stat().st_size // 2)
+    for _ in range(3):
+        resp = requests.get(base + "/suppliers/", **search)
+        assert resp.status_code == 200 and 'class="result"' in resp.text
+        assert FALLBACK_EN in resp.text
+    api = requests.get(
+        f"{base}/api/v1/needs/{need_id}/matches",
+        headers={"Authorization": f"Bearer {people.tokens['admin']}"},
+        timeout=60,
+    )
+    assert api.status_code == 200 and api.json()["items"]
+    assert all(m["scores"]["dense"] is None for m in api.json()["items"])  # lexical only
+    health = requests.get(base + "/healthz", timeout=30).json()
+    assert health["index"]["status"] == "degraded" and health["index"]["repair"] == "requested"
+    # No web worker died (gunicorn logs each one killed by a signal) or was replaced.
+    assert "was sent" not in procs.log("web") and procs.log("web").count("Booting worker") == 1
+    # The web app queued the repair; the first worker to start runs it.
+    assert wait_for(lambda: _queued(snapshot_data, "ketnoi.check_index"), 30), procs.log("web")
+    procs.worker()
+    repaired = r"Task ketnoi\.check_index\[[^\]]+\] succeeded in [\d.]+s: \{'action': 'rebuilt'"
+    assert wait_for(lambda: re.search(repaired, procs.log("worker")), 300), procs.log("worker")
+
+    def healthy():
+        body = requests.get(base + "/healthz", timeout=30).json()
+        return body["index"]["status"] == "ok" and body
+
+    assert wait_for(healthy, 120, 1), procs.log("web")[-3000:]
+    resp = requests.get(base + "/suppliers/", **search)
+    assert resp.status_code == 200 and 'class="result"' in resp.text
+    assert FALLBACK_EN not in resp.text
+
+
 # -- 5. the database briefly unreachable ----------------------------------------------
 
 
