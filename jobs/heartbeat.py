@@ -3,23 +3,32 @@
 On start a worker also queues ``ensure_index``, so a missing, corrupt or drifted
 index is rebuilt without anyone asking; and once its first heartbeat is written (then
 every minute) it re-queues the import jobs of workers that died (``jobs.imports``).
+
+``background_running`` reads the rows back: whether any worker has beaten within
+``STALE_AFTER``. Nothing restarts a worker from here (supervisord or systemd do,
+``deploy/``); this only lets pages say plainly that background work is not running.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
 
-from celery.signals import task_postrun, worker_ready, worker_shutdown
-from sqlalchemy import delete
+from billiard.util import set_pdeathsig
+from celery.signals import beat_embedded_init, task_postrun, worker_ready, worker_shutdown
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from catalog.models import as_utc
 
 from . import imports
-from .models import WorkerHeartbeat
+from .models import STALE_AFTER, WorkerHeartbeat
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,18 @@ RECOVER_SECONDS = 60.0
 INSTANCE = uuid.uuid4().hex
 _state = {"tasks_done": 0}
 _stop = threading.Event()
+
+
+def is_fresh(beat: WorkerHeartbeat, now: datetime | None = None) -> bool:
+    """Whether this heartbeat is recent enough for its worker to be alive."""
+    return (now or datetime.now(UTC)) - as_utc(beat.last_seen) < STALE_AFTER
+
+
+def background_running(session: Session, now: datetime | None = None) -> bool:
+    """Whether any worker is alive: queued work (re-indexing, imports, reports, mail)
+    gets done. One small query over a table of one row per worker."""
+    now = now or datetime.now(UTC)
+    return any(is_fresh(beat, now) for beat in session.scalars(select(WorkerHeartbeat)))
 
 
 def _write_beat(hostname: str, started: datetime) -> None:
@@ -109,3 +130,18 @@ def _on_worker_shutdown(sender=None, **_: object) -> None:
 @task_postrun.connect
 def _count_task(**_: object) -> None:
     _state["tasks_done"] += 1
+
+
+@beat_embedded_init.connect
+def _die_with_the_worker(**_: object) -> None:
+    """The beat embedded in a worker (``--beat``, as ``make run`` starts it) is a child
+    process: when the worker is killed, it must stop too. Otherwise the supervisor's
+    new worker embeds a second beat beside the orphan, and every scheduled task runs
+    twice. (Celery's pool processes already die with the worker; a standalone beat is
+    supervised itself.)"""
+    try:
+        set_pdeathsig(signal.SIGTERM)
+    except OSError:  # not Linux: nothing to do about it here
+        return
+    if os.getppid() == 1:  # the worker died before that call
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -69,21 +69,75 @@ def test_unknown_language_is_404(client):
         assert "lang" not in sess
 
 
+# Targets that start with a slash but that browsers read as another site: they drop
+# tabs and newlines, skip spaces, read a backslash as a slash; percent-encoded, the
+# same once decoded; and characters that only hide (zero-width, bidi overrides).
+OFF_SITE = [
+    "/\t/evil.example",
+    "/ /evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\u3000/evil.example",
+    "/\u200b/evil.example",
+    "/\u202e/evil.example",
+    "/%09/evil",
+    "/%20/evil.example",
+    "/%0d%0a/evil.example",
+    "/%2509/evil.example",
+    "/%2F/evil.example",
+    "/%5C/evil.example",
+    "/\\/evil.example",
+    " //evil.example",
+    "\t//evil.example",
+    "https:/evil.example",
+]
+
+
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
         ("/needs/?page=2", "/needs/?page=2"),
+        ("/suppliers/?q=%C3%A9p+phun&page=2", "/suppliers/?q=%C3%A9p+phun&page=2"),
+        ("/events/3#requests", "/events/3#requests"),
         ("https://evil.example/", "/"),
         ("//evil.example/", "/"),
         ("/\\evil.example/", "/"),
         ("javascript:alert(1)", "/"),
         ("", "/"),
-    ],
+    ]
+    + [(target, "/") for target in OFF_SITE],
 )
 def test_next_is_only_followed_to_local_paths(client, target, expected):
     resp = client.get("/lang/en", query_string={"next": target})
     assert resp.status_code == 302
     assert resp.headers["Location"] == expected
+
+
+def test_safe_next_keeps_only_same_site_paths():
+    from webapp.i18n import safe_next
+
+    # (A NUL in a query string is refused before any view, with a 400.)
+    for target in [*OFF_SITE, "/\x00/evil.example", "/%00/evil.example", None]:
+        assert safe_next(target) == "/", repr(target)
+    for target in ["/", "/suppliers/3", "/suppliers/?q=ép+phun", "/account/?a=b#tokens"]:
+        assert safe_next(target) == target
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_in_never_redirects_off_site(client_as, target):
+    """Signed in already, or signing in now: the same check of ``next``."""
+    resp = client_as("buyer").get("/account/login", query_string={"next": target})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_sign_in_form_never_redirects_off_site(app, people):
+    from tests.conftest import PASSWORD
+
+    resp = app.test_client().post(
+        "/account/login",
+        data={"email": people.emails["buyer"], "password": PASSWORD, "next": "/\t/evil.example"},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
 
 
 def test_numbers_and_dates_follow_the_locale(client, session):

@@ -7,6 +7,9 @@ browser's Accept-Language decides, and Vietnamese is the fallback.
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, abort, redirect, request, session
 from flask_babel import get_locale, refresh
 from flask_login import current_user
@@ -36,11 +39,31 @@ def current_locale() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: "/..." but not "//host" (nor "/\\host") nor a full URL."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    r"""``target`` if it is a path on this site, else "/": the only redirect target a
+    request may choose (after a language switch, after sign-in).
+
+    Browsers drop tabs and newlines anywhere in a URL, skip leading spaces and read a
+    backslash as a slash, so "/\t/evil.example" or "/\evil.example" lead off-site
+    although they start with "/". A target is kept only if, raw and percent-decoded
+    alike, it has no scheme, no host, no backslash, no control, format or whitespace
+    character, and starts with exactly one "/".
+    """
+    if not target:
         return "/"
-    if target.startswith("/\\") or any(c in target for c in "\r\n"):
-        return "/"
+    decoded, forms = target, [target]
+    for _round in range(3):  # decode until stable: "%2509" hides "%09" hides a tab
+        decoded, previous = unquote(decoded), decoded
+        if decoded == previous:
+            break
+        forms.append(decoded)
+    for form in forms:
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return "/"
+        if any(c.isspace() or unicodedata.category(c).startswith("C") for c in form):
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return target
 
 

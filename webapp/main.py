@@ -1,4 +1,9 @@
-"""Home page and the health check."""
+"""Home page and the health check.
+
+``/healthz`` is public (load balancers and monitors ask it without an account), so it
+says only how things are: statuses, counts and ages. Which machines run the workers,
+and why the index is unavailable, are for signed-in admins only.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from catalog.queries import counts
 from jobs.models import STALE_AFTER, WorkerHeartbeat
 from jobs.runtime import runtime
 
-from .access import public
+from .access import actor, public
 from .extensions import db
 
 bp = Blueprint("main", __name__)
@@ -34,7 +39,7 @@ def _database_state() -> dict:
         return {"status": "error", "detail": exc.__class__.__name__}
 
 
-def _worker_state() -> dict:
+def _worker_state(detailed: bool) -> dict:
     try:
         beats = list(db.session.scalars(select(WorkerHeartbeat)))
     except Exception:
@@ -45,15 +50,15 @@ def _worker_state() -> dict:
     for beat in beats:
         seen = as_utc(beat.last_seen)
         age = (now - seen).total_seconds()
-        workers.append(
-            {
-                "hostname": beat.hostname,
-                "last_seen": seen.isoformat(timespec="seconds"),
-                "seconds_ago": round(age, 1),
-                "alive": age < STALE_AFTER.total_seconds(),
-                "tasks_done": beat.tasks_done,
-            }
-        )
+        worker = {
+            "last_seen": seen.isoformat(timespec="seconds"),
+            "seconds_ago": round(age, 1),
+            "alive": age < STALE_AFTER.total_seconds(),
+            "tasks_done": beat.tasks_done,
+        }
+        if detailed:
+            worker["hostname"] = beat.hostname
+        workers.append(worker)
     alive = sum(w["alive"] for w in workers)
     return {"status": "ok" if alive else "down", "alive": alive, "workers": workers}
 
@@ -61,9 +66,13 @@ def _worker_state() -> dict:
 @bp.get("/healthz")
 @public
 def healthz():
+    user = actor()
+    detailed = user is not None and user.is_admin
     database = _database_state()
     index = runtime().engine.health()
-    worker = _worker_state()
+    if not detailed:
+        index.pop("detail", None)  # an exception's text: paths of the index folder
+    worker = _worker_state(detailed)
     ok = database["status"] == "ok"
     status = "ok" if ok and index["status"] == "ok" and worker["status"] == "ok" else "degraded"
     body = {
