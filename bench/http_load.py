@@ -603,7 +603,7 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
 
     summary = json.loads((Path(args.data_dir) / "synthetic.json").read_text())
     timers = Timers()
-    timers.wrap(webapp.access, "user_for_api_token", "auth: token lookup")
+    timers.wrap(webapp.access, "api_token", "auth: token lookup")
     timers.wrap(Encoder, "encode_stored_queries", "query vector (embedding cache)")
     timers.wrap(Encoder, "encode_queries", "query encoding (model)")
     timers.wrap(engine_mod, "expand_query", "query expansion (tagger)")

@@ -199,10 +199,20 @@ def people(app) -> People:
 
 
 def login(client, user_id: int) -> None:
-    """Sign a test client in as a user, as Flask-Login's session would after a login."""
+    """Sign a test client in as a user, as a sign-in would: the session names the
+    user's current session version and carries its sign-in and last-seen stamps."""
+    import time
+
+    from catalog.models import User
+    from webapp.sessions import AUTH_AT, SEEN_AT
+
+    with client.application.app_context():
+        user_key = db.session.get(User, user_id).get_id()
+        db.session.remove()
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
+        sess["_user_id"] = user_key
         sess["_fresh"] = True
+        sess[AUTH_AT] = sess[SEEN_AT] = int(time.time())
 
 
 @pytest.fixture()

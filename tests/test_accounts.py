@@ -1,15 +1,20 @@
-"""Accounts: registration, sign-in and lock-out, password reset by real e-mail, API tokens,
-the remembered language, session cookies."""
+"""Accounts: registration, sign-in, password reset by real e-mail, API tokens (expiry,
+scope, mails), the remembered language, session cookies.
+
+Sign-in throttling is in ``test_login_throttling.py``, sessions that end in
+``test_sessions.py``, two-factor sign-in in ``test_two_factor.py``."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from catalog import accounts
 from catalog.models import ApiToken, AuditEntry, Firm, User, UserRole, as_utc, utcnow
+from catalog.validation import ValidationError
 from tests.conftest import PASSWORD, fresh_tax_code, login
 
 
@@ -75,49 +80,6 @@ def test_login_never_redirects_off_site(app, people):
     assert resp.headers["Location"] == "/"
 
 
-def test_repeated_failures_lock_for_a_while_not_forever(app, session):
-    user = accounts.create_user(session, "lockout@people.test", PASSWORD, role=UserRole.ADMIN)
-    for _ in range(accounts.LOCK_AFTER):
-        assert accounts.authenticate(session, user.email, "bad guess 123")[1] == "invalid"
-    session.refresh(user)
-    assert user.locked_until is not None
-    # While locked even the right password is refused, and the page says why.
-    assert accounts.authenticate(session, user.email, PASSWORD) == (None, "locked")
-    client = app.test_client()
-    body = client.post("/account/login", data={"email": user.email, "password": PASSWORD}).get_data(
-        as_text=True
-    )
-    assert "reset" in body.lower() or "đặt lại" in body.lower()
-    # Each further failure doubles the wait, but never beyond the cap.
-    for _ in range(30):
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        session.commit()
-        accounts.authenticate(session, user.email, "bad guess 123")
-        session.refresh(user)
-        wait = as_utc(user.locked_until) - utcnow()
-        assert wait <= accounts.LOCK_MAX
-    # Once the lock expires the real password works and clears the count.
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    session.commit()
-    signed_in, reason = accounts.authenticate(session, user.email, PASSWORD)
-    assert signed_in is not None and reason is None and signed_in.failed_logins == 0
-
-
-def test_sign_in_is_rate_limited_per_client_and_account(app):
-    client = app.test_client()
-    statuses = [
-        client.post(
-            "/account/login", data={"email": "ratelimit@people.test", "password": "x" * 12}
-        ).status_code
-        for _ in range(12)
-    ]
-    assert statuses[:10] == [200] * 10
-    assert statuses[-1] == 429
-    # Another account from the same client is not blocked by it.
-    other = client.post("/account/login", data={"email": "other@people.test", "password": "x"})
-    assert other.status_code == 200
-
-
 def test_password_reset_by_emailed_single_use_link(app, session, smtp_server):
     user = accounts.create_user(session, "reset.me@people.test", PASSWORD, role=UserRole.ADMIN)
     client = app.test_client()
@@ -128,14 +90,14 @@ def test_password_reset_by_emailed_single_use_link(app, session, smtp_server):
     assert len(smtp_server.messages) == 1
     mail = smtp_server.messages[0]
     assert "To: reset.me@people.test" in mail
-    link = re.search(r"http://localhost(/account/reset/\S+)", mail).group(1)
+    link = re.search(re.escape(app.config["PUBLIC_URL"]) + r"(/account/reset/\S+)", mail).group(1)
     assert client.get(link).status_code == 200
     resp = client.post(link, data={"password": "short", "password2": "short"})
     assert resp.status_code == 422  # too short: nothing changed, link still usable
     new = "a brand new passphrase"
     resp = client.post(link, data={"password": new, "password2": new})
     assert resp.status_code == 302
-    assert accounts.authenticate(session, user.email, new)[0] is not None
+    assert accounts.authenticate(session, user.email, new) is not None
     # Used once: the same link no longer works.
     resp = client.get(link)
     assert resp.status_code == 302 and "/account/reset" in resp.headers["Location"]
@@ -291,3 +253,76 @@ def test_roles_are_changed_within_ones_scope(app, session, people):
         ["member", "officer"],
         ["officer", "admin"],
     ]
+
+
+def test_api_tokens_expire_and_are_refused_once_expired(app, session, people, smtp_server):
+    user = session.get(User, people.users["buyer"])
+    token, plain = accounts.issue_api_token(session, user, "nightly export", days=30, scope="read")
+    assert as_utc(token.expires_at) - utcnow() > timedelta(days=29)
+    for days, scope, field in ((7, "read", "days"), (90, "admin", "scope")):
+        with pytest.raises(ValidationError) as refused:
+            accounts.issue_api_token(session, user, "odd", days=days, scope=scope)
+        assert set(refused.value.errors) == {field}
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert api.get("/api/v1/introductions", headers=headers).status_code == 200
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    resp = api.get("/api/v1/introductions", headers=headers)
+    assert resp.status_code == 401 and "expired" in resp.json["message"]
+    # Still listed on the account page, marked as expired, with its last use.
+    client = app.test_client()
+    login(client, user.id)
+    row = re.search(
+        rf'<tr id="token-{token.id}">.*?</tr>',
+        client.get("/account/", headers={"Accept-Language": "en"}).get_data(as_text=True),
+        re.S,
+    ).group(0)
+    assert "expired" in row and "read-only" in row and "—" not in row.split("</td>")[4]
+
+
+def test_read_only_tokens_only_read(app, session, people):
+    admin = session.get(User, people.users["admin"])
+    _token, read_only = accounts.issue_api_token(session, admin, "dashboard", scope="read")
+    _token, read_write = accounts.issue_api_token(session, admin, "sync", scope="write")
+    api = app.test_client()
+    reader = {"Authorization": f"Bearer {read_only}"}
+    writer = {"Authorization": f"Bearer {read_write}"}
+    firm_id = people.firms["supplier"]
+    assert api.get(f"/api/v1/firms/{firm_id}", headers=reader).status_code == 200
+    for method, path, body in (
+        ("POST", "/api/v1/firms", {"name_vi": "Công ty Chỉ Đọc"}),
+        ("PATCH", f"/api/v1/firms/{firm_id}", {"website": "https://example.vn"}),
+        ("DELETE", f"/api/v1/firms/{firm_id}", None),
+    ):
+        resp = api.open(path, method=method, json=body, headers=reader)
+        assert resp.status_code == 403 and "read-only" in resp.json["message"], (method, path)
+    assert session.get(Firm, firm_id) is not None
+    resp = api.patch(f"/api/v1/firms/{firm_id}", json={"employees": 120}, headers=writer)
+    assert resp.status_code == 200
+
+
+def test_tokens_are_made_with_a_lifetime_and_scope_and_their_owner_is_told(
+    app, session, people, smtp_server
+):
+    user = session.get(User, people.users["other_officer"])
+    user.locale = "en"
+    session.commit()
+    client = app.test_client()
+    login(client, user.id)
+    resp = client.post("/account/tokens", data={"name": "ERP read", "days": "365", "scope": "read"})
+    assert resp.status_code == 201
+    stored = session.scalar(select(ApiToken).where(ApiToken.name == "ERP read"))
+    assert stored.scope.value == "read"
+    assert timedelta(days=364) < as_utc(stored.expires_at) - utcnow() <= timedelta(days=365)
+    mail = smtp_server.messages[-1]
+    assert f"To: {user.email}" in mail and '"ERP read"' in mail and "read-only" in mail
+    assert app.config["PUBLIC_URL"] + "/account/" in mail
+    client.post(f"/account/tokens/{stored.id}/revoke")
+    assert "was revoked" in smtp_server.messages[-1]
+    # A lifetime not offered is refused and nothing is made.
+    resp = client.post("/account/tokens", data={"name": "forever", "days": "10000"})
+    assert resp.status_code == 302
+    assert session.scalar(select(ApiToken).where(ApiToken.name == "forever")) is None
+    user.locale = None
+    session.commit()

@@ -3,6 +3,10 @@
 A user is a member of one firm (supplier or buyer staff), an officer scoped to one or
 more provinces, or an admin. These models carry the attributes Flask-Login reads
 (``is_authenticated``, ``is_active``, ``get_id``) without importing Flask.
+
+``get_id`` is the user's id *and* session version: Flask-Login keeps it in the session
+cookie, so raising the version (sign-out, a password change or reset) makes every cookie
+issued before it name no one, wherever it was copied to.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ from .base import Base, TimestampMixin, str_enum, utcnow
 from .firms import Firm
 from .needs import Need
 from .reference import Province
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"  # GET only
+    WRITE = "write"  # everything the user may do
 
 
 class UserRole(enum.StrEnum):
@@ -57,9 +66,21 @@ class User(TimestampMixin, Base):
     )
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Unused since sign-in is throttled per e-mail address (``SignInFailure``); kept
+    # because dropping a column rebuilds the users table on SQLite.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of ``get_id``: raised to end every session of the account.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-factor sign-in (TOTP): the shared secret (base32), when it was confirmed, the
+    # last time step accepted (a code is good once) and SHA-256 digests of the unused
+    # recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    recovery_codes: Mapped[list] = mapped_column(JSON, default=list)
 
     firm: Mapped[Firm | None] = relationship(foreign_keys=[firm_id])
     provinces: Mapped[list[Province]] = relationship(
@@ -75,7 +96,11 @@ class User(TimestampMixin, Base):
         return bool(self.active)
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version or 0}"
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_admin(self) -> bool:
@@ -98,7 +123,11 @@ class User(TimestampMixin, Base):
 
 
 class ApiToken(Base):
-    """A personal access token for ``/api/v1``: only its SHA-256 digest is stored."""
+    """A personal access token for ``/api/v1``: only its SHA-256 digest is stored.
+
+    It works until it expires or is revoked (by its owner, or for every token of the
+    account when its password is reset); a read-only token may only read.
+    """
 
     __tablename__ = "api_tokens"
 
@@ -110,8 +139,25 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope, 10), default=TokenScope.WRITE)
 
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(Base):
+    """Recent failed sign-ins for one e-mail address, whether or not it has an account.
+
+    Keyed by a digest of the address, so what strangers type is not kept in clear, and
+    kept for unknown addresses too, so that the slowing down it causes does not tell
+    which addresses have accounts.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class IntroductionStatus(enum.StrEnum):
