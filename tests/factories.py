@@ -37,3 +37,15 @@ def make_buyer(session, name: str = "Testbuyer Vina Co., Ltd") -> Firm:
 
 def make_need(session, buyer: Firm, **fields) -> Need:
     return services.create_need(session, buyer, fields)
+
+
+def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (2, 2)) -> bytes:
+    """A real (tiny) PNG: uploads are decoded whole, so a signature and zeros no longer
+    pass. Saved as the service re-encodes photos, so a stored photo keeps these bytes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -15,10 +15,10 @@ from catalog.backup import table_digests
 from catalog.files import Upload
 from catalog.models import Firm, Need, User
 from jobs.sync import index_sync_paused
-from tests.factories import make_buyer
+from tests.factories import make_buyer, png_bytes
 from webapp.extensions import db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\1" * 40
+PNG = png_bytes((1, 1, 1))
 
 
 def _digests() -> dict[str, str]:

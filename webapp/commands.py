@@ -84,7 +84,7 @@ def import_firms(file: Path, mapping: Path | None, dry_run: bool) -> None:
     Exits 0 when the file was processed (even with rejected rows), 2 when the file
     itself is refused."""
     try:
-        table = read_table(file.read_bytes())
+        table = read_table(file.read_bytes(), file.name)
         columns = json.loads(mapping.read_text(encoding="utf-8")) if mapping else None
         if columns is not None and not isinstance(columns, dict):
             raise ImportRefused("The mapping must be a JSON object.")

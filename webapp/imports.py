@@ -43,6 +43,7 @@ from jobs.models import ImportJob
 from jobs.tasks import import_firms, queue_import
 
 from .access import actor, rule
+from .background import job_notice
 from .extensions import db
 from .helpers import translate
 
@@ -76,7 +77,9 @@ def _scope() -> set[int] | None:
 @bp.route("/", methods=["GET", "POST"])
 @rule("firm.create")
 def upload():
-    """Step 1: a CSV or XLSX file, checked by its bytes as well as its name."""
+    """Step 1: a CSV or XLSX file, checked by its bytes as well as its name: a name
+    that says one type over bytes of another is refused, and so is a file any part of
+    which cannot be read (refused with the reason, never a server error)."""
     if request.method == "POST":
         file = request.files.get("file")
         name = (file.filename or "") if file else ""
@@ -85,7 +88,7 @@ def upload():
             return render_template("imports/upload.html"), 422
         data = file.read()
         try:
-            read_table(data)
+            read_table(data, name)  # the bytes decide, and the name must agree with them
         except ImportRefused as exc:
             flash(translate(exc.args[0]), "error")
             return render_template("imports/upload.html"), 422
@@ -111,7 +114,11 @@ def _preview(table: Table, mapping: dict[str, str]) -> dict:
 def preview(token: str):
     """Step 2: the column mapping (remembered per layout) and a preview; then import."""
     path = _upload_path(token)
-    table = read_table(path.read_bytes())
+    try:
+        table = read_table(path.read_bytes())
+    except ImportRefused as exc:  # checked at upload: only a file changed since then
+        flash(translate(exc.args[0]), "error")
+        return render_template("imports/upload.html"), 422
     mapping = remembered_mapping(db.session, table.headers)
     error = None
     if request.method == "POST":
@@ -174,6 +181,10 @@ def job_status(job_id: str):
         elif record.state == import_jobs.FAILED and "error" not in body:
             body["error"] = _("The import stopped: %(reason)s", reason=record.error or "")
         notice = _job_notice(job)
+        if notice:
+            body["notice"] = notice
+    if "notice" not in body and "summary" not in body and "error" not in body:
+        notice = job_notice(result.state)  # waiting on a worker that is not running
         if notice:
             body["notice"] = notice
     return jsonify(body)

@@ -11,6 +11,7 @@ from .accounts import (
     officer_provinces,
 )
 from .base import Base, TimestampMixin, as_utc, utcnow
+from .claims import ClaimStatus, FirmClaim
 from .events import (
     Event,
     EventMode,
@@ -61,6 +62,8 @@ from .verification import (
 
 __all__ = [
     "check_stands",
+    "ClaimStatus",
+    "FirmClaim",
     "still_valid",
     "Event",
     "EventMode",
