@@ -1,8 +1,12 @@
 """CSV and XLSX export of tabular results (shortlists, filtered lists).
 
-Cells that a spreadsheet would read as a formula (starting with =, +, -, @, or a tab
-or carriage return) are prefixed with an apostrophe, so exported user text can never
-execute when a buyer opens the file.
+Every cell goes through ``safe_cell``: stored text is written as the literal text it
+is. Characters no file should carry (control characters, which XML and so XLSX refuse,
+bidirectional overrides, unpaired surrogates, which UTF-8 cannot encode) are dropped,
+as rows stored before validation refused them may hold them; and cells that a
+spreadsheet would read as a formula (starting with =, +, -, @, or a tab or carriage
+return) are prefixed with an apostrophe, so exported user text can never execute when a
+buyer opens the file.
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from openpyxl.utils import get_column_letter
 
 from .i18n import N_
 from .models import Firm, Need
+from .text import literal_text
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise formula injection; numbers and dates pass through untouched."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """Text as literal text (``literal_text``), formula injection neutralised; numbers
+    and dates pass through untouched."""
+    if isinstance(value, str):
+        value = literal_text(value)
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if isinstance(value, list | tuple):
         return safe_cell(", ".join(str(v) for v in value))
     return value

@@ -23,7 +23,7 @@ from .models import (
     utcnow,
 )
 from .services import record_outcome
-from .validation import ValidationError
+from .validation import ValidationError, clean_field
 
 
 def request_introduction(
@@ -44,7 +44,7 @@ def request_introduction(
         need=need,
         supplier=supplier,
         buyer_id=need.buyer_id,
-        message=(message or "").strip()[:1000],
+        message=clean_field("message", message, multiline=True)[:1000],
         requested_by_id=user.id if user else None,
     )
     if supplier not in need.invited and need.visibility == NeedVisibility.INVITED:

@@ -4,6 +4,14 @@ Views, the JSON API and importers all pass raw input (form strings or JSON value
 through these functions and get back clean, typed values or a ``ValidationError``
 with one message per field. Keeping the rules here means every entry point refuses
 the same things for the same reasons.
+
+Every text value is cleaned by ``clean_text`` (through ``_Checker``, or ``clean_field``
+for a message or a note outside a validator): converted from legacy encodings, NFC,
+white space collapsed, and refused (a field error, so the API answers 422 and a form
+shows the message) when it holds a control character, NUL, a bidirectional override
+or isolate, a noncharacter or an unpaired surrogate (``catalog.text``). Refused rather
+than removed, in every field: an invisible character is either a mistake the writer
+should see or an attempt to make text read otherwise than it is stored.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from .models import (
     Ownership,
     Province,
 )
-from .text import fold, nfc
+from .text import code_points, fold, forbidden_characters, has_surrogates, nfc, nfc_lines
 
 MAX_QUANTITY = 1_000_000_000  # beyond any single need, and within an SQL integer
 MAX_TEXT = 5000
@@ -54,7 +62,10 @@ def _get_by_id(session: Session, model: type, value: Any) -> Any:
         return None
 
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An e-mail address: no white space, nor any character no stored text may hold (so an
+# account's address, checked with this alone, cannot carry one either).
+_ADDRESS_PART = r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]+"
+EMAIL_RE = re.compile(rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$")
 _HS_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
 _THOUSANDS_RE = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 _STANDARD_RE = re.compile(r"^(ISO/IEC|ISO/TS|ISO|IATF|IEC|JIS|TCVN)\s*(\d+)", re.I)
@@ -66,6 +77,41 @@ class ValidationError(ValueError):
     def __init__(self, errors: Mapping[str, str]):
         self.errors = dict(errors)
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """Text as stored: legacy TCVN3/VNI mojibake converted, NFC, white space collapsed
+    (``multiline``: line breaks kept as "\\n"). ValueError when it holds a character no
+    stored text may hold; white-space controls (vertical tab, form feed, U+001C–U+001F,
+    U+0085) are white space and collapse like any other."""
+    if has_surrogates(value):  # before anything tries to encode it
+        raise ValueError(forbidden_message(forbidden_characters(value)))
+    if not value.isascii():
+        # Old spreadsheets and fonts: TCVN3/VNI text arrives as mojibake.
+        value = to_unicode(value)[0]
+    value = nfc_lines(value) if multiline else nfc(value)
+    bad = forbidden_characters(value)
+    if bad:
+        raise ValueError(forbidden_message(bad))
+    return value
+
+
+def forbidden_message(chars: list[str]) -> str:
+    """The refusal of text holding ``chars`` (``catalog.text.forbidden_characters``)."""
+    return N_(
+        "Remove the invisible control or text-direction characters (%(chars)s): "
+        "they cannot be stored.",
+        chars=code_points(chars[:5]),
+    )
+
+
+def clean_field(field: str, value: Any, multiline: bool = False) -> str:
+    """One free-text value outside a validator (a message, a note, an account's name),
+    cleaned like every validated text, or a ``ValidationError`` naming ``field``."""
+    try:
+        return clean_text("" if value is None else str(value), multiline=multiline)
+    except ValueError as exc:
+        raise ValidationError({field: exc.args[0]}) from None
 
 
 class _Checker:
@@ -81,17 +127,21 @@ class _Checker:
         return field in self.data
 
     def value(self, field: str) -> Any:
+        """The field's value, text cleaned (``clean_text``); ValueError when refused."""
         value = self.data.get(field)
         if isinstance(value, str):
-            # Old spreadsheets and fonts: TCVN3/VNI text arrives as mojibake.
-            value = nfc(to_unicode(value)[0]) if not value.isascii() else nfc(value)
+            value = clean_text(value)
             return value if value != "" else None
         return value
 
     def run(self, field: str, parse: Callable[[Any], Any], required: bool = False) -> None:
         if self.partial and not self.present(field):
             return
-        raw = self.value(field)
+        try:
+            raw = self.value(field)
+        except ValueError as exc:
+            self.errors[field] = exc.args[0]
+            return
         if raw is None or raw == []:
             if required:
                 self.errors[field] = N_("This field is required.")
@@ -223,7 +273,7 @@ def string_list(value: Any) -> list[str]:
         items = value
     else:
         raise ValueError(N_("Must be a list."))
-    out = [nfc(str(i)) for i in items if nfc(str(i))]
+    out = [item for item in (clean_text(str(i)) for i in items) if item]
     if len(out) > 50:
         raise ValueError(N_("At most 50 items."))
     return out

@@ -10,6 +10,13 @@ Every text on a chart comes from the caller, in the caller's language (the web l
 gettext catalogue or ``jobs.reports.LABELS``). DejaVu Sans, bundled with matplotlib, has
 every precomposed Vietnamese letter (ạ ế ộ ữ ...), so diacritics render without
 depending on the fonts of the machine.
+
+Text on a chart or a PDF page is literal text, whatever it holds: the style every
+figure is drawn and saved in (``chart_style``, which the reports' PDF pages use too)
+turns matplotlib's mathtext and TeX off, so a firm named "Cơ khí $x^2$" shows its
+dollars instead of a formula (or failing on "$\\foo$"), and ``plain`` drops the
+characters no file should carry (control characters, unpaired surrogates, which the
+font code cannot even take) from every text a caller gives.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from contextlib import contextmanager
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from catalog.text import literal_text
 
 FONT = "DejaVu Sans"
 STYLE = {
@@ -34,6 +43,9 @@ STYLE = {
     "grid.alpha": 0.3,
     "pdf.fonttype": 42,  # TrueType in PDFs: text stays selectable and searchable
     "svg.fonttype": "none",
+    # Stored text is never markup: "$...$" in a firm's name is not a formula.
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 # Colour-blind-safe (Okabe-Ito), in the order series are drawn.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -46,6 +58,11 @@ def chart_style() -> Iterator[None]:
     """The style every chart is drawn and saved in (fonts are resolved at both)."""
     with matplotlib.rc_context(STYLE):
         yield
+
+
+def plain(text: object) -> str:
+    """Any text as a chart or PDF page may show it: literal, without control characters."""
+    return literal_text(str(text))
 
 
 def _figure(size: tuple[float, float] = SIZE) -> Figure:
@@ -64,7 +81,9 @@ def png(fig: Figure, dpi: int = 150) -> bytes:
 
 def _empty(ax, message: str) -> None:
     ax.set_axis_off()
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=NEUTRAL)
+    ax.text(
+        0.5, 0.5, plain(message), ha="center", va="center", transform=ax.transAxes, color=NEUTRAL
+    )
 
 
 def firms_by_sector(
@@ -81,6 +100,11 @@ def firms_by_sector(
     ``series``: (label, {year: count}); ``targets``: (label, {year: value}, label of
     the series it is for, or None), drawn dashed in that series' colour, else grey.
     """
+    series = [(plain(label), counts) for label, counts in series]
+    targets = [
+        (plain(label), values, None if of is None else plain(of)) for label, values, of in targets
+    ]
+    title, xlabel, ylabel = plain(title), plain(xlabel), plain(ylabel)
     with chart_style():
         fig = _figure()
         ax = fig.add_subplot()
@@ -124,6 +148,7 @@ def local_matches(
     empty: str = "",
 ) -> Figure:
     """Open needs with and without a good local match, as one stacked bar with counts."""
+    title, with_label, without_label = plain(title), plain(with_label), plain(without_label)
     with chart_style():
         fig = _figure((8.0, 2.6))
         ax = fig.add_subplot()
@@ -167,6 +192,9 @@ def verification_coverage(
     empty: str = "",
 ) -> Figure:
     """Shares verified, one bar per row: (label, verified, total)."""
+    rows = [(plain(label), done, total) for label, done, total in rows]
+    title, verified_label = plain(title), plain(verified_label)
+    unverified_label = plain(unverified_label)
     with chart_style():
         fig = _figure((8.0, 3.2))
         ax = fig.add_subplot()
@@ -206,6 +234,8 @@ def gap_list(
     empty: str = "",
 ) -> Figure:
     """The largest localisation gaps: (label, number of needs), largest on top."""
+    groups = [(plain(label), n) for label, n in groups]
+    title, xlabel = plain(title), plain(xlabel)
     with chart_style():
         shown = list(groups)[:top]
         fig = _figure((8.0, max(2.6, 0.9 + 0.32 * len(shown))))

@@ -14,21 +14,40 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from celery import shared_task
 from flask import current_app
 
+from catalog.text import literal_text
+
 log = logging.getLogger(__name__)
+
+
+def public_url(endpoint: str, _anchor: str | None = None, **values: Any) -> str:
+    """The absolute address of a page, for a link in a mail: always on the configured
+    public address (``PUBLIC_URL``), never on the Host header of the request that led
+    to the mail, which the client chooses: a forged Host would otherwise send a password
+    reset link to the forger's site. Every link in every mail is built here, by a web
+    view or a background job alike (both run inside the Flask app)."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{quote(_anchor)}" if _anchor else url
 
 
 def build_message(config: dict[str, Any], to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM") or "KetNoi <no-reply@ketnoi.local>"
     message["To"] = to
-    message["Subject"] = subject
+    # Subjects name stored things (an event, a capability): one line of literal text,
+    # whatever an old row holds, or the header would be refused (or split).
+    message["Subject"] = " ".join(literal_text(subject).split())
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="ketnoi.local")
-    message.set_content(body)
+    message.set_content(literal_text(body))
     return message
 
 

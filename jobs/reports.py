@@ -13,7 +13,10 @@ gettext catalogue: the worker renders without a request (and so without Flask-Ba
 locale). Move them into the catalogue when the worker gets a translation context.
 
 Every text cell of the spreadsheet goes through ``catalog.export.safe_cell``, so a firm
-named "=HYPERLINK(...)" stays text when an officer opens the file.
+named "=HYPERLINK(...)" stays text when an officer opens the file, and every text of a
+PDF page through ``charts.plain`` on pages drawn in ``charts.chart_style`` (no mathtext):
+stored text is written as the literal text it is, in both formats, even from rows
+stored before validation refused control characters.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import io
 import math
 import textwrap
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -47,8 +51,10 @@ from catalog.dashboard import (
     event_figures,
     need_figures,
     outcome_figures,
+    province_reader,
 )
 from catalog.export import safe_cell
+from catalog.visibility import reading_as
 from matching.engine import MatchEngine
 from matching.localisation import Localisation, localisation
 
@@ -415,19 +421,24 @@ def collect(
     today: date | None = None,
 ) -> ReportData:
     """The figures of a report: the dashboard, the localisation of open needs, and for
-    a year the needs, outcomes and events of each quarter."""
-    board = dashboard(session, province_code, period, targets=targets, today=today)
-    province_id = board.province.id if board.province else None
-    quarters = [
-        QuarterFigures(
-            q,
-            need_figures(session, province_id, q),
-            outcome_figures(session, province_id, q),
-            event_figures(session, province_id, q),
-        )
-        for q in (period.quarters() if period.kind == "year" else [])
-    ]
-    return ReportData(board, localisation(session, engine, province_code, period), quarters)
+    a year the needs, outcomes and events of each quarter. Needs are read as any officer
+    of the province reads them (``catalog.dashboard.province_reader``): the files are
+    shared by all of them."""
+    reader = province_reader(session, province_code)
+    with reading_as(session, reader) if reader is not None else nullcontext():
+        board = dashboard(session, province_code, period, targets=targets, today=today)
+        province_id = board.province.id if board.province else None
+        quarters = [
+            QuarterFigures(
+                q,
+                need_figures(session, province_id, q),
+                outcome_figures(session, province_id, q),
+                event_figures(session, province_id, q),
+            )
+            for q in (period.quarters() if period.kind == "year" else [])
+        ]
+        gaps = localisation(session, engine, province_code, period)
+    return ReportData(board, gaps, quarters)
 
 
 # --------------------------------------------------------------------------------------
@@ -866,7 +877,7 @@ def _cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return _num(value)
-    return " ".join(str(value).split())
+    return " ".join(charts.plain(value).split())
 
 
 def _wrap(value: Any, chars: int) -> list[str]:
@@ -882,8 +893,8 @@ def _page(title: str, footer: str) -> Figure:
     with charts.chart_style():
         fig = Figure(figsize=A4)
         FigureCanvasAgg(fig)
-        fig.text(0.06, 0.955, title, fontsize=13, fontweight="bold", va="top")
-        fig.text(0.5, 0.025, footer, fontsize=7, ha="center", color="#666666")
+        fig.text(0.06, 0.955, charts.plain(title), fontsize=13, fontweight="bold", va="top")
+        fig.text(0.5, 0.025, charts.plain(footer), fontsize=7, ha="center", color="#666666")
     return fig
 
 
@@ -932,7 +943,7 @@ def _table_pages(table: Table, footer: Callable[[], str], empty: str) -> list[Fi
             ax = fig.add_axes((0.04, 0.06, 0.92, 0.86))
             ax.set_axis_off()
             if not chunk:
-                ax.text(0.0, 1.0, empty, va="top", fontsize=9)
+                ax.text(0.0, 1.0, charts.plain(empty), va="top", fontsize=9)
             else:
                 tab = ax.table(
                     cellText=[cells for cells, _ in chunk],
@@ -1002,7 +1013,8 @@ def pdf_pages(
         lines += [("", False), *((line, False) for line in textwrap.wrap(note, 120))]
         y, step = 0.92, min(0.018, 0.86 / max(1, len(lines)))
         for text, bold in lines:
-            cover.text(0.06, y, text, fontsize=8, fontweight="bold" if bold else "normal")
+            weight = "bold" if bold else "normal"
+            cover.text(0.06, y, charts.plain(text), fontsize=8, fontweight=weight)
             y -= step
     pages = [cover]
     for table in _tables_before_charts(data, lang):
@@ -1017,7 +1029,7 @@ def pdf_pages(
 
 def render_pdf(data: ReportData, lang: str, figures: dict[str, Figure] | None = None) -> bytes:
     """The report as a PDF (see ``pdf_pages``), text kept as selectable TrueType."""
-    title = _title(data, labels(lang))
+    title = charts.plain(_title(data, labels(lang)))
     out = io.BytesIO()
     with charts.chart_style(), PdfPages(out, metadata={"Title": title, "Creator": "KetNoi"}) as pdf:
         for fig in pdf_pages(data, lang, figures):
@@ -1027,6 +1039,7 @@ def render_pdf(data: ReportData, lang: str, figures: dict[str, Figure] | None = 
 
 def tables_pdf(title: str, tables: Sequence[Table], empty: str = "—") -> bytes:
     """Tables alone as a PDF, laid out like the report's lists (agendas, sheets)."""
+    title = charts.plain(title)  # also the document's metadata, which must encode
     counter = iter(range(1, 10_000))
 
     def footer() -> str:

@@ -1,17 +1,134 @@
-"""Error pages and JSON errors: friendly, never a stack trace."""
+"""Error pages and JSON errors: friendly, never a stack trace; and the refusal of
+malformed input before any view reads it, so that no route answers it with a 500.
+
+* JSON bodies are parsed by ``loads_json``, which the app's JSON provider uses too (so
+  every ``request.get_json`` has the same limits): at most ``MAX_JSON_DEPTH`` levels of
+  nesting (a thousand levels would otherwise raise RecursionError), finite numbers only
+  (no NaN, Infinity or 1e999), and no unpaired surrogate ("\\ud800", which is valid
+  JSON but not text: no database nor encoder takes it). The API's ``_body`` answers
+  each with 400 and the reason.
+* Query strings, form fields and path segments holding NUL or an unpaired surrogate are
+  refused (``refuse_unreadable_text``: 400 on a page, 422 naming the parameter in the
+  API): no field may store them, and PostgreSQL refuses NUL even in a lookup, such as a
+  sign-in by e-mail or a search.
+
+Everything else a text may hold that no stored text may (control and bidirectional
+override characters) is refused field by field by validation (``catalog.validation``),
+with a 422 in the API and a form error on a page.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, InternalServerError
+
+from catalog.access import OutOfScope
+from catalog.text import has_surrogates
+from jobs.i18n import translate
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+
+MAX_JSON_DEPTH = 32  # arrays and objects within each other; the API's bodies need 3
+
+
+class MalformedBody(ValueError):
+    """A request body that is not the JSON the service takes; the message says why."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise MalformedBody(f"{name} is not a JSON number.")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise MalformedBody(f"{text} is too large a number.")
+    return number
+
+
+def loads_json(data: str | bytes) -> Any:
+    """Parse a request body, or ``MalformedBody`` (a ValueError) with the reason."""
+    if isinstance(data, bytes | bytearray):
+        try:
+            data = bytes(data).decode(json.detect_encoding(data))
+        except UnicodeDecodeError:
+            raise MalformedBody("The body is not valid UTF-8.") from None
+    try:
+        value = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError:  # deeper than the parser itself goes
+        raise MalformedBody(_TOO_DEEP) from None
+    except MalformedBody:
+        raise
+    except ValueError as exc:  # JSONDecodeError; an integer of more than 4,300 digits
+        raise MalformedBody(f"The body is not valid JSON: {exc}.") from None
+    _check_tree(value)
+    return value
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse nesting beyond ``MAX_JSON_DEPTH`` and unpaired surrogates, anywhere (keys
+    too), walking the parsed value without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list) and depth > MAX_JSON_DEPTH:
+            raise MalformedBody(_TOO_DEEP)
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if has_surrogates(key):
+                    raise MalformedBody(_SURROGATE)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and has_surrogates(item):
+            raise MalformedBody(_SURROGATE)
+
+
+_TOO_DEEP = f"The body is nested more than {MAX_JSON_DEPTH} levels deep."
+_SURROGATE = "The body holds an unpaired surrogate (\\ud800 to \\udfff), which is not text."
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, parsing with ``loads_json``: ``request.get_json`` anywhere gets its
+    limits (a refused body is a 400, as for any invalid JSON)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_json(s)
+
+
+def _unreadable(value: Any) -> bool:
+    return isinstance(value, str) and ("\x00" in value or has_surrogates(value))
+
+
+def refuse_unreadable_text() -> Any:
+    """Before every view: a query string, form field (or its name) or path segment
+    holding NUL or an unpaired surrogate is refused: in the API as an invalid field (422
+    in its shape, naming the parameter), on a page with 400. (Werkzeug decodes forms and
+    URLs replacing bytes that are not UTF-8, so in practice this is NUL.)"""
+    pairs = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs += request.form.items(multi=True)
+    bad = [str(key) for key, value in pairs if _unreadable(key) or _unreadable(value)]
+    if not bad:
+        return None
+    if wants_json():
+        message = "Must not hold a NUL character or an unpaired surrogate."
+        errors = {name.replace("\x00", "\\0"): message for name in bad}
+        body = {"error": "Unprocessable Entity", "status": 422, "errors": errors}
+        return jsonify(body), 422
+    message = _("Text in the request holds a NUL character or an unpaired surrogate.")
+    raise BadRequest(description=message)
 
 
 def wants_json() -> bool:
@@ -19,6 +136,9 @@ def wants_json() -> bool:
 
 
 def register(app: Flask) -> None:
+    app.json = StrictJSONProvider(app)
+    app.before_request(refuse_unreadable_text)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():
@@ -26,6 +146,14 @@ def register(app: Flask) -> None:
             return jsonify(body), exc.code
         template = "errors/404.html" if exc.code == 404 else "errors/error.html"
         return render_template(template, error=exc), exc.code
+
+    @app.errorhandler(OutOfScope)
+    def out_of_scope(exc: OutOfScope):
+        """A write the session's guard refused (``catalog.scope``): nothing of it was
+        written; rolling back ends the request's transaction, which writes the alert."""
+        db.session.rollback()
+        message = str(exc.message) if wants_json() else translate(exc.message)
+        return http_error(Forbidden(description=message))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: OperationalError):
