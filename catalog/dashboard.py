@@ -63,6 +63,7 @@ from .models import (
     latest_checks,
 )
 from .models.events import event_provinces
+from .visibility import Reader, needs_clause
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TARGETS_FILE = DATA_DIR / "province_targets.json"
@@ -771,11 +772,27 @@ def target_statuses(
 
 def needs_in_scope(query, province_id: int | None):
     """Restrict a ``select(Need)`` to the province's needs: posted by one of its buyers
-    or to be delivered there."""
+    or to be delivered there, and readable by its officers (``catalog.visibility``).
+
+    A province's figures, gap list and reports are shared by all its officers (and
+    computed by a job for whichever of them asked), so they hold what any officer of
+    the province may read: not a need for officers only, or for invited suppliers, of
+    a buyer in another province that merely delivers here. All provinces (None) is
+    for admins, who read everything."""
     if province_id is None:
         return query
     buyers = select(Firm.id).where(Firm.province_id == province_id)
-    return query.where(or_(Need.buyer_id.in_(buyers), Need.delivery_province_id == province_id))
+    return query.where(
+        or_(Need.buyer_id.in_(buyers), Need.delivery_province_id == province_id),
+        needs_clause(Reader.officer_of([province_id])),
+    )
+
+
+def province_reader(session: Session, province_code: str | None) -> Reader | None:
+    """Whose eyes a province's shared report reads needs with: any officer of the
+    province (``needs_in_scope``); None for all provinces (admins: every need)."""
+    province = province_info(session, province_code)
+    return Reader.officer_of([province.id]) if province is not None else None
 
 
 def open_needs(session: Session, province_id: int | None, period: Period) -> list[Need]:

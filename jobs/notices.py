@@ -1,7 +1,9 @@
 """Notices to firms about officers' checks, and housekeeping of uploaded files.
 
 Mail is written in each recipient's language (the locale saved on the account) with
-the web interface's catalogue: a worker has no request to take a language from.
+the web interface's catalogue: a worker has no request to take a language from. It is
+written with the recipient's eyes too: needs are read as they may read them
+(``catalog.visibility.reading_as``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from sqlalchemy import select
 
 from catalog import verification
 from catalog.models import User, Verification
+from catalog.visibility import reading_as
 
-from .mail import send_email
+from .mail import public_url, send_email
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ def _recipients(session, firm_id: int) -> list[User]:
 
 
 def _firm_link(firm_id: int) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/suppliers/{firm_id}#verifications"
+    return public_url("directory.show", firm_id=firm_id, _anchor="verifications")
 
 
 @shared_task(name="ketnoi.notify_verification", acks_late=True, max_retries=3)
@@ -52,7 +55,7 @@ def notify_verification(check_id: int) -> int:
         return 0
     sent = 0
     for user in _recipients(session, check.firm_id):
-        with force_locale(user.locale or "vi"):
+        with force_locale(user.locale or "vi"), reading_as(session, user):
             subject = _("Verification result: %(item)s", item=check.item_label)
             lines = [
                 _(
@@ -80,7 +83,7 @@ def send_expiry_notices(today: str | None = None) -> int:
     due = verification.due_for_expiry_notice(session, day)
     for check in due:
         for user in _recipients(session, check.firm_id):
-            with force_locale(user.locale or "vi"):
+            with force_locale(user.locale or "vi"), reading_as(session, user):
                 subject = _("Verification expires soon: %(item)s", item=check.item_label)
                 body = "\n\n".join(
                     [
@@ -116,7 +119,7 @@ def notify_schedule_change(event_id: int, meeting_ids: list[int]) -> int:
             continue
         for reg, other in ((meeting.buyer, meeting.supplier), (meeting.supplier, meeting.buyer)):
             for user in _recipients(session, reg.firm_id):
-                with force_locale(user.locale or "vi"):
+                with force_locale(user.locale or "vi"), reading_as(session, user):
                     subject = _("Schedule change: %(event)s", event=event.name)
                     if meeting.slot is None or meeting.status.value != "planned":
                         line = _(
@@ -130,7 +133,7 @@ def notify_schedule_change(event_id: int, meeting_ids: list[int]) -> int:
                             when=slot_label(event, meeting.slot),
                             table=(meeting.table or 0) + 1,
                         )
-                    link = f"{current_app.config['PUBLIC_URL']}/events/{event.id}"
+                    link = public_url("events.show", event_id=event.id)
                 send_email.delay(user.email, subject, "\n\n".join([line, link, "KetNoi"]))
                 sent += 1
     return sent
@@ -166,7 +169,7 @@ def remind_unanswered_requests() -> int:
             continue
         event = req.receiver.event
         for user in _recipients(session, req.receiver.firm_id):
-            with force_locale(user.locale or "vi"):
+            with force_locale(user.locale or "vi"), reading_as(session, user):
                 subject = _("Meeting request waiting for your answer: %(event)s", event=event.name)
                 body = "\n\n".join(
                     [
@@ -176,7 +179,7 @@ def remind_unanswered_requests() -> int:
                             firm=req.sender.firm.display_name,
                             event=event.name,
                         ),
-                        f"{current_app.config['PUBLIC_URL']}/events/{event.id}#requests",
+                        public_url("events.show", event_id=event.id, _anchor="requests"),
                         "KetNoi",
                     ]
                 )

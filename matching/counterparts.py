@@ -5,6 +5,12 @@ suppliers are ranked by their best match score over those needs, as on the buyer
 match page. A supplier sees the buyers whose needs fit it best, scored the same way
 from its side (``matching.opportunities``). Participants the matcher finds nothing
 for are listed after, unranked, so nobody is hidden from anyone.
+
+Only needs the reader may read are scored or shown (``catalog.visibility``): a buyer
+that brings a need for officers only is still listed to a supplier, but never ranked
+on that need, nor named with it. Buyers' needs arrive here through registrations (a
+relationship the session's own filter does not reach), so they are filtered here, in
+one query for all the event's buyers.
 """
 
 from __future__ import annotations
@@ -12,10 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from catalog.models import Need, NeedStatus, Registration, RegistrationStatus
+from catalog.models import (
+    Need,
+    NeedStatus,
+    Registration,
+    RegistrationStatus,
+    User,
+    registration_needs,
+)
+from catalog.visibility import Reader, needs_clause, readable
 
 from .engine import MatchEngine
 from .opportunities import opportunities
@@ -40,10 +54,43 @@ def _buyer_needs(session: Session, reg: Registration) -> list[Need]:
     )
 
 
+def wanted_needs(
+    session: Session, buyers: list[Registration], reader: User | Reader | None
+) -> set[int]:
+    """The needs the buyers' registrations stand for, among those ``reader`` may read:
+    those each buyer brings or, when it brings none, its open needs. Two queries
+    whatever the number of buyers."""
+    if not buyers:
+        return set()
+    brought: dict[int, list[int]] = {}
+    rows = session.execute(
+        select(registration_needs.c.registration_id, registration_needs.c.need_id).where(
+            registration_needs.c.registration_id.in_([r.id for r in buyers])
+        )
+    )
+    for reg_id, need_id in rows:
+        brought.setdefault(reg_id, []).append(need_id)
+    ids = [i for r in buyers for i in brought.get(r.id, [])]
+    bare = [r.firm_id for r in buyers if r.id not in brought]
+    query = select(Need.id).where(
+        or_(
+            Need.id.in_(ids),
+            and_(Need.buyer_id.in_(bare), Need.status == NeedStatus.OPEN),
+        ),
+        needs_clause(reader),
+    )
+    return set(session.scalars(query))
+
+
 def suggest(
-    session: Session, engine: MatchEngine, reg: Registration, limit: int = 50
+    session: Session,
+    engine: MatchEngine,
+    reg: Registration,
+    reader: User | Reader | None,
+    limit: int = 50,
 ) -> list[Suggestion]:
-    """The approved participants of the other side, best match first."""
+    """The approved participants of the other side, best match first, as ``reader``
+    (the user looking at ``reg``'s page) may see them."""
     others = [
         r
         for r in reg.event.registrations
@@ -52,7 +99,7 @@ def suggest(
     by_firm = {r.firm_id: r for r in others}
     best: dict[int, Suggestion] = {}
     if reg.side == "buyer":
-        for need in _buyer_needs(session, reg):
+        for need in readable(session, reader, _buyer_needs(session, reg)):
             for m in engine.match_need(session, need, limit=200):
                 other = by_firm.get(m.firm_id)
                 if other is not None and (
@@ -60,8 +107,8 @@ def suggest(
                 ):
                     best[m.firm_id] = Suggestion(other, m.score, need, m.reasons, m.checks)
     else:
-        wanted = {n.id for r in others for n in (r.needs or _buyer_needs(session, r))}
-        for o in opportunities(session, engine, reg.firm, limit=None):
+        wanted = wanted_needs(session, others, reader)
+        for o in opportunities(session, engine, reg.firm, user=reader, limit=None):
             other = by_firm.get(o.need.buyer_id)
             if other is None or o.need.id not in wanted:
                 continue

@@ -248,8 +248,9 @@ def localisation(
     examples: int = EXAMPLES,
     needs: Sequence[Need] | None = None,
 ) -> Localisation:
-    """Open needs of the province (posted by the period's end, open today) with and
-    without a good local match, and the gaps grouped by part family and by sector.
+    """Open needs of the province (posted by the period's end, open today, readable by
+    its officers: ``catalog.dashboard.needs_in_scope``) with and without a good local
+    match, and the gaps grouped by part family and by sector.
 
     ``needs`` replaces the province's open needs (a caller that already has them).
     """

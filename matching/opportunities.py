@@ -42,10 +42,10 @@ from scipy import sparse
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.access import visible_needs_clause
 from catalog.i18n import N_
 from catalog.models import Capability, Firm, Need, NeedStatus, User
 from catalog.queries import firms_by_ids
+from catalog.visibility import Reader, needs_clause
 
 from .concepts import expand_query
 from .constraints import FAIL, Check, hard_failures
@@ -204,7 +204,7 @@ def opportunities(
     engine: MatchEngine,
     firm: Firm,
     *,
-    user: User | None = None,
+    user: User | Reader | None = None,
     limit: int | None = 20,
     qualified_only: bool = False,
     min_relevance: float = MIN_RELEVANCE,
@@ -213,8 +213,9 @@ def opportunities(
     """Open needs that fit ``firm``, best match first, with checks and reasons.
 
     Candidates are other firms' open needs not past their deadline and, when ``user``
-    is given, readable by that user (``visible_needs_clause``). Without ``user``
-    nothing is hidden: pages must pass the signed-in user. A need is listed when one
+    is given, readable by that user (``catalog.visibility``). Without ``user`` the
+    session's reader still applies (every request has one); only the system's own
+    work sees every need. Pages pass the signed-in user. A need is listed when one
     of the firm's capabilities reaches ``min_relevance``, and scored as the buyer's
     page scores the firm: a failed requirement costs rank but does not hide the need
     (``meets_all_required``, ``missing`` say what is lacking); ``qualified_only``
@@ -238,7 +239,7 @@ def gaps(
     engine: MatchEngine,
     firm: Firm,
     *,
-    user: User | None = None,
+    user: User | Reader | None = None,
     min_relevance: float = MIN_RELEVANCE,
     levels: int = THRESHOLD_LEVELS,
     today: date | None = None,
@@ -379,7 +380,7 @@ def _load_needs(session: Session, query: Select[tuple[Need]]) -> list[Need]:
 
 
 def _candidate_needs(
-    session: Session, firm: Firm, user: User | None, today: date | None
+    session: Session, firm: Firm, user: User | Reader | None, today: date | None
 ) -> list[Need]:
     today = today or date.today()
     query = select(Need).where(
@@ -388,7 +389,7 @@ def _candidate_needs(
         Need.deadline.is_(None) | (Need.deadline >= today),
     )
     if user is not None:
-        query = query.where(visible_needs_clause(user))
+        query = query.where(needs_clause(user))
     return _load_needs(session, query)
 
 
@@ -396,7 +397,7 @@ def _evaluate(
     session: Session,
     engine: MatchEngine,
     firm: Firm,
-    user: User | None,
+    user: User | Reader | None,
     min_relevance: float,
     today: date | None,
 ) -> list[Opportunity]:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from catalog.introductions import decide_introduction, introductions_query
 from catalog.models import Introduction
 from catalog.validation import ValidationError
+from catalog.visibility import readable_ids
 from jobs.tasks import learn_from_outcomes
 
 from .access import actor, rule
@@ -23,7 +24,10 @@ def index():
     page = db.paginate(
         introductions_query(actor()), page=request.args.get("page", 1, type=int), per_page=50
     )
-    return render_template("introductions/index.html", page=page)
+    # An officer sees the introductions of their suppliers, but not the need of a buyer
+    # elsewhere that they may not read (catalog.visibility).
+    readable = readable_ids(db.session, actor(), (i.need_id for i in page.items))
+    return render_template("introductions/index.html", page=page, readable=readable)
 
 
 @bp.post("/<int:intro_id>/<any(accept, decline):decision>")

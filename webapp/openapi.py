@@ -296,7 +296,9 @@ def response_schemas() -> dict[str, dict[str, Any]]:
         "Introduction": obj(
             {
                 "id": ID,
-                "need_id": ID,
+                "need_id": nullable(
+                    {**ID, "description": "null when the caller may not read the need."}
+                ),
                 "supplier_id": ID,
                 "buyer_id": ID,
                 "status": enum(_values(IntroductionStatus)),

@@ -1,7 +1,10 @@
 """A supplier's view of the market: open needs that fit its firm, and what it lacks.
 
 Both lists come from ``matching.opportunities``, scored as the buyer's match page
-scores the firm, and only over needs the signed-in user may read.
+scores the firm, and only over needs the firm's own users may read: an officer looking
+at a supplier's page sees what the supplier sees (the gap view's "would open N needs"
+counts needs it can answer), and of that only what the officer may read too (the
+request's reader, ``catalog.visibility``).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, url_for
 
 from catalog.models import Concept, Firm
+from catalog.visibility import Reader
 from jobs.runtime import runtime
 from matching.opportunities import gaps_of, opportunities
 
@@ -33,7 +37,9 @@ def mine():
 def show(firm: Firm):
     if not firm.is_supplier:
         abort(404)
-    found = opportunities(db.session, runtime().engine, firm, user=actor(), limit=None)
+    found = opportunities(
+        db.session, runtime().engine, firm, user=Reader.member_of(firm.id), limit=None
+    )
     gaps = gaps_of(found)[:12]
     processes = {g.key: db.session.get(Concept, g.key) for g in gaps if g.kind == "process"}
     return render_template(
