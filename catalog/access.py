@@ -9,7 +9,8 @@ changes everywhere. The rules:
   firms' needs; an admin may do anything;
 - a need is read according to the visibility its buyer chose (public, registered
   users, officers only, or invited suppliers only), and by suppliers asked for an
-  introduction about it;
+  introduction about it (written once in ``catalog.visibility``, which every list,
+  export and job applies, and the session too);
 - contact people are shown to a firm's own users, to officers of its province, and to
   the other side of an accepted introduction: consent first.
 """
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import object_session
 
+from . import visibility
 from .models import (
     ApiToken,
     Capability,
@@ -30,20 +32,31 @@ from .models import (
     EventStatus,
     EvidenceFile,
     Firm,
+    FirmClaim,
     Introduction,
     IntroductionStatus,
     Meeting,
     MeetingRequest,
     Need,
     NeedPhoto,
-    NeedVisibility,
     Registration,
     SupplyRelationship,
     User,
     UserRole,
     Verification,
-    need_invitations,
 )
+
+
+class OutOfScope(PermissionError):
+    """A write refused because its target lies outside what the actor may change (another
+    firm, another province). Raised where data is written (``catalog.scope``), before
+    anything is: the web layer answers 403, an import rejects the row."""
+
+    def __init__(self, message: str, province_ids: Any = (), target: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.province_ids = set(province_ids)
+        self.target = target
 
 
 def _member(user: User | None, firm_id: int | None) -> bool:
@@ -87,6 +100,12 @@ def edit_firm(user: User | None, target: Any) -> bool:
 def manage_firm(user: User | None, firm: Firm) -> bool:
     """Verify or delete a firm, manage its users: officers of its province and admins."""
     return _officer_for(user, firm.province_id)
+
+
+def move_firm(user: User | None, from_province_id: int | None, to_province_id: int | None) -> bool:
+    """Move a firm to another province: officers of both provinces and admins. Its own
+    users may not take it out of its officers' sight."""
+    return _officer_for(user, from_province_id) and _officer_for(user, to_province_id)
 
 
 def manage_verification(user: User | None, target: Any) -> bool:
@@ -167,33 +186,8 @@ def manage_need(user: User | None, need: Need) -> bool:
 
 
 def view_need(user: User | None, need: Need) -> bool:
-    if manage_need(user, need):
-        return True
-    visibility = need.visibility
-    if visibility == NeedVisibility.PUBLIC:
-        return True
-    if visibility == NeedVisibility.REGISTERED:
-        return user is not None
-    invited = user is not None and user.firm_id in {f.id for f in need.invited}
-    if visibility == NeedVisibility.INVITED and invited:
-        return True
-    return _asked_for_introduction(user, need)
-
-
-def _asked_for_introduction(user: User | None, need: Need) -> bool:
-    """A supplier asked to be introduced about a need may read it, whatever its
-    visibility: it has to know what it is accepting."""
-    if user is None or user.firm_id is None:
-        return False
-    session = object_session(need)
-    return session is not None and (
-        session.scalar(
-            select(Introduction.id)
-            .where(Introduction.need_id == need.id, Introduction.supplier_id == user.firm_id)
-            .limit(1)
-        )
-        is not None
-    )
+    """Read a need: the one visibility rule (``catalog.visibility``), as lists apply it."""
+    return visibility.may_read(user, need)
 
 
 def see_contact(user: User | None, firm: Firm) -> bool:
@@ -257,6 +251,27 @@ def manage_users(user: User | None, _: Any = None) -> bool:
     return _staff(user)
 
 
+def use_two_factor(user: User | None, _: Any = None) -> bool:
+    """Two-factor sign-in is offered to officers and admins, who hold the most power."""
+    return _staff(user)
+
+
+def file_claim(user: User | None, _: Any = None) -> bool:
+    """Claim a firm the catalogue holds (``catalog.claims``): a firm user who acts for
+    no firm yet. A pending claim opens nothing of the firm: it is not membership."""
+    return user is not None and user.role == UserRole.MEMBER and user.firm_id is None
+
+
+def review_claims(user: User | None, _: Any = None) -> bool:
+    """List claims on firms: officers (their provinces' firms) and admins."""
+    return _staff(user)
+
+
+def decide_claim(user: User | None, claim: FirmClaim) -> bool:
+    """Approve or reject a claim: officers of the claimed firm's province and admins."""
+    return _officer_for(user, claim.firm.province_id)
+
+
 def view_audit(user: User | None, _: Any = None) -> bool:
     return _staff(user)
 
@@ -312,7 +327,11 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "users.manage": manage_users,
     "user.manage": manage_user,
     "audit.view": view_audit,
+    "claim.file": file_claim,
+    "claims.review": review_claims,
+    "claim.decide": decide_claim,
     "token.own": own_token,
+    "two_factor.use": use_two_factor,
 }
 
 
@@ -322,25 +341,9 @@ def can(user: User | None, action: str, target: Any = None) -> bool:
 
 
 def visible_needs_clause(user: User | None):
-    """A WHERE clause selecting the needs ``user`` may read (for lists and search)."""
-    public = Need.visibility == NeedVisibility.PUBLIC
-    if user is None:
-        return public
-    if user.role == UserRole.ADMIN:
-        return Need.id.is_not(None)
-    clauses = [public, Need.visibility == NeedVisibility.REGISTERED]
-    if user.firm_id is not None:
-        clauses.append(Need.buyer_id == user.firm_id)
-        invited = select(need_invitations.c.need_id).where(
-            need_invitations.c.firm_id == user.firm_id
-        )
-        clauses.append((Need.visibility == NeedVisibility.INVITED) & Need.id.in_(invited))
-        asked = select(Introduction.need_id).where(Introduction.supplier_id == user.firm_id)
-        clauses.append(Need.id.in_(asked))
-    if user.role == UserRole.OFFICER and user.province_ids:
-        buyers = select(Firm.id).where(Firm.province_id.in_(user.province_ids))
-        clauses.append(Need.buyer_id.in_(buyers))
-    return or_(*clauses)
+    """A WHERE clause selecting the needs ``user`` may read (for lists and search): the
+    same rule as ``view_need`` (``catalog.visibility``)."""
+    return visibility.needs_clause(user)
 
 
 def officer_province_ids(user: User | None) -> set[int] | None:

@@ -43,6 +43,8 @@ from .validation import (
     ValidationError,
     _Checker,
     choice,
+    clean_field,
+    clean_text,
     concept_list,
     integer,
     iso_date,
@@ -371,6 +373,10 @@ def request_meeting(
             errors["receiver"] = N_("Both firms must be approved participants.")
     if not 1 <= int(priority) <= 3:
         errors["priority"] = N_("Must be between %(low)s and %(high)s.", low=1, high=3)
+    try:
+        message = clean_text(message or "", multiline=True)
+    except ValueError as exc:
+        errors["message"] = exc.args[0]
     if len(message) > 1000:
         errors["message"] = N_(
             "Must be at most %(max)s characters (got %(got)s).", max=1000, got=len(message)
@@ -671,6 +677,7 @@ def record_meeting_outcome(
     """The outcome of a held meeting; it becomes a judgement the reranker learns from
     (for the need the buyer brought, when it brought one)."""
     outcome = MeetingOutcome(outcome)
+    note = clean_field("note", note, multiline=True)
     meeting.outcome, meeting.outcome_note = outcome, note[:1000]
     meeting.status = MeetingStatus.HELD
     need_id = meeting.need_id or next((n.id for n in meeting.buyer.needs), None)

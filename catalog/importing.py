@@ -1,8 +1,9 @@
 """Bulk import of firm lists from survey spreadsheets (CSV or XLSX).
 
 Officers hold firm lists in whatever layout their survey used. An import reads the
-file defensively (type from its bytes, not its name; macro workbooks, zip bombs,
-oversized and malformed files refused; formulas never evaluated), repairs legacy TCVN3
+file defensively (type from its bytes, and a name that says otherwise is refused; macro
+workbooks, zip bombs, XML with a DTD or entities, oversized and malformed files refused;
+formulas never evaluated), repairs legacy TCVN3
 and VNI text for the whole file at once, maps its columns to firm fields (by header
 names in Vietnamese or English, or by an explicit mapping), then validates and applies
 it row by row:
@@ -10,7 +11,9 @@ it row by row:
 - a bad row is reported with its spreadsheet row number and reasons, and skipped;
 - every good row lands, each in its own savepoint, so no row is ever half-written;
 - importing the same file again changes nothing: a row is matched to an existing firm by
-  tax code, else by normalised name and province, and only differing values are written.
+  tax code, else by normalised name and province, and only differing values are written;
+- a row never changes a firm the importing user may not edit (another province's, for
+  an officer): it is rejected with the reason, and that province's officers are alerted.
 """
 
 from __future__ import annotations
@@ -18,19 +21,25 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import access
+from .access import OutOfScope
+from .audit import acting_user, alert
 from .export import to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
-from .models import Firm, ImportLayout
+from .models import Firm, ImportLayout, User
+from .scope import OUT_OF_SCOPE
 from .services import add_capability, add_certification, create_firm, update_firm
 from .text import fold
 from .validation import ValidationError, canonical_standard, province_ref, validate_firm
@@ -41,6 +50,16 @@ MAX_COLUMNS = 60
 MAX_CELL = 5_000
 MAX_UNZIPPED = 200 * 1024 * 1024  # an XLSX that inflates beyond this is a zip bomb
 MAX_RATIO = 100
+# A workbook's XML parts must not declare a DTD: entities are how an XML file inflates
+# itself (billion laughs) or reads files and URLs (external entities), and no
+# spreadsheet program writes one. Matched with NULs removed, so UTF-16 cannot hide it.
+XML_DTD = re.compile(rb"<!\s*(?:doctype|entity)", re.IGNORECASE)
+XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+XML_ENCODINGS = {b"utf-8", b"utf8", b"utf-16", b"utf-16le", b"utf-16be", b"us-ascii", b"ascii"}
+SCAN_CHUNK = 1024 * 1024
+# What a file's name says it is, as ``sniff_kind`` names it.
+EXTENSION_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}
+KIND_NAMES = {"csv": "CSV", "xlsx": "XLSX", "xls": "XLS"}
 BATCH = 500  # rows per transaction at most
 # ... and seconds per transaction at most: on SQLite a batch holds the database's one
 # write lock until it commits, and 500 rows took over 10 s on a busy 2-core machine,
@@ -142,7 +161,7 @@ def sniff_kind(data: bytes) -> str:
 def _check_zip(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except Exception:  # a damaged directory raises more than BadZipFile
         raise ImportRefused(N_("The XLSX file is damaged.")) from None
     names = set(archive.namelist())
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
@@ -153,6 +172,42 @@ def _check_zip(data: bytes) -> None:
     packed = sum(i.compress_size for i in archive.infolist()) or 1
     if total > MAX_UNZIPPED or total / packed > MAX_RATIO:
         raise ImportRefused(N_("The XLSX file inflates to an unreasonable size."))
+    try:
+        for info in archive.infolist():
+            _check_xml_part(archive, info)
+    except ImportRefused:
+        raise
+    except Exception:  # a bad CRC, a truncated member, encryption, unknown compression
+        raise ImportRefused(N_("The XLSX file is damaged.")) from None
+
+
+def _check_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse a part that declares a DTD or entities, or an XML encoding a parser could
+    be tricked with, before any XML parser reads it. Every part is read (inflating at
+    most what the size check above allowed), whatever its name: a workbook's
+    relationships may point anywhere in the zip."""
+    tail = b""
+    first = True
+    with archive.open(info) as part:
+        while chunk := part.read(SCAN_CHUNK):
+            text = tail + chunk.replace(b"\x00", b"")
+            if first:
+                first = False
+                if text.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+                    text = text.lstrip(b"\xef\xbb\xbf\xff\xfe")
+                declared = XML_ENCODING.match(text[:400])
+                if declared and declared.group(1).lower() not in XML_ENCODINGS:
+                    raise ImportRefused(
+                        N_("The XLSX file is damaged: %(part)s is not UTF-8.", part=info.filename)
+                    )
+            if XML_DTD.search(text):
+                raise ImportRefused(
+                    N_(
+                        "The XLSX file is refused: %(part)s declares a DTD or entities.",
+                        part=info.filename,
+                    )
+                )
+            tail = text[-32:]
 
 
 def _cell(value: Any) -> str:
@@ -167,18 +222,24 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
     _check_zip(data)
+    rows = []
+    # Sheets are parsed lazily, row by row: a damaged part (malformed XML, a missing
+    # sheet, a cell openpyxl cannot read) can fail at any row, not only when opening.
     try:
         # data_only: a formula cell gives its last computed value, never the formula.
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
+        try:
+            sheet = book.worksheets[0]
+            for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+                if len(rows) > MAX_ROWS + 1:
+                    raise ImportRefused(N_("At most 50,000 rows per file."))
+                rows.append([_cell(v) for v in values])
+        finally:
+            book.close()
+    except ImportRefused:
+        raise
+    except Exception:  # any parser's error: the file is what is wrong, not the service
         raise ImportRefused(N_("The XLSX file is damaged.")) from None
-    sheet = book.worksheets[0]
-    rows = []
-    for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-        if len(rows) > MAX_ROWS + 1:
-            raise ImportRefused(N_("At most 50,000 rows per file."))
-        rows.append([_cell(v) for v in values])
-    book.close()
     return rows
 
 
@@ -202,13 +263,35 @@ def _read_csv(data: bytes) -> list[list[str]]:
     return rows
 
 
-def read_table(data: bytes) -> Table:
-    """Headers and rows of a file's first sheet, legacy text repaired, as NFC strings."""
+def check_name(filename: str, kind: str) -> None:
+    """Refuse a file whose name says another type than its bytes (an XLSX named .csv,
+    a CSV named .xlsx): whoever opens it next by its name would read it as what it is
+    not. A name without a known extension says nothing."""
+    name = PurePath(filename.replace("\\", "/")).name
+    named = EXTENSION_KINDS.get(PurePath(name).suffix.lower())
+    if named is not None and named != kind:
+        raise ImportRefused(
+            N_(
+                "The name %(name)s says %(named)s, but the file's content is %(found)s.",
+                name=name[:120],
+                named=KIND_NAMES[named],
+                found=KIND_NAMES[kind],
+            )
+        )
+
+
+def read_table(data: bytes, filename: str | None = None) -> Table:
+    """Headers and rows of a file's first sheet, legacy text repaired, as NFC strings.
+
+    ``filename``, when known, must agree with the bytes (``check_name``)."""
     if not data:
         raise ImportRefused(N_("The file is empty."))
     if len(data) > MAX_BYTES:
         raise ImportRefused(N_("Files are limited to 16 MB."))
-    rows = _read_xlsx(data) if sniff_kind(data) == "xlsx" else _read_csv(data)
+    kind = sniff_kind(data)
+    if filename is not None:
+        check_name(filename, kind)
+    rows = _read_xlsx(data) if kind == "xlsx" else _read_csv(data)
     rows = [r for r in rows if any(c for c in r)]
     if len(rows) < 2:
         raise ImportRefused(N_("The file has no data rows under its header row."))
@@ -311,6 +394,7 @@ class _Matcher:
         self.session = session
         self.by_tax: dict[str, int] = {}
         self.by_name: dict[tuple[int, str], int] = {}
+        self.named: dict[str, list[int]] = {}  # folded name → firms of any province
         rows = session.execute(
             select(Firm.id, Firm.tax_code, Firm.name_vi, Firm.name_en, Firm.province_id)
         )
@@ -322,14 +406,66 @@ class _Matcher:
             self.by_tax[tax] = firm_id
         if name and province_id is not None:
             self.by_name.setdefault((province_id, fold(name)), firm_id)
+        if name:
+            self.named.setdefault(fold(name), []).append(firm_id)
 
-    def find(self, data: Mapping[str, Any], province_id: int | None) -> Firm | None:
+    @staticmethod
+    def _name(data: Mapping[str, Any]) -> str:
+        return fold(str(data.get("name_vi") or data.get("name_en") or ""))
+
+    def find(self, data: Mapping[str, Any], province_id: int | None) -> tuple[Firm | None, str]:
+        """The firm the row describes, and the field it was matched by."""
         tax = "".join(ch for ch in str(data.get("tax_code", "")) if ch.isdigit() or ch == "-")
         firm_id = self.by_tax.get(tax) if tax else None
-        if firm_id is None and province_id is not None:
-            name = fold(str(data.get("name_vi") or data.get("name_en") or ""))
+        if firm_id is not None:
+            return self.session.get(Firm, firm_id), "tax_code"
+        if province_id is not None:
+            name = self._name(data)
             firm_id = self.by_name.get((province_id, name)) if name else None
-        return self.session.get(Firm, firm_id) if firm_id is not None else None
+        return (self.session.get(Firm, firm_id) if firm_id is not None else None), "name_vi"
+
+    def same_name(self, data: Mapping[str, Any]) -> list[Firm]:
+        """Firms of any province with the row's name."""
+        ids = self.named.get(self._name(data), []) if self._name(data) else []
+        return [f for f in (self.session.get(Firm, i) for i in ids) if f is not None]
+
+
+class RowOutOfScope(OutOfScope):
+    """A row matching a firm the importing user may not edit; ``field`` is the cell it
+    was matched by."""
+
+    def __init__(self, message: str, firm: Firm, field: str) -> None:
+        super().__init__(message, {firm.province_id}, firm)
+        self.field = field
+
+
+def _check_scope(
+    actor: User | None, matcher: _Matcher, data: Mapping[str, Any], found: tuple
+) -> None:
+    """Refuse a row that would change a firm the importing user may not edit: matched
+    by its tax code, or by its name when the row gives no province (the firm is then not
+    created either). The message says which firm's province, so the officer knows
+    which row to drop. ``found`` is what ``_Matcher.find`` answered."""
+    if actor is None:
+        return
+    firm, matched_by = found
+    if firm is None and not data.get("province"):
+        firm = next((f for f in matcher.same_name(data) if not access.edit_firm(actor, f)), None)
+        matched_by = "name_vi"
+    if firm is None or access.edit_firm(actor, firm):
+        return
+    province = firm.province.name_vi if firm.province is not None else "?"
+    if matched_by == "tax_code":
+        message = N_(
+            "This tax code belongs to a firm in %(province)s, which is not one of your provinces.",
+            province=province,
+        )
+    else:
+        message = N_(
+            "This name matches a firm in %(province)s, which is not one of your provinces.",
+            province=province,
+        )
+    raise RowOutOfScope(message, firm, matched_by)
 
 
 def _province_id(session: Session, value: Any) -> int | None:
@@ -362,14 +498,20 @@ def _differs(session: Session, firm: Firm, data: Mapping[str, Any]) -> dict[str,
 
 
 def _apply_row(
-    session: Session, matcher: _Matcher, data: dict[str, Any], provinces: set[int] | None
+    session: Session,
+    matcher: _Matcher,
+    data: dict[str, Any],
+    provinces: set[int] | None,
+    actor: User | None = None,
 ) -> tuple[str, Firm]:
     capabilities = _split(data.pop("capabilities", ""), commas=False)
     certifications = _split(data.pop("certifications", ""))
     province_id = _province_id(session, data.get("province"))
     if provinces is not None and province_id is not None and province_id not in provinces:
         raise ValidationError({"province": N_("Choose one of your provinces.")})
-    existing = matcher.find(data, province_id)
+    found = matcher.find(data, province_id)
+    _check_scope(actor, matcher, data, found)
+    existing = found[0]
     outcome = "unchanged"
     if existing is None:
         data.setdefault("role", "supplier")  # survey lists are of suppliers unless told
@@ -427,11 +569,18 @@ def import_table(
     comes first (nothing with ``dry_run``).
 
     ``provinces``, when given, are the only provinces rows may be in (an officer's).
+    The user the session acts for (``catalog.audit.set_actor``) must be allowed to
+    edit every firm a row matches: a row matching a firm outside their provinces is
+    rejected with the reason, the officers of that province get an alert (one per
+    batch), and the session's write guard (``catalog.scope``) refuses whatever else
+    would reach such a firm.
     ``resume``: what an interrupted import of the same file had committed (its counts
     and rejected rows); its first ``rows_read`` rows are not read again.
     ``checkpoint`` is called with the result so far just before each commit, inside the
     transaction: what it writes is committed with the rows, or not at all."""
     mapping = check_mapping(table.headers, mapping or guess_mapping(table.headers))
+    actor = acting_user(session)
+    refused: dict[int, list[tuple[int, int]]] = {}  # province → (row, firm) refused
     result = ImportResult(encoding=table.encoding, mapping=dict(mapping), dry_run=dry_run)
     if resume is not None:
         for name in ("rows_read", "created", "updated", "unchanged", "rejected"):
@@ -450,12 +599,22 @@ def import_table(
         savepoint = session.begin_nested()
         try:
             data = _row_data(table.headers, row, mapping)
-            outcome, firm = _apply_row(session, matcher, data, provinces)
+            outcome, firm = _apply_row(session, matcher, data, provinces, actor)
             session.flush()
         except ValidationError as exc:
             savepoint.rollback()
             result.rejected += 1
             result.problems.append(RowProblem(number, exc.errors))
+        except OutOfScope as exc:
+            savepoint.rollback()
+            result.rejected += 1
+            if isinstance(exc, RowOutOfScope):
+                field_name = exc.field
+                for province_id in exc.province_ids:
+                    refused.setdefault(province_id, []).append((number, exc.target.id))
+            else:  # refused by the session's write guard, which files its own alert
+                field_name = "firm"
+            result.problems.append(RowProblem(number, {field_name: exc.message}))
         else:
             savepoint.commit()
             setattr(result, outcome, getattr(result, outcome) + 1)
@@ -465,6 +624,7 @@ def import_table(
         if not dry_run and (in_batch >= BATCH or overdue):
             if checkpoint is not None:
                 checkpoint(result)
+            _alert_refused(session, actor, refused)
             session.commit()
             in_batch = 0
         if progress is not None and (result.rows_read % 100 == 0 or number == len(table.rows) + 1):
@@ -475,8 +635,34 @@ def import_table(
     else:
         if checkpoint is not None:
             checkpoint(result)
+        _alert_refused(session, actor, refused)
         session.commit()
     return result
+
+
+def _alert_refused(
+    session: Session, actor: User | None, refused: dict[int, list[tuple[int, int]]]
+) -> None:
+    """One alert per province whose firms rows of this batch tried to change, written
+    when the batch's transaction ends (``catalog.audit.alert``)."""
+    for province_id, rows in sorted(refused.items()):
+        alert(
+            session,
+            OUT_OF_SCOPE,
+            N_(
+                "A survey import tried to change firms of this province: %(count)s rows were "
+                "refused.",
+                count=len(rows),
+            ),
+            province_id=province_id,
+            actor=actor,
+            details={
+                "target": "import",
+                "rows": [row for row, _firm in rows[:100]],
+                "firm_id": sorted({firm for _row, firm in rows})[:100],
+            },
+        )
+    refused.clear()
 
 
 def rejected_rows_csv(

@@ -33,6 +33,7 @@ from .relationships import from_deal
 from .text import detect_language
 from .validation import (
     ValidationError,
+    clean_field,
     validate_capability,
     validate_certification,
     validate_firm,
@@ -269,6 +270,7 @@ def shortlist_add(
     """Keep a supplier for a need; adding it again updates the note and score."""
     if not firm.is_supplier:
         raise ValidationError({"firm": N_("Only suppliers can be shortlisted.")})
+    note = clean_field("note", note)
     if len(note) > 500:
         raise ValidationError({"note": N_("Must be at most 500 characters.")})
     entry = session.scalar(

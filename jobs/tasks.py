@@ -6,18 +6,22 @@ retried with back-off. A worker killed mid-task does not count on its message co
 back: Redis delivers an unacknowledged message again only after its visibility timeout
 (an hour), and the embedded filesystem broker not at all. Instead every worker, when it
 starts, checks the index against the database (``ensure_index``) and re-queues the
-import jobs of dead workers, which resume from their record (``jobs.imports``).
+import jobs of dead workers, which resume from their record (``jobs.imports``). Beat
+runs a cheaper check every few minutes (``check_index``), and a web process that finds
+the index unusable queues one, so a damaged index heals without waiting for either.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from celery import shared_task
 from celery.exceptions import Ignore
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy.exc import OperationalError
 
@@ -62,11 +66,15 @@ DRIFT_REPAIR_SHARE = 0.05
 
 @shared_task(name="ketnoi.ensure_index", **_RETRY)
 def ensure_index() -> dict:
-    """Rebuild when the index is missing, unreadable, built by another model, or has
-    drifted from the database (for example after a restore); otherwise do nothing."""
+    """Rebuild when the index is missing, unreadable, damaged (a file not as published:
+    every file is hashed again), built by another model, or has drifted from the
+    database (for example after a restore); otherwise do nothing. Run when a worker
+    starts and after a restore: it writes every document's text to compare digests
+    (``check_index`` is the cheap, periodic form)."""
     rt = runtime()
     session = rt.session()
     try:
+        rt.store.verify(rt.encoder.model_name)
         bundle = rt.store.load(rt.encoder.model_name)
     except IndexUnavailable as exc:
         log.warning("index unavailable (%s): rebuilding", exc)
@@ -83,6 +91,63 @@ def ensure_index() -> dict:
         return {"action": "repaired", "firms": len(firms), **change.__dict__}
     log.warning("index drifted from the database %s: rebuilding", counts)
     return {"action": "rebuilt", **indexing.rebuild(session, rt.store, rt.encoder).__dict__}
+
+
+@shared_task(name="ketnoi.check_index", **_RETRY)
+def check_index() -> dict:
+    """``ensure_index``'s checks at the cost of a periodic task, so that a damaged or
+    drifted index heals within minutes without waiting for an edit or a worker's start
+    (every five minutes from Celery beat: ``beat_schedule`` in webapp/config.py; also
+    what a web process asks for when it finds the index unusable).
+
+    Integrity: every file of the current version is hashed again and compared with its
+    recorded size and digest, then the version is loaded as a web process loads it
+    (``indexing.check_usable``: about 1.5 s at 100k capabilities); anything wrong, and
+    the index is rebuilt (once, however many asked). Drift: what shows without writing
+    document texts (``indexing.visible_drift``: two small queries); the firms concerned
+    are updated, never rebuilt. Nothing wrong costs that, and publishes nothing.
+    """
+    rt = runtime()
+    session = rt.session()
+    try:
+        bundle = indexing.check_usable(rt.store, rt.encoder.model_name)
+    except IndexUnavailable as exc:
+        log.warning("index unusable (%s): rebuilding", exc)
+        change = indexing.rebuild_unless_usable(session, rt.store, rt.encoder)
+        if change is None:
+            return {"action": "none", "version": rt.store.current_version()}
+        return {"action": "rebuilt", "reason": str(exc), **change.__dict__}
+    counts, firms = indexing.visible_drift(session, bundle)
+    if not firms:
+        return {"action": "none", "documents": len(bundle), "version": bundle.version}
+    change = indexing.reindex_firms(session, rt.store, rt.encoder, sorted(firms))
+    if change.version == bundle.version:
+        return {"action": "none", "documents": len(bundle), "version": change.version}
+    log.warning("index behind the database %s: updated %d firms", counts, len(firms))
+    return {"action": "repaired", "firms": len(firms), **change.__dict__}
+
+
+def index_repair_requester(app: Flask) -> Callable[[str], None]:
+    """What a web process's engine calls when the index on disk is unusable: queue
+    ``check_index`` on the worker (which rebuilds it). From a thread, so a request never
+    waits on the broker. Tasks that run eagerly (tests, debugging) are not run from
+    here, inside a request: the periodic check or the next worker's start repairs."""
+
+    def request(reason: str) -> None:
+        def send() -> None:
+            try:
+                celery = app.extensions["celery"]
+                if celery.conf.task_always_eager:
+                    log.warning("index unusable (%s); tasks run eagerly: no repair queued", reason)
+                    return
+                celery.send_task("ketnoi.check_index")
+                log.warning("index unusable (%s): repair queued", reason)
+            except Exception:  # the periodic check repairs it all the same
+                log.exception("could not queue an index repair")
+
+        threading.Thread(target=send, name="index-repair-request", daemon=True).start()
+
+    return request
 
 
 # Open needs encoded per run of ``warm_needs``: small, so that re-index tasks queued
@@ -151,13 +216,19 @@ def province_report(self, province_code: str | None, period: str, lang: str = "v
 
 
 @shared_task(bind=True, name="ketnoi.schedule_event", acks_late=True)
-def schedule_event(self, event_id: int, time_limit: float = 60.0) -> dict:
+def schedule_event(
+    self, event_id: int, time_limit: float = 60.0, actor_id: int | None = None
+) -> dict:
     """Solve an event's schedule around its locked meetings and write it in one commit:
-    a solver that fails or a worker that dies leaves the previous schedule as it was."""
+    a solver that fails or a worker that dies leaves the previous schedule as it was.
+    Written for the officer who asked (``actor_id``): the session's write guard holds
+    it to what they may change."""
     from catalog import events
     from matching.scheduling import parse_instance, solve
 
     session = runtime().session()
+    if not _act_for(session, actor_id):
+        return {"error": "the account that asked is no longer active"}
     event = events.load_event(session, event_id)
     if event is None:
         return {"error": "no such event"}
@@ -170,6 +241,18 @@ def schedule_event(self, event_id: int, time_limit: float = 60.0) -> dict:
     event.solver_report = report
     report["placed"] = events.apply_schedule(session, event, schedule.as_dict()["assignments"])
     return report
+
+
+def _act_for(session, actor_id: int | None) -> bool:
+    """Make the session act for the user a job writes for (``catalog.audit.set_actor``),
+    so that the write guard (``catalog.scope``) and the audit log apply as in a request.
+    False when that account was deleted or deactivated since: nothing is written for it.
+    No ``actor_id`` is the system's own work (unchecked)."""
+    actor = session.get(User, actor_id) if actor_id else None
+    if actor_id and (actor is None or not actor.is_active):
+        return False
+    set_actor(session, actor)
+    return True
 
 
 def queue_reindex(firm_ids: list[int]) -> None:
@@ -244,8 +327,11 @@ def import_firms(self, path: str, mapping: dict[str, str] | None, actor_id: int 
         log.info("import job %s is done or claimed by a live worker: ignored", self.request.id)
         raise Ignore()
     job_id, attempt = job.id, job.attempts
+    if not _act_for(session, actor_id):
+        reason = "the account that started the import is no longer active"
+        imports.fail(session, job_id, reason, attempt)
+        raise PermissionError(reason)
     actor = session.get(User, actor_id) if actor_id else None
-    set_actor(session, actor)
     provinces = None
     if actor is not None and actor.is_officer:
         provinces = actor.province_ids

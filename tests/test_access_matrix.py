@@ -22,6 +22,7 @@ from flask import current_app, url_for
 
 from catalog import (
     accounts,
+    claims,
     events,
     introductions,
     photos,
@@ -33,6 +34,7 @@ from catalog.files import Upload
 from catalog.models import Event, EventStatus, Firm, Need, NeedPhoto, User
 from jobs.sync import index_sync_paused
 from tests.conftest import ROLES, fresh_tax_code
+from tests.factories import png_bytes
 from webapp.extensions import db
 
 ALL = frozenset(ROLES)
@@ -103,6 +105,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("accounts.create_token", "POST"): Row(SIGNED_IN),
     ("accounts.invite_colleague", "POST"): Row(FIRM_USERS),
     ("accounts.revoke_token", "POST"): Row(SUPPLIER_ONLY, lambda t: {"token_id": t["token"]}),
+    ("accounts.password", "GET"): Row(SIGNED_IN),
+    ("accounts.password", "POST"): Row(SIGNED_IN),
+    ("accounts.login_code", "GET"): Row(ALL),
+    ("accounts.login_code", "POST"): Row(ALL),
+    ("accounts.two_factor", "GET"): Row(STAFF),
+    ("accounts.two_factor", "POST"): Row(STAFF),
+    ("accounts.disable_two_factor", "POST"): Row(STAFF),
     ("introductions.index", "GET"): Row(SIGNED_IN),
     ("introductions.decide", "POST"): Row(
         SUPPLIER_ONLY, lambda t: {"intro_id": t["intro"], "decision": "accept"}
@@ -230,6 +239,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("admin.edit_user", "GET"): Row(OFFICERS_HERE, lambda t: {"user_id": t["user"]}),
     ("admin.edit_user", "POST"): Row(OFFICERS_HERE, lambda t: {"user_id": t["user"]}),
     ("admin.audit", "GET"): Row(STAFF),
+    # claims on firms (a claim on the supplier's firm, in VP; none of the roles is a
+    # firm user without a firm, the only one who may file a claim)
+    ("claims.mine", "GET"): Row(SIGNED_IN),
+    ("claims.file_claim", "POST"): Row(frozenset(), body=lambda t: {"tax_code": t["tax_code"]}),
+    ("claims.index", "GET"): Row(STAFF),
+    ("claims.show", "GET"): Row(OFFICERS_HERE, lambda t: {"claim_id": t["claim"]}),
+    ("claims.decide", "POST"): Row(
+        OFFICERS_HERE,
+        lambda t: {"claim_id": t["claim"]},
+        lambda t: {"decision": "reject", "reason": "Không phải người của doanh nghiệp"},
+    ),
     # API
     ("api.openapi", "GET"): Row(ALL),
     ("api.list_firms", "GET"): Row(ALL),
@@ -327,6 +347,11 @@ def _fresh_targets(people, shared: dict) -> dict:
         member = accounts.create_user(
             session, f"member-{fresh_tax_code()}@people.test", None, firm=supplier
         )
+        claimant = accounts.create_user(
+            session, f"claimant-{fresh_tax_code()}@people.test", None, firm=supplier
+        )
+        claimant.firm = None
+        claim = claims.file_claim(session, claimant, supplier, "Tôi là giám đốc")
         token, _plain = accounts.issue_api_token(
             session, session.get(User, people.users["supplier"]), "matrix"
         )
@@ -336,14 +361,14 @@ def _fresh_targets(people, shared: dict) -> dict:
             cap,
             {"method": "site_visit", "result": "confirmed", "checked_on": "2026-01-05"},
             officer=None,
-            uploads=[verification.Upload("visit.pdf", b"%PDF-1.4 site visit")],
+            uploads=[verification.Upload("visit.pdf", b"%PDF-1.4 site visit\n%%EOF\n")],
             evidence_root=Path(current_app.config["DATA_DIR"]) / "uploads" / "evidence",
         )
         need = session.get(Need, shared["need"])
         (photo,) = photos.add_photos(
             session,
             need,
-            [Upload("part.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32)],
+            [Upload("part.png", png_bytes())],
             Path(current_app.config["DATA_DIR"]) / "uploads" / "photos",
         )
         event = events.create_event(
@@ -378,6 +403,9 @@ def _fresh_targets(people, shared: dict) -> dict:
             "spare_firm": spare.id,
             "intro": intro.id,
             "user": member.id,
+            "claimant": claimant.id,
+            "claim": claim.id,
+            "tax_code": supplier.tax_code,
             "token": token.id,
             "link": link.id,
             "check": check.id,
@@ -395,6 +423,7 @@ def _clean_up(app, targets: dict) -> None:
             (Certification, "cert"),
             (Firm, "spare_firm"),
             (User, "user"),
+            (User, "claimant"),
             (ApiToken, "token"),
             (Event, "event"),
             (NeedPhoto, "photo"),

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from catalog.models import Event, Firm, Meeting, Registration
-from tests.factories import make_need
+from tests.factories import make_need, png_bytes
 
 DAY = date.today() + timedelta(days=40)
 
@@ -261,7 +261,7 @@ def test_buyers_show_photos_of_the_parts_they_display(session, people, client_as
         title="Vỏ nhôm đúc áp lực cho bộ điều khiển",
         visibility="public",
     )
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = png_bytes()
     refused = buyer.post(
         f"/needs/{need.id}/photos",
         data={"photos": [(io.BytesIO(b"%PDF-1.4 not an image"), "vo-nhom.jpg")]},

@@ -240,3 +240,124 @@ def test_reimport_never_changes_what_the_file_does_not_say(session, people):
     assert (result.created, result.updated) == (0, 1)
     session.refresh(buyer)
     assert buyer.role.value == "buyer" and buyer.employees == 900
+
+
+def _victim_and_rows(session, tag: str):
+    """A firm of Bắc Ninh, and a survey of Vĩnh Phúc whose rows 3-5 reach it: by its tax
+    code (with the officer's province in the row, and with none), and by its name with
+    no province."""
+    from tests.factories import make_supplier
+
+    victim = make_supplier(
+        session,
+        f"Công ty Nạn Nhân {tag}",
+        [{"title": "Đúc nhôm áp lực"}],
+        province="BN",
+        contact_email="real@victim.test",
+    )
+    data = _csv(
+        [
+            ["Tên doanh nghiệp", "Mã số thuế", "Tỉnh", "Email", "Năng lực", "Chứng chỉ"],
+            [f"Xưởng Hợp Lệ Một {tag}", "", "VP", "", "Hàn MIG", ""],
+            [f"Chiếm Đoạt {tag}", victim.tax_code, "VP", "evil@x.test", "Hàn", "ISO 9001"],
+            [f"Chiếm Đoạt Hai {tag}", victim.tax_code, "", "evil@x.test", "", "IATF 16949"],
+            [victim.name_vi, "", "", "evil@x.test", "Tiện CNC", ""],
+            [f"Xưởng Hợp Lệ Hai {tag}", "", "VP", "", "", ""],
+        ]
+    )
+    return victim, data
+
+
+def _untouched(session, victim: Firm) -> None:
+    session.expire_all()
+    assert victim.name_vi.startswith("Công ty Nạn Nhân") and victim.province.code == "BN"
+    assert victim.contact_email == "real@victim.test"
+    assert [c.title for c in victim.capabilities] == ["Đúc nhôm áp lực"]
+    assert victim.certifications == []
+
+
+def _alert_for(session, victim: Firm):
+    from catalog.models import AuditEntry
+
+    session.expire_all()
+    return session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "alert", AuditEntry.province_id == victim.province_id)
+        .order_by(AuditEntry.id.desc())
+    ).first()
+
+
+def test_an_officer_s_rows_never_reach_firms_of_other_provinces(session, people):
+    from catalog.audit import set_actor
+    from catalog.models import User
+
+    tag = uuid.uuid4().hex[:6]
+    victim, data = _victim_and_rows(session, tag)
+    officer = session.get(User, people.users["officer"])  # Vĩnh Phúc
+    set_actor(session, officer)
+    result = import_table(session, read_table(data), provinces=officer.province_ids)
+    assert (result.created, result.updated, result.rejected) == (2, 0, 3)
+    assert [(p.row, set(p.reasons)) for p in result.problems] == [
+        (3, {"tax_code"}),
+        (4, {"tax_code"}),
+        (5, {"name_vi"}),
+    ]
+    assert str(result.problems[0].reasons["tax_code"]) == (
+        "This tax code belongs to a firm in Bắc Ninh, which is not one of your provinces."
+    )
+    assert str(result.problems[2].reasons["name_vi"]) == (
+        "This name matches a firm in Bắc Ninh, which is not one of your provinces."
+    )
+    _untouched(session, victim)
+    for name in (f"Xưởng Hợp Lệ Một {tag}", f"Xưởng Hợp Lệ Hai {tag}"):
+        assert session.scalar(select(Firm).where(Firm.name_vi == name)).province.code == "VP"
+    # Bắc Ninh's officers are told, in their audit log, who tried and which rows.
+    alert = _alert_for(session, victim)
+    assert alert.actor_id == officer.id and alert.action == "out_of_scope"
+    assert alert.changes["rows"] == [3, 4, 5] and alert.changes["firm_id"] == [victim.id]
+
+
+def test_the_worker_s_import_is_held_to_the_officer_s_provinces(
+    app, session, people, client_as, tmp_path
+):
+    from jobs.tasks import queue_import
+
+    tag = uuid.uuid4().hex[:6]
+    victim, data = _victim_and_rows(session, tag)
+    path = tmp_path / "survey.csv"
+    path.write_bytes(data)
+    # The task, as the worker runs it for the officer who uploaded the file.
+    job_id = queue_import(session, str(path), None, people.users["officer"])
+    summary = import_firms_result(job_id)
+    assert (summary["created"], summary["rejected"]) == (2, 3)
+    assert [r["row"] for r in summary["rejected_rows"]] == [3, 4, 5]
+    errors = (tmp_path / "survey.csv.errors.csv").read_bytes().decode("utf-8-sig")
+    assert "Bắc Ninh" in errors and "không thuộc các tỉnh của bạn" in errors, errors
+    _untouched(session, victim)
+    page = client_as("other_officer").get("/admin/audit?entity=alert").get_data(as_text=True)
+    assert "officer@people.test" in page and f"Công ty Nạn Nhân {tag}" in page
+    # A job queued for an account deactivated since writes nothing.
+    from catalog.models import User
+
+    user = session.get(User, people.users["officer"])
+    user.active = False
+    session.commit()
+    try:
+        other = tmp_path / "again.csv"
+        other.write_bytes(_csv([["Tên doanh nghiệp", "Tỉnh"], [f"Xưởng Muộn {tag}", "VP"]]))
+        with pytest.raises(PermissionError):  # the eager task raises what a worker logs
+            queue_import(session, str(other), None, people.users["officer"])
+        assert session.scalar(select(Firm).where(Firm.name_vi == f"Xưởng Muộn {tag}")) is None
+    finally:
+        user = session.get(User, people.users["officer"])
+        user.active = True
+        session.commit()
+
+
+def import_firms_result(job_id: str):
+    """The summary an (eager) import job finished with; None when it failed."""
+    from jobs.models import ImportJob
+
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job_id)
+    return job.summary if job.state == "done" else None

@@ -16,10 +16,10 @@ from catalog.models import AuditEntry, Verification
 from catalog.validation import ValidationError
 from jobs.notices import cleanup_uploads, send_expiry_notices
 from jobs.runtime import runtime
-from tests.factories import make_buyer, make_need, make_supplier
+from tests.factories import make_buyer, make_need, make_supplier, png_bytes
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = png_bytes()
 
 BELLOWS = {
     "title": "Ép cao su lưu hóa chụp chống bụi, ống gen cao su EPDM",
@@ -214,11 +214,15 @@ def test_checks_lapse_and_firms_are_warned_once_before(app, session, people, smt
     assert send_expiry_notices.apply(args=[today.isoformat()]).get() >= 1
     session.expire_all()
     assert session.get(Verification, soon.id).expiry_notice_on == today
+    # Each of the firm's users is warned once (other tests add users to this firm).
+    to_supplier = f"To: {people.emails['supplier']}\n"
     warned = [m for m in smtp_server.messages if "Hàn TIG khung inox" in m]
-    assert len(warned) == 1 and "hết hạn" in warned[0]
+    mine = [m for m in warned if m.startswith(to_supplier)]
+    assert len(mine) == 1 and "hết hạn" in mine[0]
+    assert len({m.split(chr(10), 1)[0] for m in warned}) == len(warned)
     # Idempotent: a second run tells nobody again.
     send_expiry_notices.apply(args=[today.isoformat()]).get()
-    assert len([m for m in smtp_server.messages if "Hàn TIG khung inox" in m]) == 1
+    assert len([m for m in smtp_server.messages if "Hàn TIG khung inox" in m]) == len(warned)
     # A renewed check silences the old one's warning.
     cap2 = services.add_capability(session, firm, {"title": "Mài phẳng chi tiết thép"})
     _record(

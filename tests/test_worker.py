@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog import services
+from catalog import accounts, services
+from catalog.models import UserRole
 from jobs.runtime import runtime
+from tests.conftest import login
 from tests.factories import make_supplier
 from webapp import create_app
 from webapp.extensions import db
@@ -65,8 +67,25 @@ def worker(snapshot_data: Path):
     log.close()
 
 
-def test_worker_reindexes_a_changed_firm(worker, snapshot_data):
+@pytest.fixture()
+def second_app(snapshot_data):
+    """A second app in this process, on the snapshot, whose tasks go to the worker.
+
+    Creating it makes its Celery app the process's default, which shared tasks
+    (``send_email.delay``) resolve to: the session app's eager Celery is put back after
+    the test, so later tests' mail is not sent to a broker no worker reads."""
+    from celery import _state
+
+    previous = _state.default_app
     app = create_app({"DATA_DIR": str(snapshot_data), "TESTING": True})
+    try:
+        yield app
+    finally:
+        _state.set_default_app(previous)
+
+
+def test_worker_reindexes_a_changed_firm(worker, second_app, snapshot_data):
+    app = second_app
     assert not app.extensions["celery"].conf.task_always_eager
     with app.app_context():
         rt = runtime()
@@ -105,4 +124,9 @@ def test_worker_reindexes_a_changed_firm(worker, snapshot_data):
 
         health = wait_for(healthy, 30)
         assert health, app.test_client().get("/healthz").json
-        assert health["worker"]["workers"][0]["hostname"].startswith("test-worker@")
+        assert "hostname" not in health["worker"]["workers"][0]  # machines: for admins only
+        admin = accounts.create_user(db.session, "w.admin@people.test", None, role=UserRole.ADMIN)
+        as_admin = app.test_client()
+        login(as_admin, admin.id)
+        workers = as_admin.get("/healthz").json["worker"]["workers"]
+        assert workers[0]["hostname"].startswith("test-worker@")

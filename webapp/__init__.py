@@ -18,14 +18,14 @@ from jobs import models as job_models  # noqa: F401  (tables known to migrations
 from jobs.celery_app import celery_init_app
 from jobs.runtime import EXTENSION_KEY, Runtime
 from jobs.sync import keep_index_in_step
-from jobs.tasks import queue_reindex
+from jobs.tasks import index_repair_requester, queue_reindex
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.engine import MatchEngine
 from matching.store import IndexStore
 
 from .config import load_config
-from .extensions import babel, csrf, db, limiter, migrate
+from .extensions import apply_proxy_fix, babel, csrf, db, limiter, migrate
 from .i18n import inject_locale, select_locale
 
 
@@ -42,6 +42,7 @@ class RecordIdConverter(IntegerConverter):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config(config))
+    apply_proxy_fix(app)
     app.url_map.converters["int"] = RecordIdConverter
     register_extensions(app)
     register_runtime(app)
@@ -76,7 +77,10 @@ def register_runtime(app: Flask) -> None:
     encoder = Encoder(app.config["ENCODER_MODEL"], cache=cache)
     store = IndexStore(app.config["INDEX_DIR"])
     engine = MatchEngine(
-        store, encoder, reload_in_background=app.config["INDEX_RELOAD_IN_BACKGROUND"]
+        store,
+        encoder,
+        reload_in_background=app.config["INDEX_RELOAD_IN_BACKGROUND"],
+        request_repair=index_repair_requester(app),
     )
     app.extensions[EXTENSION_KEY] = Runtime(
         session=lambda: db.session, store=store, encoder=encoder, engine=engine
@@ -89,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .claims import bp as claims_bp
     from .dashboard import bp as dashboard_bp
     from .directory import bp as directory_bp
     from .events import bp as events_bp
@@ -110,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(introductions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(claims_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(verifications_bp)
     app.register_blueprint(opportunities_bp)
@@ -131,9 +137,11 @@ def register_security(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from .background import register as register_background
     from .helpers import register
 
     register(app)
+    register_background(app)  # the notice when background work is not running
 
 
 def register_commands(app: Flask) -> None:

@@ -21,11 +21,15 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 
 from catalog import access, queries
-from catalog.accounts import user_for_api_token
+from catalog.accounts import api_token
 from catalog.audit import set_actor, track_changes
+from catalog.identity import lapse_on_identity_change
 from catalog.models import User
+from catalog.scope import guard_writes, refused
+from catalog.visibility import ALL_NEEDS, clear_reader, filter_needs, set_reader
 
 from .extensions import db, login_manager
+from .sessions import load as load_session_user
 
 PUBLIC_ENDPOINTS = {"static"}
 
@@ -67,6 +71,10 @@ def authorize(action: str, target: Any = None) -> None:
                 'Bearer realm="ketnoi"',
             )
         abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
+    if refused(db.session, actor(), target, f"{request.method} {request.path}"):
+        # An officer refused for another province's record: the alert is written as
+        # the request's transaction ends, here, with nothing of the request saved.
+        db.session.rollback()
     abort(403)
 
 
@@ -84,7 +92,11 @@ def rule(action: str, model: type | None = None, arg: str | None = None) -> Call
             target = None
             if model is not None:
                 key = arg or next(k for k in kwargs if k.endswith("_id"))
-                target = db.session.get(model, kwargs.pop(key))
+                # Unfiltered by the session's reader, so that a need one may not
+                # read is refused (403) as before, not hidden (404).
+                target = db.session.get(
+                    model, kwargs.pop(key), execution_options={ALL_NEEDS: True}
+                )
                 if target is None:
                     abort(404, description=_("No such record."))
                 kwargs[key.removesuffix("_id")] = target
@@ -105,21 +117,29 @@ def public(view: Callable) -> Callable:
 
 def _identify() -> None:
     """Before every request: who is asking (token on the API), whom to blame in the
-    audit log, and refuse views that declare no rule."""
+    audit log, whose eyes needs are read with, and refuse views that declare no rule."""
     # Forget a user remembered on ``g``: when a caller (a test, a command) holds one app
     # context across requests, each request must still be identified from its own
     # cookie or token.
     g.pop("_login_user", None)
+    set_reader(db.session, None)  # anonymous until the user is known
     if is_api_request():
         header = request.headers.get("Authorization", "")
         scheme, _sep, token = header.partition(" ")
         user = None
+        g.api_token = None
         if scheme.lower() == "bearer" and token.strip():
-            user = user_for_api_token(db.session, token.strip())
-            if user is None:
-                _unauthorized("The token is invalid or revoked.", 'Bearer error="invalid_token"')
+            # Its scope is enforced by the API blueprint (read-only tokens only read).
+            g.api_token = api_token(db.session, token.strip())
+            if g.api_token is None:
+                _unauthorized(
+                    "The token is invalid, expired or revoked.", 'Bearer error="invalid_token"'
+                )
+            user = g.api_token.user
         g._login_user = user or AnonymousUserMixin()
     set_actor(db.session, actor())
+    # Every query of the request that involves needs reads them as this user does.
+    set_reader(db.session, actor())
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return
@@ -137,11 +157,21 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+        # The id carries the session version, and the session its lifetimes.
+        return load_session_user(user_id)
 
     app.before_request(_identify)
+    # The actor is the request's: a caller holding one app context across requests (a
+    # test, a command) must not write as the last request's user.
+    app.teardown_request(lambda _exc: set_actor(db.session, None))
     track_changes(db.session)
+    # Where data is written, the same rules as the views': in requests and in the jobs
+    # run for a user (catalog.scope); and a firm's identity change lapses its badges.
+    guard_writes(db.session)
+    lapse_on_identity_change(db.session)
+    # Needs are read through one filter for the request's user (catalog.visibility).
+    filter_needs(db.session)
+    app.teardown_request(lambda _exc: clear_reader(db.session))
 
     @app.context_processor
     def access_helpers() -> dict[str, Any]:

@@ -8,13 +8,22 @@ from sqlalchemy import select
 
 from catalog import accounts, queries
 from catalog.access import officer_province_ids
-from catalog.audit import entries_query
+from catalog.audit import (
+    ACTION_LABELS,
+    ALERT,
+    ENTITY_LABELS,
+    alert_message,
+    describe,
+    entries_query,
+)
 from catalog.models import AuditEntry, Firm, Province, User, UserRole
-from catalog.validation import ValidationError, record_id
+from catalog.validation import ValidationError, clean_text, record_id
 
 from .access import actor, authorize, can, rule
 from .accounts import send_reset_link
 from .extensions import db
+from .helpers import translate
+from .i18n import current_locale
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -138,9 +147,13 @@ def edit_user(user: User):
             errors["provinces"] = _("Choose at least one province.")
         elif role == UserRole.MEMBER.value and user.firm_id is None:
             errors["role"] = _("A firm user must belong to a firm.")
+        try:
+            name = clean_text(request.form.get("name", user.name))[:120]
+        except ValueError as exc:
+            errors["name"] = exc.args[0]
         if not errors:
             user.role = UserRole(role)
-            user.name = request.form.get("name", user.name).strip()[:120]
+            user.name = name
             if role == UserRole.OFFICER.value:
                 kept = [p for p in user.provinces if p.code not in allowed]  # not ours to drop
                 user.provinces = kept + provinces
@@ -161,10 +174,23 @@ def edit_user(user: User):
 @bp.get("/audit")
 @rule("audit.view")
 def audit():
+    """The log of one's provinces, newest first: what changed (field names in the
+    reader's language, old → new, names rather than ids) and alerts (refusals outside
+    an officer's provinces, lock-outs), which ``?entity=alert`` lists alone."""
     scope = officer_province_ids(actor())
     query = entries_query(scope)
     entity = request.args.get("entity")
     if entity:
         query = query.where(AuditEntry.entity == entity)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50)
-    return render_template("admin/audit.html", page=page, entity=entity)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        entity=entity,
+        shown=describe(db.session, page.items, current_locale(), translate),
+        provinces={p.id: p for p in queries.provinces(db.session)},
+        entity_label=lambda name: translate(ENTITY_LABELS.get(name, name)),
+        action_label=lambda name: translate(ACTION_LABELS.get(name, name)),
+        alert_message=lambda e: alert_message(e, translate),
+        ALERT=ALERT,
+    )

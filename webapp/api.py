@@ -3,16 +3,18 @@ introductions. Described by the OpenAPI document at ``/api/v1/openapi.json``.
 
 Authentication is a personal access token (``Authorization: Bearer kn_…``), created
 on the account page; the same access rules as the pages apply (``catalog.access``).
-Errors are JSON: 400 for a body that is not a JSON object, 401 without a valid token,
-403 when the rules refuse, 404 for unknown records, 422 with
-``{"errors": {field: message}}`` for input that fails validation.
+Errors are JSON: 400 for a body that is not a JSON object (not JSON, not UTF-8, nested
+too deeply, NaN or an unpaired surrogate: see ``webapp.errors.loads_json``), 401
+without a valid token, 403 when the rules refuse, 404 for unknown records, 422 with
+``{"errors": {field: message}}`` for input that fails validation (a text holding a
+control or text-direction character included, whichever field it is in).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
 from catalog import services
@@ -36,13 +38,22 @@ from catalog.serialize import (
     introduction_dict,
     need_dict,
 )
-from catalog.validation import MAX_ID, ValidationError, record_id, validate_need
+from catalog.text import forbidden_characters, nfc_lines
+from catalog.validation import (
+    MAX_ID,
+    ValidationError,
+    forbidden_message,
+    record_id,
+    validate_need,
+)
+from catalog.visibility import readable_ids
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
 
 from .access import actor, authorize, can, public, rule
 from .directory import filters_from_args
+from .errors import MalformedBody, loads_json
 from .extensions import db
 from .firms import create_firm_in_scope
 
@@ -50,6 +61,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@bp.before_request
+def _token_scope():
+    """A read-only token reads and nothing else: any other method is refused (403)
+    before the view runs, whatever the user behind the token may do."""
+    token = g.get("api_token")
+    if token is not None and token.scope == "read" and request.method not in READ_METHODS:
+        message = "This token is read-only; create a read-write token to change data."
+        return jsonify({"error": "Forbidden", "message": message, "status": 403}), 403
+    return None
 
 
 @bp.errorhandler(ValidationError)
@@ -59,10 +82,38 @@ def _invalid(exc: ValidationError):
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object, every problem answered in the API's error shape: 400
+    with the reason for a body that is not one (``loads_json``), 422 naming each field
+    whose text holds a character no stored text may hold (validators refuse them too;
+    this also covers fields no validator reads)."""
+    if not request.is_json:
+        abort(400, description="The request body must be a JSON object (application/json).")
+    try:
+        data = loads_json(request.get_data(cache=True))
+    except MalformedBody as exc:
+        abort(400, description=str(exc))
     if not isinstance(data, dict):
         abort(400, description="The request body must be a JSON object.")
+    errors = {}
+    for field, value in data.items():
+        # As validators read text: line breaks and white space are not refused.
+        bad = [ch for text in _texts(value) for ch in forbidden_characters(nfc_lines(text))]
+        if bad:
+            errors[field] = forbidden_message(list(dict.fromkeys(bad)))
+    if errors:
+        raise ValidationError(errors)
     return data
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string within a field's value (its depth is bounded by ``loads_json``)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in [k, *_texts(v)]]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 def _paging() -> tuple[int, int]:
@@ -332,9 +383,15 @@ def list_introductions():
     result = db.paginate(
         introductions_query(actor()), page=page, per_page=per_page, error_out=False
     )
+    # An officer of the supplier's province may not read the buyer's need: no id then.
+    readable = readable_ids(db.session, actor(), (i.need_id for i in result.items))
+    items = [
+        {**introduction_dict(i), "need_id": i.need_id if i.need_id in readable else None}
+        for i in result.items
+    ]
     return jsonify(
         {
-            "items": [introduction_dict(i) for i in result.items],
+            "items": items,
             "page": page,
             "per_page": per_page,
             "total": result.total,

@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from matching.encoder import DEFAULT_MODEL
 
@@ -32,6 +33,16 @@ def _secret_key(data_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _trusted_hosts(public_url: str) -> list[str]:
+    """The host names the site answers to: the public URL's, loopback (``make run``,
+    health checks on the machine, tests) and any listed in ``KETNOI_TRUSTED_HOSTS``
+    (comma-separated; ``.example.vn`` admits its subdomains). Any other Host header is
+    refused with 400, so nothing built from a request's host can point elsewhere."""
+    hosts = [urlsplit(public_url).hostname or "", "127.0.0.1", "localhost"]
+    hosts += os.environ.get("KETNOI_TRUSTED_HOSTS", "").split(",")
+    return list(dict.fromkeys(h.strip().lower() for h in hosts if h.strip()))
 
 
 def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
@@ -58,6 +69,8 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
                 "task": "ketnoi.remind_unanswered_requests",
                 "schedule": 3600,
             },
+            # A damaged or drifted index heals within minutes (cheap when all is well).
+            "index-check": {"task": "ketnoi.check_index", "schedule": 5 * 60},
         },
         "beat_schedule_filename": str(data_dir / "celerybeat-schedule"),
     }
@@ -119,6 +132,15 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 60 per hour"),
+        # Sign-in: the longest wait before a password is checked for an address that
+        # keeps failing (catalog.accounts.Throttle); sessions end after this much
+        # idleness or this long after sign-in; trusted reverse proxies (ProxyFix);
+        # two-factor sign-in required of officers and admins.
+        "LOGIN_DELAY_MAX": float(os.environ.get("LOGIN_DELAY_MAX", "5")),
+        "SESSION_IDLE_MINUTES": float(os.environ.get("SESSION_IDLE_MINUTES", "120")),
+        "SESSION_LIFETIME_HOURS": float(os.environ.get("SESSION_LIFETIME_HOURS", "12")),
+        "PROXY_FIX": os.environ.get("KETNOI_PROXY_FIX", "0"),
+        "REQUIRE_2FA_FOR_STAFF": _flag("REQUIRE_2FA_FOR_STAFF"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
@@ -128,12 +150,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "KetNoi <no-reply@ketnoi.local>"),
         # A province's own programme targets, laid over the packaged ones (dashboard).
         "PROVINCE_TARGETS": os.environ.get("KETNOI_PROVINCE_TARGETS") or None,
-        # Where people reach the site: links in mail sent by background jobs.
+        # Where people reach the site: the only base of links in mail (jobs.mail.public_url).
         "PUBLIC_URL": os.environ.get("KETNOI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     }
     config.update({k: v for k, v in overrides.items() if k != "CELERY"})
+    if "TRUSTED_HOSTS" not in overrides:
+        config["TRUSTED_HOSTS"] = _trusted_hosts(config["PUBLIC_URL"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and (
         "SQLALCHEMY_ENGINE_OPTIONS" not in overrides
     ):

@@ -7,6 +7,7 @@ answer meeting requests, and get their agenda with a calendar file. Every rule l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask import (
@@ -24,6 +25,7 @@ from flask_babel import gettext as _
 from catalog import events
 from catalog.models import (
     Event,
+    EventMode,
     EventStatus,
     Meeting,
     MeetingRequest,
@@ -33,6 +35,7 @@ from catalog.models import (
     RequestStatus,
 )
 from catalog.validation import ValidationError, record_id
+from catalog.visibility import readable_ids
 from jobs.agenda import agenda_ics, agenda_pdf, schedule_xlsx
 from jobs.notices import notify_schedule_change
 from jobs.runtime import runtime
@@ -77,6 +80,13 @@ def _my_registration(event: Event) -> Registration | None:
     if user is None or user.firm_id is None:
         return None
     return next((r for r in event.registrations if r.firm_id == user.firm_id), None)
+
+
+def _shown(meetings: Iterable[Meeting]) -> set[int]:
+    """The needs of these meetings the user may read (one query): a meeting is about a
+    need its buyer chose, which the other side, or an organiser of another province,
+    may not be allowed to read (``catalog.visibility``)."""
+    return readable_ids(db.session, actor(), (m.need_id for m in meetings))
 
 
 def _event_page(event: Event) -> str:
@@ -167,11 +177,20 @@ def show(event: Event):
     mine = _my_registration(event)
     suggestions = []
     if mine is not None and mine.status == RegistrationStatus.APPROVED:
-        suggestions = suggest(db.session, runtime().engine, mine, limit=30)
+        suggestions = suggest(db.session, runtime().engine, mine, actor(), limit=30)
     requests = db.session.scalars(
         db.select(MeetingRequest).where(MeetingRequest.event_id == event.id)
     ).all()
     user = actor()
+    # Parts on display (reverse exhibitions): the buyers' needs the user may read.
+    displayed: set[int] = set()
+    if event.mode == EventMode.REVERSE:
+        buyers = [
+            r
+            for r in event.registrations
+            if r.side == "buyer" and r.status == RegistrationStatus.APPROVED
+        ]
+        displayed = readable_ids(db.session, user, (n.id for r in buyers for n in r.needs))
     my_needs = []
     if user is not None and user.firm is not None and user.firm.role.value != "supplier":
         my_needs = db.session.scalars(
@@ -182,6 +201,7 @@ def show(event: Event):
         event=event,
         mine=mine,
         my_needs=my_needs,
+        displayed=displayed,
         suggestions=suggestions,
         sent=[r for r in requests if mine is not None and r.sender_id == mine.id],
         received=[r for r in requests if mine is not None and r.receiver_id == mine.id],
@@ -256,7 +276,9 @@ def send_request(event: Event):
             priority=request.form.get("priority", 2, type=int) or 2,
             message=request.form.get("message", "")[:1000],
             need=need
-            if need is not None and need.buyer_id in (mine.firm_id, receiver.firm_id)
+            if need is not None
+            and need.buyer_id in (mine.firm_id, receiver.firm_id)
+            and can("need.view", need)
             else None,
             score=request.form.get("score", type=float),
         )
@@ -314,7 +336,7 @@ def schedule(event: Event):
 def solve(event: Event):
     """Run the solver as a job, around locked meetings."""
     seconds = min(max(request.form.get("time_limit", 60, type=float) or 60, 5), 600)
-    job = schedule_event.delay(event.id, seconds)
+    job = schedule_event.delay(event.id, seconds, actor().id)
     jobs = session.get(_JOBS, {})
     jobs[str(event.id)] = job.id
     session[_JOBS] = jobs
@@ -381,7 +403,7 @@ def move(meeting: Meeting):
 @rule("event.manage", Event)
 def schedule_export(event: Event):
     return attachment(
-        schedule_xlsx(event),
+        schedule_xlsx(event, shown=_shown(events.schedulable(event))),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"event-{event.id}-schedule.xlsx",
     )
@@ -412,11 +434,13 @@ def table_sheets(event: Event):
 @rule("registration.own", Registration)
 def agenda(reg: Registration):
     event = reg.event
+    meetings = events.agenda(event, reg)
     return render_template(
         "events/agenda.html",
         event=event,
         reg=reg,
-        meetings=events.agenda(event, reg),
+        meetings=meetings,
+        shown=_shown(meetings),
         slot_label=lambda s: events.slot_label(event, s),
     )
 
@@ -425,8 +449,14 @@ def agenda(reg: Registration):
 @rule("registration.own", Registration)
 def agenda_document(reg: Registration):
     headers = [_("Time"), _("Table"), _("With"), _("About")]
+    meetings = events.agenda(reg.event, reg)
     body = agenda_pdf(
-        reg.event, reg, events.agenda(reg.event, reg), headers, _("No meetings scheduled yet.")
+        reg.event,
+        reg,
+        meetings,
+        headers,
+        _("No meetings scheduled yet."),
+        shown=_shown(meetings),
     )
     return attachment(body, "application/pdf", f"ketnoi-agenda-{reg.id}.pdf")
 
@@ -434,7 +464,8 @@ def agenda_document(reg: Registration):
 @bp.get("/registrations/<int:reg_id>/agenda.ics")
 @rule("registration.own", Registration)
 def agenda_calendar(reg: Registration):
-    body = agenda_ics(reg.event, reg, events.agenda(reg.event, reg))
+    meetings = events.agenda(reg.event, reg)
+    body = agenda_ics(reg.event, reg, meetings, shown=_shown(meetings))
     return attachment(body, "text/calendar; charset=utf-8", f"ketnoi-event-{reg.event_id}.ics")
 
 
@@ -468,6 +499,9 @@ def outcome(meeting: Meeting):
         events.record_meeting_outcome(
             db.session, meeting, request.form.get("outcome", ""), request.form.get("note", "")
         )
+    except ValidationError as exc:  # the note
+        db.session.rollback()
+        flash_errors(exc.errors)
     except ValueError:
         db.session.rollback()
         flash(_("Choose an outcome."), "error")

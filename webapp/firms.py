@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from catalog import relationships, services
+from catalog.access import OutOfScope
 from catalog.i18n import N_
 from catalog.models import Capability, Certification, Firm, SupplyRelationship
 from catalog.validation import ValidationError, record_id
@@ -62,11 +63,25 @@ def _to_firm_page(obj) -> str:
 
 def create_firm_in_scope(values: dict) -> Firm:
     """Officers add firms to their own provinces only (admins anywhere)."""
-    firm = services.create_firm(db.session, values, commit=False)
-    if not can("firm.manage", firm):
+    try:
+        firm = services.create_firm(db.session, values, commit=False)
+    except OutOfScope:  # the session's write guard (catalog.scope) filed the alert
+        firm = None
+    if firm is None or not can("firm.manage", firm):
         raise ValidationError({"province": N_("Choose one of your provinces.")})
     db.session.commit()
     return firm
+
+
+def update_firm_in_scope(firm: Firm, values: dict) -> Firm:
+    """Save a profile; a move to another province takes an officer of both provinces
+    (the session's write guard refuses it otherwise), said on the province field."""
+    try:
+        return services.update_firm(db.session, firm, values)
+    except OutOfScope:
+        raise ValidationError(
+            {"province": N_("Only officers of both provinces can move a firm to another province.")}
+        ) from None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -90,7 +105,7 @@ def edit(firm: Firm):
         "firms/form.html",
         FIRM_FIELDS,
         _firm_values(firm),
-        lambda values: services.update_firm(db.session, firm, values),
+        lambda values: update_firm_in_scope(firm, values),
         _("Profile saved."),
         _to_firm_page,
         firm=firm,

@@ -17,9 +17,11 @@ from flask_babel import (
 )
 
 from catalog.export import to_csv, to_xlsx
+from catalog.text import literal_text
 from jobs.i18n import translate
 
 from .access import can
+from .background import job_notice
 from .i18n import current_locale
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -69,6 +71,9 @@ def job_status(job_id: str, failure: str) -> Response:
     info = result.info if isinstance(result.info, dict) else {}
     if result.state == "FAILURE":
         info = {"error": failure}
+    notice = job_notice(result.state)  # waiting on a worker that is not running
+    if notice:
+        info = {**info, "notice": notice}
     return jsonify(state=result.state, **info)
 
 
@@ -142,7 +147,18 @@ def label_options(items: list[Any], value: str) -> list:
     return [(getattr(i, value), label(i)) for i in items]
 
 
+def literal_output(value: Any) -> Any:
+    """What every ``{{ … }}`` of every page shows (Jinja's ``finalize``): stored text as
+    the literal text it is, autoescaped as always, and without the control or
+    text-direction override characters an old row may hold (which would make a name read
+    otherwise on the page than it is stored). Markup made by the templates is left alone."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return literal_text(value)
+    return value
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.finalize = literal_output
     app.jinja_env.filters["options"] = options
     app.jinja_env.filters["label_options"] = label_options
     app.jinja_env.filters["label"] = label

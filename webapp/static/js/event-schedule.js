@@ -24,6 +24,8 @@
           bar.value = Math.round(100 * (body.fraction || 0));
           state.textContent = job.dataset.running.replace("{phase}", body.phase).replace("{pct}", bar.value);
         }
+        // No worker is running: say that the solver waits (polling goes on).
+        if (body.notice) { state.textContent = body.notice; }
         setTimeout(poll, 1000);
       })
       .catch(function () { setTimeout(poll, 3000); });

@@ -19,6 +19,8 @@
         } else {
           if (body.step === "figures") { state.textContent = texts.stepFigures; }
           if (body.step === "rendering") { state.textContent = texts.stepRendering; }
+          // No worker is running: say that the report waits (polling goes on).
+          if (body.notice) { state.textContent = body.notice; }
           setTimeout(function () { watch(item); }, 1500);
         }
       })
