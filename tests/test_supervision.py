@@ -234,9 +234,13 @@ def test_supervisord_restarts_a_killed_worker_gunicorn_master_and_beat(snapshot_
     try:
         assert wait_for(up, 240, 1), log()
         assert wait_for(worker_beating, 120, 1), log()
-        status = _supervisorctl(env, "status")
-        for program in PROGRAMS:
-            assert re.search(rf"^{program}\s+RUNNING", status, re.M), status
+        # supervisord calls a program RUNNING once it has lived ``startsecs`` (10 s):
+        # the site can answer before that.
+        def all_running() -> bool:
+            status = _supervisorctl(env, "status")
+            return all(re.search(rf"^{p}\s+RUNNING", status, re.M) for p in PROGRAMS)
+
+        assert wait_for(all_running, 60, 1), _supervisorctl(env, "status") + log()
         assert len(gunicorns()) == 3, descendants(supervisord.pid)  # master, 2 workers
 
         # The Celery worker dies: a new one takes over, and an edit made meanwhile
