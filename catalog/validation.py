@@ -44,6 +44,9 @@ MAX_QUANTITY = 1_000_000_000  # beyond any single need, and within an SQL intege
 MAX_TEXT = 5000
 MAX_PRICE_VND = 1_000_000_000_000  # a trillion đồng per unit is beyond any component
 MAX_ID = 2**31 - 1  # the largest primary key (PostgreSQL integer) a record can have
+# Column lengths (``catalog.models``) of values a validator rewrites before they are stored.
+MAX_EMAIL = 200
+MAX_WEBSITE = 200
 
 
 def record_id(value: Any) -> int:
@@ -250,18 +253,25 @@ def tax_code(value: Any) -> str:
 
 
 def email(value: Any) -> str:
-    value = str(value).strip()
-    if len(value) > 200 or not EMAIL_RE.match(value):
+    # Lower-cased before the length is checked: the limit is the stored address's, and
+    # lower-casing can lengthen it ("İ" becomes "i" and a combining dot).
+    value = str(value).strip().lower()
+    if len(value) > MAX_EMAIL or not EMAIL_RE.match(value):
         raise ValueError(N_("Not a valid e-mail address."))
-    return value.lower()
+    return value
 
 
 def website(value: Any) -> str:
+    """A web address as stored, with its scheme: ``https://`` is added to one without,
+    and counts towards the limit (else a 195-character address fits the check and not
+    the column, which PostgreSQL refuses)."""
     value = str(value).strip()
-    if len(value) > 200 or " " in value or "." not in value:
+    if " " in value or "." not in value:
         raise ValueError(N_("Not a valid web address."))
     if not re.match(r"^https?://", value, re.I):
         value = "https://" + value
+    if len(value) > MAX_WEBSITE:
+        raise ValueError(N_("Not a valid web address."))
     return value
 
 

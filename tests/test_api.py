@@ -86,6 +86,38 @@ def test_invalid_firms_get_422_with_a_message_per_field(client, body, fields):
     assert all(isinstance(m, str) and m for m in resp.json["errors"].values())
 
 
+def test_what_validation_accepts_fits_its_column_as_stored(client):
+    """PostgreSQL refuses a value longer than its column (a 500 there), where SQLite
+    stores it whole: so what a validator accepts must fit as it is stored, after what it
+    adds (``https://`` before a web address) or changes (lower-casing lengthens "İ")."""
+    from catalog.models import Firm
+
+    firm = client.post(
+        "/api/v1/firms",
+        json={
+            "role": "supplier",
+            "name_vi": "Cơ khí Độ Dài",
+            "tax_code": fresh_tax_code(),
+            "province": "VP",
+        },
+    ).json
+    path = f"/api/v1/firms/{firm['id']}"
+    too_long = {
+        "website": "a" * 190 + ".example",  # 198 characters, 206 with its scheme
+        "contact_email": "a" * 186 + "İ@example.test",  # 200 characters, 201 lower-cased
+    }
+    for field, value in too_long.items():
+        resp = client.patch(path, json={field: value})
+        assert resp.status_code == 422, (field, resp.status_code, resp.json)
+        assert set(resp.json["errors"]) == {field}
+    at_limit = {"website": "a" * 184 + ".example", "contact_email": "a" * 187 + "@example.test"}
+    resp = client.patch(path, json=at_limit)
+    assert resp.status_code == 200, resp.json
+    for field in at_limit:
+        stored = resp.json[field]
+        assert len(stored) == Firm.__table__.c[field].type.length == 200, (field, stored)
+
+
 @pytest.mark.parametrize("data", ["not json", "[1, 2]", "", "null"])
 def test_bodies_that_are_not_objects_get_400(client, data):
     resp = client.post("/api/v1/firms", data=data, content_type="application/json")

@@ -140,6 +140,30 @@ def test_sign_in_form_never_redirects_off_site(app, people):
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
 
 
+def test_the_language_chosen_before_signing_in_is_kept(app, session):
+    """Vietnamese chosen on the sign-in page stays after signing in, even when the
+    browser prefers English, and becomes the account's language if it had none."""
+    from catalog import accounts
+    from catalog.models import User, UserRole
+
+    user = accounts.create_user(
+        session, "lang.keeper@people.test", "a long password 1", "Lan", role=UserRole.ADMIN
+    )
+    assert user.locale is None
+    client = app.test_client()
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    client.get("/lang/vi", headers=english)
+    client.post(
+        "/account/login",
+        data={"email": "lang.keeper@people.test", "password": "a long password 1"},
+        headers=english,
+    )
+    page = client.get("/suppliers/", headers=english).get_data(as_text=True)
+    assert html_lang(page) == "vi"
+    session.expire_all()
+    assert session.get(User, user.id).locale == "vi"
+
+
 def test_numbers_and_dates_follow_the_locale(client, session):
     buyer = make_buyer(session, "Locale Format Buyer")
     make_need(
@@ -233,3 +257,37 @@ def test_vnd_amounts_follow_the_locale(client, session):
     en = client.get(f"/needs/{need.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "12.500\xa0₫" in vi
     assert "₫12,500" in en
+
+
+def test_error_pages_speak_the_readers_language(app, client_as):
+    """A refused page, a rate limit or an unknown method shows no English in Vietnamese
+    (Werkzeug's own titles and a limit's rule "10 per 1 minute" are never shown)."""
+    supplier = client_as("supplier")
+    supplier.get("/lang/vi")
+    refused = supplier.get("/dashboard/")
+    assert refused.status_code == 403
+    body = refused.get_data(as_text=True)
+    assert "Không được phép" in body and "Forbidden" not in body
+    wrong_method = supplier.delete("/suppliers/")
+    assert wrong_method.status_code == 405
+    assert "Method Not Allowed" not in wrong_method.get_data(as_text=True)
+    saved = app.config["LOGIN_RATE_LIMIT"]
+    app.config["LOGIN_RATE_LIMIT"] = "1 per minute"
+    try:
+        visitor = app.test_client()
+        visitor.get("/lang/vi")
+        for _ in range(3):
+            last = visitor.post(
+                "/account/login",
+                data={"email": "nobody@people.test", "password": "wrong password"},
+                environ_base={"REMOTE_ADDR": "203.0.113.77"},
+            )
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = saved
+    assert last.status_code == 429
+    body = last.get_data(as_text=True)
+    assert "Quá nhiều lần thử" in body
+    assert "per 1 minute" not in body and "Too Many Requests" not in body
+    assert "Not allowed" in client_as("buyer").get(
+        "/dashboard/", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)

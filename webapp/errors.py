@@ -135,6 +135,36 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def _error_texts() -> dict[int, tuple[str, str]]:
+    """Titles and explanations of the errors a person meets, in the page's language:
+    Werkzeug's own are English, and a limit's description is its rule ("10 per 1 minute")."""
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Go back and try again.")),
+        401: (_("Sign in first"), _("This page is for signed-in users.")),
+        403: (_("Not allowed"), _("Your account may not open this page or do this.")),
+        405: (_("Not allowed"), _("This page cannot be used that way.")),
+        413: (_("File too large"), _("Files are limited to 16 MB.")),
+        415: (_("Bad request"), _("This kind of content is not accepted here.")),
+        422: (_("Bad request"), _("Some of what was sent cannot be used.")),
+        429: (
+            _("Too many attempts"),
+            _("Too many attempts from your connection. Wait a minute, then try again."),
+        ),
+    }
+
+
+def _page_text(exc: HTTPException) -> tuple[str, str]:
+    """The title and message of an error page. A description a view gave (already in
+    the reader's language) is kept; Werkzeug's default English one is not shown."""
+    title, message = _error_texts().get(
+        exc.code or 500, (_("Something went wrong"), _("Please try again in a moment."))
+    )
+    default = type(exc).description
+    if exc.code != 429 and exc.description and exc.description != default:
+        message = exc.description
+    return title, message
+
+
 def register(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
     app.before_request(refuse_unreadable_text)
@@ -145,7 +175,8 @@ def register(app: Flask) -> None:
             body = {"error": exc.name, "message": exc.description, "status": exc.code}
             return jsonify(body), exc.code
         template = "errors/404.html" if exc.code == 404 else "errors/error.html"
-        return render_template(template, error=exc), exc.code
+        title, message = _page_text(exc)
+        return render_template(template, error=exc, title=title, message=message), exc.code
 
     @app.errorhandler(OutOfScope)
     def out_of_scope(exc: OutOfScope):

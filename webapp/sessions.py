@@ -43,9 +43,15 @@ def _now() -> int:
 
 
 def start(user: User) -> None:
-    """A new session for ``user``: nothing of the previous one survives (no fixation)."""
+    """A new session for ``user``: nothing of the previous one survives (no fixation)
+    but the interface language the visitor chose before signing in, which becomes the
+    account's own when it has none yet."""
+    chosen = session.get("lang")
     session.clear()
     login_user(user)
+    if chosen in ("vi", "en") and not user.locale:
+        user.locale = chosen  # the caller puts the account's language in the session
+        db.session.commit()
     session[AUTH_AT] = session[SEEN_AT] = _now()
 
 
