@@ -197,6 +197,55 @@ def seed_accounts(database_url: str) -> dict[str, Any]:
             "introductions": [intro.id],
             "suppliers": [supplier.id],
         }
+        # The officer may delete firms (and with them their users and tokens): its runs
+        # act on firms of its provinces of their own, one set per mode, besides one
+        # firm, and needs, of another province (refused, with an alert).
+        provinces = [p.id for p in users["officer"].provinces]
+        spare_suppliers = list(
+            session.scalars(
+                select(Firm)
+                .where(
+                    Firm.role == FirmRole.SUPPLIER,
+                    Firm.province_id.in_(provinces),
+                    Firm.id != supplier.id,
+                    Firm.capabilities.any(),
+                )
+                .order_by(Firm.id)
+                .limit(3 * len(MODES))
+            )
+        )
+        spare_buyers = list(
+            session.scalars(
+                select(Firm)
+                .where(
+                    Firm.role == FirmRole.BUYER,
+                    Firm.province_id.in_(provinces),
+                    Firm.id != buyer.id,
+                    Firm.id.in_(select(Need.buyer_id)),
+                )
+                .order_by(Firm.id)
+                .limit(len(MODES))
+            )
+        )
+        runs: dict[tuple[str, str], dict[str, list[int]]] = {}
+        for i, mode in enumerate(MODES):
+            suppliers = spare_suppliers[3 * i : 3 * i + 3] or [supplier]
+            owner = spare_buyers[i] if i < len(spare_buyers) else buyer
+            needs = list(
+                session.scalars(
+                    select(Need.id).where(Need.buyer_id == owner.id).order_by(Need.id).limit(3)
+                )
+            )
+            caps = [c.id for f in suppliers for c in f.capabilities][:4]
+            certs = [c.id for f in [*suppliers, owner] for c in f.certifications][:3]
+            runs[("officer", mode)] = {
+                "firms": [*(f.id for f in suppliers), owner.id, other_firm],
+                "needs": needs + other_needs,
+                "capabilities": caps or ids["capabilities"],
+                "certifications": certs or ids["certifications"],
+                "introductions": [intro.id],
+                "suppliers": [f.id for f in suppliers],
+            }
         targets = {
             "supplier_firm": supplier.id,
             "buyer_firm": buyer.id,
@@ -207,7 +256,7 @@ def seed_accounts(database_url: str) -> dict[str, Any]:
             "introduction": intro.id,
         }
     engine.dispose()
-    return {"tokens": tokens, "ids": ids, "targets": targets}
+    return {"tokens": tokens, "ids": ids, "runs": runs, "targets": targets}
 
 
 @contextlib.contextmanager
@@ -661,6 +710,8 @@ def run_malformed(url: str, tokens: dict[str, str | None], targets: dict[str, in
                 ctype_out = resp_headers.get("Content-Type", "")
                 if status == 0 or status >= 500:
                     row["response"] = content[:400].decode("utf-8", "replace")
+                elif status == 401 and token:
+                    row["problem"] = "the role's token was refused"
                 elif status >= 400 and not ctype_out.startswith(JSON):
                     row["problem"] = f"error answered as {ctype_out or 'no content type'}"
                 elif 200 <= status < 300 and kind == "body" and label in _MUST_REFUSE:
@@ -694,6 +745,7 @@ def summarise_malformed(result: dict[str, Any]) -> dict[str, Any]:
     rows = result["rows"]
     by_status = collections.Counter(r["status"] for r in rows)
     by_role = collections.Counter(r["role"] for r in rows)
+    by_role_status = collections.Counter(f"{r['role']} {r['status']}" for r in rows)
     server_errors = [r for r in rows if r["status"] == 0 or r["status"] >= 500]
     problems = [r for r in rows if "problem" in r]
     slowest = sorted(rows, key=lambda r: r["ms"], reverse=True)[:5]
@@ -701,6 +753,7 @@ def summarise_malformed(result: dict[str, Any]) -> dict[str, Any]:
         "cases": len(rows),
         "by_role": dict(by_role),
         "by_status": {str(k): v for k, v in sorted(by_status.items())},
+        "by_role_status": dict(sorted(by_role_status.items())),
         "server_errors": server_errors,
         "problems": problems,
         "slowest": slowest,
@@ -813,15 +866,24 @@ def main() -> None:
         env = service_env(data_dir, database_url)
         prepared = prepare_data(env, workdir)
         seeded = seed_accounts(database_url or f"sqlite:///{data_dir / 'ketnoi.sqlite'}")
-        config = schemathesis_config(workdir / "schemathesis.toml", seeded["ids"])
         tokens: dict[str, str | None] = {
             role: (None if role == "anonymous" else seeded["tokens"][role]) for role in args.roles
         }
         runs = []
         with server(args.server, args.workers, env, workdir) as url:
-            # The officer last: it may delete the records the others act on.
+            # Hand-made requests first: they destroy nothing, while the officer's
+            # generated DELETEs remove firms, their users and so their tokens.
+            malformed = (
+                summarise_malformed(run_malformed(url, tokens, seeded["targets"]))
+                if not args.no_malformed
+                else summarise_malformed({"rows": [], "seconds": 0})
+            )
+            print(f"hand-made: {malformed['cases']} cases", flush=True)
+            # The officer last: it deletes firms of its provinces.
             for role in sorted(args.roles, key=ROLES.index):
                 for mode in args.modes:
+                    ids = seeded["runs"].get((role, mode), seeded["ids"])
+                    config = schemathesis_config(workdir / f"schemathesis-{role}-{mode}.toml", ids)
                     run = run_schemathesis(
                         role, mode, url, tokens[role], config, workdir, args.max_examples, args.seed
                     )
@@ -831,11 +893,6 @@ def main() -> None:
                         f"{len(run['server_errors'])} server errors, {run['seconds']} s",
                         flush=True,
                     )
-            malformed = (
-                summarise_malformed(run_malformed(url, tokens, seeded["targets"]))
-                if not args.no_malformed
-                else summarise_malformed({"rows": [], "seconds": 0})
-            )
     tracebacks = server_tracebacks(workdir / "server.log")
     import schemathesis
 

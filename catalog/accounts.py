@@ -281,7 +281,7 @@ def record_failure(
             ),
             province_id=_province_of(user),
             actor=client or None,
-            details={"failures": count, "address": client, "account": user is not None},
+            details={"failures": count, "client": client, "account": user is not None},
         )
     session.commit()
     return count

@@ -181,6 +181,16 @@ def test_listing_search_and_paging(client):
     assert client.get("/api/v1/needs?status=bogus").status_code == 422
 
 
+def test_a_method_an_address_does_not_take_is_405_with_allow(client):
+    """RFC 9110: a 405 names the methods the address takes (``Allow``). The site's own
+    error body (JSON in the API, a page elsewhere) replaced Werkzeug's and dropped it."""
+    for path, methods in (("/api/v1/firms", {"GET", "POST"}), ("/", {"GET"})):
+        resp = client.put(path)
+        assert resp.status_code == 405, path
+        assert methods <= {m.strip() for m in resp.headers.get("Allow", "").split(",")}, path
+    assert client.delete("/api/v1/firms").json["status"] == 405
+
+
 def test_unknown_api_route_is_json_404(client):
     resp = client.get("/api/v1/nothing")
     assert resp.status_code == 404 and resp.json["error"] == "Not Found"

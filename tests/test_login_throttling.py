@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from catalog import accounts
 from catalog.models import AuditEntry, Province, UserRole, utcnow
 from catalog.models.accounts import SignInFailure
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 from webapp.extensions import apply_proxy_fix, proxy_hops
 
 THROTTLE = accounts.Throttle(free=3, base=1.0, cap=4.0)
@@ -174,6 +174,13 @@ def test_throttled_accounts_are_alerted_to_their_provinces_officers(app, session
     ).all()
     assert officer.email in entry.summary and entry.actor_label == "198.51.100.99"
     assert entry.changes["failures"] == free == accounts.DEFAULT_THROTTLE.free
+    # The province's officer reads it in Vietnamese, every detail labelled.
+    reader = app.test_client()
+    login(reader, officer.id)
+    reader.get("/lang/vi")
+    page = reader.get("/admin/audit?entity=alert").get_data(as_text=True)
+    assert "Số lần thử sai</b>: 5" in page and "Kết nối từ</b>: 198.51.100.99" in page
+    assert "failures" not in page and "account</b>" not in page
 
 
 def test_the_client_address_comes_from_trusted_proxies_only(app, monkeypatch, short_waits):

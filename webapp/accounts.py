@@ -68,7 +68,7 @@ def _limited(limit) -> None:
                 address=address,
             ),
             actor=address,
-            details={"limit": str(limit.limit), "endpoint": request.endpoint},
+            details={"request": request.path},
         )
 
 

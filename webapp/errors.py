@@ -135,6 +135,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def carried_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries besides its body's type, kept when the error is
+    answered with the site's own body: ``Allow`` on a 405, which RFC 9110 requires (a
+    client learns there which methods the address takes), ``Retry-After`` where given."""
+    return [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+
+
 def _error_texts() -> dict[int, tuple[str, str]]:
     """Titles and explanations of the errors a person meets, in the page's language:
     Werkzeug's own are English, and a limit's description is its rule ("10 per 1 minute")."""
@@ -171,12 +178,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        headers = carried_headers(exc)
         if wants_json():
             body = {"error": exc.name, "message": exc.description, "status": exc.code}
-            return jsonify(body), exc.code
+            return jsonify(body), exc.code, headers
         template = "errors/404.html" if exc.code == 404 else "errors/error.html"
         title, message = _page_text(exc)
-        return render_template(template, error=exc, title=title, message=message), exc.code
+        page = render_template(template, error=exc, title=title, message=message)
+        return page, exc.code, headers
 
     @app.errorhandler(OutOfScope)
     def out_of_scope(exc: OutOfScope):
