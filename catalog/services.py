@@ -153,6 +153,11 @@ def update_firm(session: Session, firm: Firm, data: Mapping[str, Any], commit: b
     data = dict(data)
     data.setdefault("_current_province_id", firm.province_id)
     clean = validate_firm(session, data, partial=True)
+    # A change of some fields is checked against the others as they stay: clearing both
+    # names (each alone may be cleared) would leave a firm nobody can name.
+    names = [clean[f] if f in clean else getattr(firm, f) for f in ("name_vi", "name_en")]
+    if not any(names):
+        raise ValidationError({"name_vi": N_("Give the firm's name in Vietnamese or English.")})
     _check_tax_code_free(session, clean.get("tax_code"), firm.id)
     _apply_firm(session, firm, clean)
     _done(session, commit)

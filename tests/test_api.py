@@ -118,6 +118,27 @@ def test_what_validation_accepts_fits_its_column_as_stored(client):
         assert len(stored) == Firm.__table__.c[field].type.length == 200, (field, stored)
 
 
+def test_a_partial_update_cannot_leave_a_firm_without_a_name(client):
+    """Each name may be empty, not both: a partial update is checked against the fields
+    it leaves as they are (the fuzzing run cleared both, and the firm had no name)."""
+    firm = client.post(
+        "/api/v1/firms",
+        json={
+            "role": "buyer",
+            "name_vi": "Cơ khí Tên",
+            "tax_code": fresh_tax_code(),
+            "province": "VP",
+        },
+    ).json
+    path = f"/api/v1/firms/{firm['id']}"
+    for body in ({"name_vi": None, "name_en": None}, {"name_vi": "", "name_en": "  "}):
+        resp = client.patch(path, json=body)
+        assert resp.status_code == 422 and set(resp.json["errors"]) == {"name_vi"}, resp.json
+    assert client.get(path).json["name_vi"] == "Cơ khí Tên"
+    resp = client.patch(path, json={"name_vi": "", "name_en": "Name Test Co."})
+    assert resp.status_code == 200 and resp.json["name_en"] == "Name Test Co."
+
+
 @pytest.mark.parametrize("data", ["not json", "[1, 2]", "", "null"])
 def test_bodies_that_are_not_objects_get_400(client, data):
     resp = client.post("/api/v1/firms", data=data, content_type="application/json")
