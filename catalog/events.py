@@ -48,6 +48,7 @@ from .validation import (
     concept_list,
     integer,
     iso_date,
+    many,
     text,
 )
 
@@ -77,6 +78,7 @@ def _clock(value: Any) -> time:
         raise ValueError(N_("Must be a time written HH:MM.")) from None
 
 
+@many
 def _breaks(value: Any) -> list[tuple[time, time]]:
     """ "12:00-13:30, 15:00-15:15" → [(12:00, 13:30), (15:00, 15:15)]."""
     spans = []
@@ -196,7 +198,7 @@ def _province_codes(session: Session):
             found.append(province.id)
         return found
 
-    return parse
+    return many(parse)
 
 
 def create_event(

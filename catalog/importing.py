@@ -650,8 +650,7 @@ def _alert_refused(
             session,
             OUT_OF_SCOPE,
             N_(
-                "A survey import tried to change firms of this province; rows refused: "
-                "%(count)s.",
+                "A survey import tried to change firms of this province; rows refused: %(count)s.",
                 count=len(rows),
             ),
             province_id=province_id,

@@ -145,11 +145,16 @@ class _Checker:
         except ValueError as exc:
             self.errors[field] = exc.args[0]
             return
+        if raw == [] and not getattr(parse, "many", False):
+            # An empty list where one value belongs is not "no value": stored as it is,
+            # PostgreSQL refuses it as an integer or text ('{}') and the request failed.
+            self.errors[field] = N_("Give one value, not a list.")
+            return
         if raw is None or raw == []:
             if required:
                 self.errors[field] = N_("This field is required.")
             else:
-                self.clean[field] = [] if isinstance(self.data.get(field), list) else None
+                self.clean[field] = [] if raw == [] else None
             return
         try:
             self.clean[field] = parse(raw)
@@ -163,6 +168,12 @@ class _Checker:
         if self.errors:
             raise ValidationError(self.errors)
         return self.clean
+
+
+def many(parse: Callable[[Any], list]) -> Callable[[Any], list]:
+    """Mark a parser as taking a list (an empty list then clears the field)."""
+    parse.many = True  # type: ignore[attr-defined]
+    return parse
 
 
 def text(max_len: int) -> Callable[[Any], str]:
@@ -275,6 +286,7 @@ def website(value: Any) -> str:
     return value
 
 
+@many
 def string_list(value: Any) -> list[str]:
     """Accept a list or a comma/semicolon/newline separated string."""
     if isinstance(value, str):
@@ -289,6 +301,7 @@ def string_list(value: Any) -> list[str]:
     return out
 
 
+@many
 def hs_codes(value: Any) -> list[str]:
     codes = string_list(value)
     bad = [c for c in codes if not _HS_RE.match(c)]
@@ -308,6 +321,7 @@ def canonical_standard(value: str) -> str:
     return value.upper() if len(value) <= 12 else value
 
 
+@many
 def standards(value: Any) -> list[str]:
     items = [canonical_standard(s) for s in string_list(value)]
     if any(len(s) > 40 for s in items):
@@ -341,7 +355,7 @@ def concept_list(session: Session, kind: str) -> Callable[[Any], list[str]]:
     def parse(value: Any) -> list[str]:
         return list(dict.fromkeys(one(v) for v in string_list(value)))
 
-    return parse
+    return many(parse)
 
 
 def province_ref(session: Session) -> Callable[[Any], int]:

@@ -139,6 +139,45 @@ def test_a_partial_update_cannot_leave_a_firm_without_a_name(client):
     assert resp.status_code == 200 and resp.json["name_en"] == "Name Test Co."
 
 
+def test_an_empty_list_for_a_single_value_is_refused_and_clears_a_list(client, session):
+    """``{"delivery_province": []}`` was stored as an empty list and PostgreSQL refused it
+    (500; SQLite let it through): where one value belongs an empty list is an error, where
+    a list belongs it clears the list."""
+    buyer = client.post(
+        "/api/v1/firms",
+        json={
+            "role": "buyer",
+            "name_vi": "Lắp ráp Rỗng",
+            "tax_code": fresh_tax_code(),
+            "province": "BN",
+            "certifications": ["ISO 9001"],
+        },
+    ).json
+    need = client.post(
+        "/api/v1/needs",
+        json={
+            "buyer_id": buyer["id"],
+            "title": "Stamped brackets",
+            "delivery_province": "BN",
+            "required_certifications": ["ISO 9001"],
+        },
+    ).json
+    for path, field in (
+        (f"/api/v1/needs/{need['id']}", "delivery_province"),
+        (f"/api/v1/needs/{need['id']}", "quantity_per_year"),
+        (f"/api/v1/firms/{buyer['id']}", "province"),
+        (f"/api/v1/firms/{buyer['id']}", "employees"),
+        (f"/api/v1/firms/{buyer['id']}", "name_en"),
+    ):
+        resp = client.patch(path, json={field: []})
+        assert resp.status_code == 422 and set(resp.json["errors"]) == {field}, resp.json
+    assert client.get(f"/api/v1/needs/{need['id']}").json["delivery_province"] == "BN"
+    resp = client.patch(f"/api/v1/needs/{need['id']}", json={"required_certifications": []})
+    assert resp.status_code == 200 and resp.json["required_certifications"] == []
+    resp = client.patch(f"/api/v1/firms/{buyer['id']}", json={"certifications": []})
+    assert resp.status_code == 200, resp.json
+
+
 @pytest.mark.parametrize("data", ["not json", "[1, 2]", "", "null"])
 def test_bodies_that_are_not_objects_get_400(client, data):
     resp = client.post("/api/v1/firms", data=data, content_type="application/json")

@@ -234,6 +234,7 @@ def test_supervisord_restarts_a_killed_worker_gunicorn_master_and_beat(snapshot_
     try:
         assert wait_for(up, 240, 1), log()
         assert wait_for(worker_beating, 120, 1), log()
+
         # supervisord calls a program RUNNING once it has lived ``startsecs`` (10 s):
         # the site can answer before that.
         def all_running() -> bool:

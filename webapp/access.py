@@ -94,9 +94,7 @@ def rule(action: str, model: type | None = None, arg: str | None = None) -> Call
                 key = arg or next(k for k in kwargs if k.endswith("_id"))
                 # Unfiltered by the session's reader, so that a need one may not
                 # read is refused (403) as before, not hidden (404).
-                target = db.session.get(
-                    model, kwargs.pop(key), execution_options={ALL_NEEDS: True}
-                )
+                target = db.session.get(model, kwargs.pop(key), execution_options={ALL_NEEDS: True})
                 if target is None:
                     abort(404, description=_("No such record."))
                 kwargs[key.removesuffix("_id")] = target
