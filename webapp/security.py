@@ -11,6 +11,8 @@ development server's here.
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import SecurityError
@@ -81,4 +83,18 @@ def register(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         if is_secure():
             response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        return response
+
+    @app.after_request
+    def read_the_rest_of_the_body(response: Response) -> Response:
+        """A refusal decided from the headers (401, 403, 404) leaves the body unread, and
+        a connection closed on unread bytes is reset: the client loses the answer while
+        still sending. Read what is left first, within ``MAX_CONTENT_LENGTH`` (a proxy
+        that buffers bodies, as in ``deploy/nginx``, never shows this)."""
+        length = request.content_length
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if length and (limit is None or length <= limit):
+            # OSError: the client went away, and there is nothing left to protect.
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                request.stream.exhaust()  # type: ignore[attr-defined]
         return response
