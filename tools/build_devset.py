@@ -2,9 +2,9 @@
 
 Run from the repository root:
 
-    .venv/bin/python matching/data/devset/build_devset.py
+    .venv/bin/python -m tools.build_devset
 
-Writes, next to this file:
+Writes, in ``matching/data/devset/`` (where ``matching.eval`` and the tests read it):
 
 * ``corpus.jsonl``: one document per supplier capability of the deterministic demo
   catalog, with the text the engine indexes (``matching.documents.capability_text``);
@@ -30,19 +30,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
-from sqlalchemy import create_engine, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from catalog.demo import load_demo_catalog
+from catalog.models import Base, Capability
+from catalog.reference_data import load_reference_data
+from catalog.text import fold, has_diacritics
+from matching.documents import capability_text
 
-from catalog.demo import load_demo_catalog  # noqa: E402
-from catalog.models import Base, Capability  # noqa: E402
-from catalog.reference_data import load_reference_data  # noqa: E402
-from catalog.text import fold, has_diacritics  # noqa: E402
-from matching.documents import capability_text  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "matching" / "data" / "devset"
 
 CERT_DAY = date(2026, 11, 21)
 TAXONOMY = ROOT / "catalog" / "data" / "taxonomy.json"

@@ -1,0 +1,1 @@
+"""Developer tools that build the project's data (not shipped in the packages)."""
