@@ -76,12 +76,15 @@ def second_app(snapshot_data):
     the test, so later tests' mail is not sent to a broker no worker reads."""
     from celery import _state
 
-    previous = _state.default_app
+    # Both: a new Celery app is made the default and this thread's current app, and
+    # shared tasks resolve to the current one.
+    previous, current = _state.default_app, _state.get_current_app()
     app = create_app({"DATA_DIR": str(snapshot_data), "TESTING": True})
     try:
         yield app
     finally:
         _state.set_default_app(previous)
+        _state._set_current_app(current)
 
 
 def test_worker_reindexes_a_changed_firm(worker, second_app, snapshot_data):
