@@ -12,7 +12,6 @@ import logging
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -20,6 +19,8 @@ from celery import shared_task
 from flask import current_app
 
 from catalog.text import literal_text
+
+from .runtime import data_folder
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def deliver(config: dict[str, Any], message: EmailMessage) -> str:
     """Send ``message``; returns where it went ("smtp" or the file written)."""
     server = config.get("MAIL_SERVER")
     if not server:
-        outbox = Path(config["DATA_DIR"]) / "outbox"
+        outbox = data_folder(config).outbox
         outbox.mkdir(parents=True, exist_ok=True)
         path = outbox / f"{message['Message-ID'].strip('<>').replace('@', '_')}.eml"
         path.write_bytes(bytes(message))

@@ -11,10 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 from celery import shared_task
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -24,7 +22,7 @@ from catalog.models import User, Verification
 from catalog.visibility import reading_as
 
 from .mail import public_url, send_email
-from .runtime import runtime
+from .runtime import data_folder, runtime
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +192,7 @@ def remind_unanswered_requests() -> int:
 def cleanup_uploads(max_age_s: float = UPLOAD_RETENTION_S) -> int:
     """Delete uploaded survey files (and their error reports) older than the retention;
     the imported rows are in the database, the file itself is personal data to shed."""
-    folder = Path(current_app.config["DATA_DIR"]) / "imports"
+    folder = data_folder().imports
     if not folder.is_dir():
         return 0
     cutoff = time.time() - max_age_s

@@ -32,7 +32,7 @@ from matching import indexing
 from matching.store import IndexUnavailable
 
 from .i18n import translate
-from .runtime import runtime
+from .runtime import data_folder, runtime
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +201,11 @@ def province_report(self, province_code: str | None, period: str, lang: str = "v
     data = reports.collect(
         rt.session(), rt.engine, province_code, Period.parse(period), targets=targets
     )
-    root = Path(current_app.config["DATA_DIR"])
-    snapshots.save(root, data.localisation)
+    kept = data_folder()
+    snapshots.save(kept.root, data.localisation)
     self.update_state(state="PROGRESS", meta={"step": "rendering"})
     figures = reports.report_charts(data, lang)
-    folder = root / "reports"
+    folder = kept.reports
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for fmt, render in (("xlsx", reports.render_xlsx), ("pdf", reports.render_pdf)):

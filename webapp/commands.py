@@ -29,7 +29,7 @@ from catalog.importing import ImportRefused, import_table, read_table
 from catalog.models import UserRole
 from catalog.reference_data import load_reference_data
 from catalog.validation import ValidationError
-from jobs.runtime import runtime
+from jobs.runtime import data_folder, runtime
 from jobs.sync import index_sync_paused
 from jobs.tasks import queue_rebuild
 from matching import indexing
@@ -222,7 +222,7 @@ def backup_command(out: Path | None) -> None:
 
     if out is None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        out = Path(current_app.config["DATA_DIR"]) / "backups" / f"ketnoi-{stamp}.tar.gz"
+        out = data_folder().backups / f"ketnoi-{stamp}.tar.gz"
     with db.engine.connect() as conn, conn.begin():
         manifest = backup(conn, uploads_dir(), out)
     rows = sum(t["rows"] for t in manifest["tables"].values())

@@ -9,7 +9,6 @@ job of that province and period, shown with its age.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -29,6 +28,7 @@ from flask_babel import gettext as _
 from catalog.dashboard import Period, dashboard, load_targets
 from jobs import reports, snapshots
 from jobs.charts import png
+from jobs.runtime import data_folder
 from jobs.tasks import province_report
 
 from .access import actor, my_provinces, rule
@@ -79,7 +79,7 @@ def _data(code: str | None, period: Period) -> tuple[reports.ReportData, float |
     board = dashboard(
         db.session, code, period, targets=load_targets(current_app.config["PROVINCE_TARGETS"])
     )
-    snapshot = snapshots.load(Path(current_app.config["DATA_DIR"]), code, period)
+    snapshot = snapshots.load(data_folder().root, code, period)
     if snapshot is None:
         return reports.ReportData(board, None, []), None
     return reports.ReportData(board, snapshot[0], []), snapshot[1]
@@ -147,7 +147,7 @@ def report_status(job_id: str):
 @rule("dashboard.view")
 def report_file(job_id: str, fmt: str):
     job = _job(job_id)
-    path = Path(current_app.config["DATA_DIR"]) / "reports" / f"{job_id}.{fmt}"
+    path = data_folder().reports / f"{job_id}.{fmt}"
     if not path.exists():
         abort(404)
     name = reports.report_filename(job["province"] or None, Period.parse(job["period"]), fmt)

@@ -19,6 +19,7 @@ from flask_babel import (
 from catalog.export import to_csv, to_xlsx
 from catalog.text import literal_text
 from jobs.i18n import translate
+from jobs.runtime import data_folder
 
 from .access import can
 from .background import job_notice
@@ -47,7 +48,7 @@ def fmt_date(value: date | datetime | None) -> str:
 
 def uploads_dir(kind: str = "") -> Path:
     """Where uploaded files are kept (evidence, photos): one folder, backed up whole."""
-    return Path(current_app.config["DATA_DIR"]) / "uploads" / kind
+    return data_folder().uploads(kind)
 
 
 def attachment(body: bytes, mimetype: str, filename: str) -> Response:

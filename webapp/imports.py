@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -40,6 +39,7 @@ from catalog.importing import (
 )
 from jobs import imports as import_jobs
 from jobs.models import ImportJob
+from jobs.runtime import data_folder
 from jobs.tasks import import_firms, queue_import
 
 from .access import actor, rule
@@ -55,7 +55,7 @@ _JOBS = "ketnoi.import_jobs"
 
 
 def _upload_dir() -> Path:
-    path = Path(current_app.config["DATA_DIR"]) / "imports"
+    path = data_folder().imports
     path.mkdir(parents=True, exist_ok=True)
     return path
 
