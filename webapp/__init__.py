@@ -2,7 +2,8 @@
 
 ``flask --app webapp run`` (or gunicorn ``"webapp:create_app()"``) builds the app
 here: configuration from the environment, extensions, the matching runtime, the
-Celery app, the index synchronisation, blueprints, error handlers and commands.
+Celery app, the rules the database session applies, blueprints, error handlers and
+commands.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 import catalog.database  # noqa: F401  (SQLite pragmas)
+from catalog.audit import track_changes
+from catalog.identity import lapse_on_identity_change
+from catalog.scope import guard_writes
 from catalog.validation import MAX_ID
+from catalog.visibility import filter_needs
 from jobs import models as job_models  # noqa: F401  (tables known to migrations)
 from jobs.celery_app import celery_init_app
 from jobs.runtime import EXTENSION_KEY, Runtime
@@ -46,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = RecordIdConverter
     register_extensions(app)
     register_runtime(app)
+    register_session_rules()
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -86,7 +92,18 @@ def register_runtime(app: Flask) -> None:
         session=lambda: db.session, store=store, encoder=encoder, engine=engine
     )
     celery_init_app(app)
-    keep_index_in_step(db.session, queue_reindex)
+
+
+def register_session_rules() -> None:
+    """Every rule the database session applies, in one place, for requests and for the
+    jobs run for a user alike (each registers once, however many apps are made)."""
+    track_changes(db.session)  # the audit log: who changed what (catalog.audit)
+    # Where data is written, the same rules as the views' (catalog.scope); a firm's
+    # change of identity lapses its verification (catalog.identity).
+    guard_writes(db.session)
+    lapse_on_identity_change(db.session)
+    filter_needs(db.session)  # needs are read through the reader's filter
+    keep_index_in_step(db.session, queue_reindex)  # commits queue a re-index
 
 
 def register_blueprints(app: Flask) -> None:

@@ -22,11 +22,10 @@ from flask_login import AnonymousUserMixin, current_user
 
 from catalog import access, queries
 from catalog.accounts import api_token
-from catalog.audit import set_actor, track_changes
-from catalog.identity import lapse_on_identity_change
+from catalog.audit import set_actor
 from catalog.models import User
-from catalog.scope import guard_writes, refused
-from catalog.visibility import ALL_NEEDS, clear_reader, filter_needs, set_reader
+from catalog.scope import refused
+from catalog.visibility import ALL_NEEDS, clear_reader, set_reader
 
 from .extensions import db, login_manager
 from .sessions import load as load_session_user
@@ -175,13 +174,6 @@ def register(app: Flask) -> None:
     # The actor is the request's: a caller holding one app context across requests (a
     # test, a command) must not write as the last request's user.
     app.teardown_request(lambda _exc: set_actor(db.session, None))
-    track_changes(db.session)
-    # Where data is written, the same rules as the views': in requests and in the jobs
-    # run for a user (catalog.scope); and a firm's identity change lapses its badges.
-    guard_writes(db.session)
-    lapse_on_identity_change(db.session)
-    # Needs are read through one filter for the request's user (catalog.visibility).
-    filter_needs(db.session)
     app.teardown_request(lambda _exc: clear_reader(db.session))
 
     @app.context_processor
