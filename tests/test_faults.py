@@ -229,6 +229,10 @@ def test_worker_killed_mid_rebuild_keeps_the_index_and_the_next_worker_repairs_i
     store = IndexStore(snapshot_data / "index")
     before = store.current_version()
     documents = len(store.load())
+    # No embeddings cached: the rebuild encodes every document, long enough to be killed
+    # while it does; the next worker finds the cache again.
+    cache = snapshot_data / "embeddings.sqlite"
+    cache.rename(cache.with_suffix(".kept"))
     worker = procs.worker("worker-1")
     # Its start-up check found the index consistent: nothing to do.
     checked = r"Task ketnoi\.ensure_index\[[^\]]+\] succeeded in [\d.]+s: \{'action': 'none'"
@@ -255,6 +259,9 @@ def test_worker_killed_mid_rebuild_keeps_the_index_and_the_next_worker_repairs_i
     # The next worker checks the index when it starts, finds it behind the database
     # and rebuilds (the killed task's message is gone with the filesystem broker and
     # would come back from Redis only after its visibility timeout).
+    for leftover in (cache, *(cache.with_name(cache.name + s) for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)  # the killed worker's empty cache
+    cache.with_suffix(".kept").rename(cache)
     procs.worker("worker-2")
 
     def repaired():

@@ -21,6 +21,9 @@ from catalog.legacy_encoding import (
     to_unicode_all,
 )
 
+# Nothing here reads the database: run in the first pass only (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 _TONES = {"\u0301": 0, "\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0323": 4}  # á à ả ã ạ
 _CIRCUMFLEX, _BREVE, _HORN = "\u0302", "\u0306", "\u031b"
 

@@ -20,6 +20,9 @@ import pytest
 
 from matching.scheduling import InstanceError, greedy_schedule, parse_instance, solve
 
+# Nothing here reads the database: run in the first pass only (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 
 def check_schedule(data: dict[str, Any], output: dict[str, Any]) -> list[str]:
     """Every rule a schedule must keep, one sentence per breach (empty when it holds)."""

@@ -16,6 +16,9 @@ import pytest
 
 from matching.vector_index import EXACT_THRESHOLD, VectorIndex, nlist_for, nprobe_for
 
+# Nothing here reads the database: run in the first pass only (tests/conftest.py).
+pytestmark = pytest.mark.no_database
+
 D = 384
 
 
