@@ -294,3 +294,14 @@ def test_anonymous_writes_get_401_whether_or_not_the_record_exists(client, app):
             assert resp.status_code == 401, (method, firm_id, resp.status_code)
             assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get(f"/api/v1/firms/{firm['id']}").json["name_vi"] == "Ẩn Danh"
+    # Said in the caller's language, as every other error of the API.
+    said = {
+        lang: anonymous.delete(f"/api/v1/firms/{firm['id']}", headers={"Accept-Language": lang})
+        for lang in ("vi", "en")
+    }
+    assert said["vi"].json["message"].startswith("Hãy gửi mã truy cập cá nhân")
+    assert said["en"].json["message"].startswith("Send a personal access token")
+    bad = anonymous.get(
+        "/api/v1/firms", headers={"Authorization": "Bearer nope", "Accept-Language": "vi"}
+    )
+    assert bad.status_code == 401 and bad.json["message"].startswith("Mã truy cập không hợp lệ")

@@ -80,7 +80,7 @@ def _ask_to_sign_in() -> None:
     page elsewhere."""
     if is_api_request():
         _unauthorized(
-            "Send a personal access token: Authorization: Bearer <token>.",
+            _("Send a personal access token: Authorization: Bearer <token>."),
             'Bearer realm="ketnoi"',
         )
     abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
@@ -143,7 +143,7 @@ def _identify() -> None:
             g.api_token = api_token(db.session, token.strip())
             if g.api_token is None:
                 _unauthorized(
-                    "The token is invalid, expired or revoked.", 'Bearer error="invalid_token"'
+                    _("The token is invalid, expired or revoked."), 'Bearer error="invalid_token"'
                 )
             user = g.api_token.user
         g._login_user = user or AnonymousUserMixin()
