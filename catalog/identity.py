@@ -69,11 +69,6 @@ def _lapse(session: Session, _context: object, _instances: object) -> None:
 
 def lapse_on_identity_change(target: object) -> None:
     """Register the listener on ``target`` (a Session class, sessionmaker or scoped
-    session), once."""
-    if id(target) in _REGISTERED:
-        return
-    event.listen(target, "before_flush", _lapse)
-    _REGISTERED.add(id(target))
-
-
-_REGISTERED: set[int] = set()
+    session), once: app factories called again (tests) must not add it twice."""
+    if not event.contains(target, "before_flush", _lapse):
+        event.listen(target, "before_flush", _lapse)

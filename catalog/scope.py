@@ -318,14 +318,9 @@ def _check_flush(session: Session, _context: object, _instances: object) -> None
 
 def guard_writes(target: object) -> None:
     """Register the write guard on ``target`` (a Session class, sessionmaker or scoped
-    session), once."""
-    if id(target) in _REGISTERED:
-        return
-    event.listen(target, "before_flush", _check_flush)
-    _REGISTERED.add(id(target))
-
-
-_REGISTERED: set[int] = set()
+    session), once: app factories called again (tests) must not add it twice."""
+    if not event.contains(target, "before_flush", _check_flush):
+        event.listen(target, "before_flush", _check_flush)
 
 
 # Refusals in views ---------------------------------------------------------------------

@@ -267,11 +267,6 @@ def _filter(state: ORMExecuteState) -> None:
 
 def filter_needs(target: object) -> None:
     """Register the filter on ``target`` (a Session class, sessionmaker or scoped
-    session), once."""
-    if id(target) in _REGISTERED:
-        return
-    event.listen(target, "do_orm_execute", _filter)
-    _REGISTERED.add(id(target))
-
-
-_REGISTERED: set[int] = set()
+    session), once: app factories called again (tests) must not add it twice."""
+    if not event.contains(target, "do_orm_execute", _filter):
+        event.listen(target, "do_orm_execute", _filter)
