@@ -268,7 +268,7 @@ def test_api_tokens_expire_and_are_refused_once_expired(app, session, people, sm
     assert api.get("/api/v1/introductions", headers=headers).status_code == 200
     token.expires_at = utcnow() - timedelta(seconds=1)
     session.commit()
-    resp = api.get("/api/v1/introductions", headers=headers)
+    resp = api.get("/api/v1/introductions", headers={**headers, "Accept-Language": "en"})
     assert resp.status_code == 401 and "expired" in resp.json["message"]
     # Still listed on the account page, marked as expired, with its last use.
     client = app.test_client()

@@ -305,3 +305,25 @@ def test_anonymous_writes_get_401_whether_or_not_the_record_exists(client, app):
         "/api/v1/firms", headers={"Authorization": "Bearer nope", "Accept-Language": "vi"}
     )
     assert bad.status_code == 401 and bad.json["message"].startswith("Mã truy cập không hợp lệ")
+
+
+def test_references_to_no_record_are_explained_in_the_callers_language(client, people, session):
+    """An API error naming a missing record was English whatever the caller's language."""
+    from catalog.models import User
+
+    session.get(User, people.users["admin"]).locale = None  # Accept-Language decides
+    session.commit()
+    said = {}
+    for lang in ("vi", "en"):
+        for buyer_id in ("seven", 999_999):
+            resp = client.post(
+                "/api/v1/needs",
+                json={"buyer_id": buyer_id, "title": "Vỏ hộp nhựa"},
+                headers={"Accept-Language": lang},
+            )
+            assert resp.status_code == 422, resp.json
+            said[lang, buyer_id] = resp.json["errors"]["buyer_id"]
+    assert said["en", "seven"] == "Give the id of the firm."
+    assert said["en", 999_999] == "No firm with id 999999."
+    assert said["vi", "seven"] == "Nhập mã (id) của doanh nghiệp."
+    assert said["vi", 999_999] == "Không có doanh nghiệp nào có mã 999999."

@@ -47,6 +47,7 @@ from catalog.validation import (
     validate_need,
 )
 from catalog.visibility import readable_ids
+from jobs.i18n import translate
 from jobs.runtime import runtime
 from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
@@ -78,7 +79,10 @@ def _token_scope():
 @bp.errorhandler(ValidationError)
 def _invalid(exc: ValidationError):
     db.session.rollback()
-    return jsonify({"error": "Unprocessable Entity", "status": 422, "errors": exc.errors}), 422
+    # Each field's message in the caller's language, as the pages and the API's other
+    # errors are (the field names stay: they are the API's own words).
+    errors = {field: translate(message) for field, message in exc.errors.items()}
+    return jsonify({"error": "Unprocessable Entity", "status": 422, "errors": errors}), 422
 
 
 def _body() -> dict[str, Any]:
@@ -126,16 +130,25 @@ def _paging() -> tuple[int, int]:
     return page, per_page
 
 
+# What a reference in a body that is not an id, or the id of nothing, is told: whole
+# sentences per kind of record, so that each is translated as a sentence.
+_REFERENCE_TEXTS = {
+    Firm: (N_("Give the id of the firm."), N_("No firm with id %(id)s.")),
+    Capability: (N_("Give the id of the capability."), N_("No capability with id %(id)s.")),
+}
+
+
 def _ref(data: dict[str, Any], field: str, model: type, required: bool = True):
     """A record referred to by an integer id in the body, or a 422 for ``field``."""
+    not_an_id, missing = _REFERENCE_TEXTS[model]
     value = data.get(field)
     if value is None and not required:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
-        raise ValidationError({field: f"Give the id of the {model.__name__.lower()}."})
+        raise ValidationError({field: not_an_id})
     obj = db.session.get(model, value)
     if obj is None:
-        raise ValidationError({field: f"No {model.__name__.lower()} with id {value}."})
+        raise ValidationError({field: N_(missing, id=str(value))})  # an id, not a number
     return obj
 
 
