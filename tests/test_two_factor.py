@@ -172,3 +172,26 @@ def test_staff_without_a_second_factor_are_sent_to_set_it_up(app, session, peopl
     assert resp.status_code == 302
     session.refresh(officer)
     assert officer.two_factor_enabled and secret
+
+
+def test_an_admin_can_turn_off_a_lost_second_factor_from_the_command_line(
+    app, session, smtp_server
+):
+    """Someone who lost both their phone and their recovery codes is not locked out for
+    good: an administrator (who checked who they are) turns the second factor off; the
+    sessions end, the owner is told by mail, and the password alone signs in again."""
+    user = _officer(session, "lost.phone@people.test")
+    _secret, _codes, client = _turn_on(app, session, user)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "reset-two-factor", "Lost.Phone@people.test"])
+    assert result.exit_code == 0, result.output
+    session.refresh(user)
+    assert not user.two_factor_enabled and user.recovery_codes == []
+    assert client.get("/account/").status_code == 302  # the session ended
+    fresh = _client(app, "192.0.2.41")
+    resp = _password_step(fresh, user.email)
+    assert resp.status_code == 302 and "/account/login" not in resp.headers["Location"]
+    told = [m for m in smtp_server.messages if m.startswith("To: lost.phone@people.test")]
+    assert "Quản trị viên đã tắt đăng nhập hai bước" in told[-1], told  # the owner's language
+    again = runner.invoke(args=["users", "reset-two-factor", "lost.phone@people.test"])
+    assert again.exit_code != 0 and "no account with two-factor" in again.output

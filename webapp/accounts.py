@@ -131,7 +131,7 @@ def _when() -> str:
     return utcnow().strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _tell(user: User, subject: Callable[[], str], *lines: Callable[[], str]) -> None:
+def tell_owner(user: User, subject: Callable[[], str], *lines: Callable[[], str]) -> None:
     """Mail ``user`` about a change to their account's security, in their language,
     with links on the configured public address only."""
     with force_locale(user.locale or "vi"):
@@ -339,7 +339,7 @@ def reset(token: str):
                         count=revoked,
                     )
                 )
-            _tell(user, lambda: _("Your KetNoi password was changed"), *lines)
+            tell_owner(user, lambda: _("Your KetNoi password was changed"), *lines)
             flash(_("Password changed. Sign in with the new one."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", errors=errors), 422 if errors else 200
@@ -369,7 +369,7 @@ def password():
             errors = exc.errors
         else:
             _start_session(me)
-            _tell(
+            tell_owner(
                 me,
                 lambda: _("Your KetNoi password was changed"),
                 lambda: _(
@@ -447,7 +447,7 @@ def create_token():
         flash(translate(next(iter(exc.errors.values()))), "error")
         return redirect(url_for("accounts.show"))
     name, scope, until = token.name, token.scope.value, token.expires_at.date().isoformat()
-    _tell(
+    tell_owner(
         me,
         lambda: _("A new API token for your KetNoi account"),
         lambda: _(
@@ -470,7 +470,7 @@ def create_token():
 def revoke_token(token: ApiToken):
     accounts.revoke_api_token(db.session, token)
     me, name = actor(), token.name
-    _tell(
+    tell_owner(
         me,
         lambda: _("An API token of your KetNoi account was revoked"),
         lambda: _(
@@ -523,7 +523,7 @@ def two_factor():
             errors = exc.errors
         else:
             _start_session(me)
-            _tell(
+            tell_owner(
                 me,
                 lambda: _("Two-factor sign-in was turned on"),
                 lambda: _(
@@ -578,7 +578,7 @@ def disable_two_factor():
         )
         return page, 422
     accounts.disable_two_factor(db.session, me)
-    _tell(
+    tell_owner(
         me,
         lambda: _("Two-factor sign-in was turned off"),
         lambda: _(

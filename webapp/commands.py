@@ -21,7 +21,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from catalog.accounts import create_user
+from catalog.accounts import create_user, disable_two_factor, end_sessions, find_user
 from catalog.demo import load_demo_catalog
 from catalog.demo_accounts import DEMO_PASSWORD, load_demo_accounts
 from catalog.demo_events import load_demo_events
@@ -108,6 +108,33 @@ def create_admin(email: str, name: str, password: str) -> None:
         db.session.rollback()
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
     click.echo(f"administrator {user.email} created")
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str) -> None:
+    """Turn off the second factor of someone who lost both their app and their recovery
+    codes (after checking who they are, outside KetNoi): their sessions end, they sign
+    in with their password and set it up again, and they are told by mail."""
+    from flask_babel import gettext as _
+
+    from .accounts import tell_owner
+
+    user = find_user(db.session, email)
+    if user is None or user.totp_enabled_at is None:
+        raise click.ClickException(f"no account with two-factor sign-in for {email}")
+    disable_two_factor(db.session, user)
+    end_sessions(db.session, user)
+    tell_owner(
+        user,
+        lambda: _("Two-factor sign-in was turned off"),
+        lambda: _(
+            "An administrator turned off two-factor sign-in for %(email)s, as you asked. "
+            "Sign in with your password and set it up again.",
+            email=user.email,
+        ),
+    )
+    click.echo(f"two-factor sign-in turned off for {user.email}; their sessions ended")
 
 
 @click.command("seed-demo")
