@@ -201,32 +201,21 @@ def seed_accounts(database_url: str) -> dict[str, Any]:
         # act on firms of its provinces of their own, one set per mode, besides one
         # firm, and needs, of another province (refused, with an alert).
         provinces = [p.id for p in users["officer"].provinces]
-        spare_suppliers = list(
-            session.scalars(
-                select(Firm)
-                .where(
-                    Firm.role == FirmRole.SUPPLIER,
-                    Firm.province_id.in_(provinces),
-                    Firm.id != supplier.id,
-                    Firm.capabilities.any(),
-                )
-                .order_by(Firm.id)
-                .limit(3 * len(MODES))
+
+        def spare(role: FirmRole, besides: Firm, holding: Any, count: int) -> list[Firm]:
+            """Firms of the officer's provinces with ``role``, other than ``besides``."""
+            query = select(Firm).where(
+                Firm.role == role,
+                Firm.province_id.in_(provinces),
+                Firm.id != besides.id,
+                holding,
             )
+            return list(session.scalars(query.order_by(Firm.id).limit(count)))
+
+        spare_suppliers = spare(
+            FirmRole.SUPPLIER, supplier, Firm.capabilities.any(), 3 * len(MODES)
         )
-        spare_buyers = list(
-            session.scalars(
-                select(Firm)
-                .where(
-                    Firm.role == FirmRole.BUYER,
-                    Firm.province_id.in_(provinces),
-                    Firm.id != buyer.id,
-                    Firm.id.in_(select(Need.buyer_id)),
-                )
-                .order_by(Firm.id)
-                .limit(len(MODES))
-            )
-        )
+        spare_buyers = spare(FirmRole.BUYER, buyer, Firm.id.in_(select(Need.buyer_id)), len(MODES))
         runs: dict[tuple[str, str], dict[str, list[int]]] = {}
         for i, mode in enumerate(MODES):
             suppliers = spare_suppliers[3 * i : 3 * i + 3] or [supplier]
