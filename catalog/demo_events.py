@@ -1,16 +1,20 @@
 """Demo events: a Vĩnh Phúc matchmaking day with registrations and meeting requests,
 and a Bắc Ninh reverse exhibition open for registration, so a newcomer sees the event
-workflow at work. Idempotent: an event already there (by name) is left alone.
+workflow at work. What each event is (its form, province and dates relative to today)
+is in ``catalog/data/demo/events.json``. Idempotent: an event already there (by name)
+is left alone.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import events
+from .demo import demo_data
 from .models import (
     Capability,
     Event,
@@ -22,8 +26,8 @@ from .models import (
     Province,
 )
 
-MATCHMAKING = "Ngày kết nối cung cầu công nghiệp hỗ trợ Vĩnh Phúc"
-REVERSE = "Triển lãm ngược linh kiện điện tử Bắc Ninh"
+MATCHMAKING = demo_data("events")["matchmaking"]["form"]["name"]
+REVERSE = demo_data("events")["reverse"]["form"]["name"]
 BUYERS = 8
 SUPPLIERS_PER_NEED = 5
 
@@ -33,61 +37,35 @@ def load_demo_events(session: Session, today: date | None = None) -> dict[str, i
     made = {"events": 0, "registrations": 0, "requests": 0}
     if session.scalar(select(Event).where(Event.name == MATCHMAKING)) is None:
         _matchmaking_day(session, today, made)
-    if session.scalar(select(Event).where(Event.name == REVERSE)) is None:
-        bn = session.scalar(select(Province).where(Province.code == "BN"))
-        if bn is not None:
-            event = events.create_event(
-                session,
-                {
-                    "name": REVERSE,
-                    "description": "Các doanh nghiệp FDI trưng bày linh kiện cần nội địa hóa; "
-                    "nhà cung cấp trong nước đến gian hàng để trao đổi.",
-                    "venue": "Trung tâm Hội chợ Triển lãm Bắc Ninh",
-                    "mode": "reverse",
-                    "starts_on": (today + timedelta(days=75)).isoformat(),
-                    "day_start": "09:00",
-                    "day_end": "16:00",
-                    "breaks": "11:30-13:00",
-                    "meeting_minutes": "30",
-                    "tables": "12",
-                    "registration_deadline": (today + timedelta(days=60)).isoformat(),
-                    "sectors": ["sector.electronics"],
-                    "approval_required": "1",
-                },
-                bn,
-                None,
-            )
-            events.set_status(session, event, EventStatus.OPEN)
-            made["events"] += 1
+    if (
+        session.scalar(select(Event).where(Event.name == REVERSE)) is None
+        and _open_event(session, demo_data("events")["reverse"], today) is not None
+    ):
+        made["events"] += 1
     return made
 
 
-def _matchmaking_day(session: Session, today: date, made: dict[str, int]) -> None:
-    vp = session.scalar(select(Province).where(Province.code == "VP"))
-    if vp is None:
-        return
-    event = events.create_event(
-        session,
-        {
-            "name": MATCHMAKING,
-            "description": "Gặp gỡ 1:1 giữa doanh nghiệp FDI và nhà cung cấp linh kiện, "
-            "phụ tùng trong nước. One-to-one meetings between foreign-invested assemblers "
-            "and local suppliers.",
-            "venue": "Trung tâm Hội nghị tỉnh Vĩnh Phúc, Vĩnh Yên",
-            "mode": "matchmaking",
-            "starts_on": (today + timedelta(days=45)).isoformat(),
-            "day_start": "08:30",
-            "day_end": "16:30",
-            "breaks": "10:10-10:30, 11:50-13:30",
-            "meeting_minutes": "20",
-            "tables": "20",
-            "registration_deadline": (today + timedelta(days=30)).isoformat(),
-            "max_meetings": "10",
-        },
-        vp,
-        None,
-    )
+def _open_event(session: Session, spec: dict[str, Any], today: date) -> Event | None:
+    """Create and open the event ``spec`` describes; None when its province is missing."""
+    province = session.scalar(select(Province).where(Province.code == spec["province"]))
+    if province is None:
+        return None
+    form = {
+        **spec["form"],
+        "starts_on": (today + timedelta(days=spec["starts_in_days"])).isoformat(),
+        "registration_deadline": (
+            today + timedelta(days=spec["registration_closes_in_days"])
+        ).isoformat(),
+    }
+    event = events.create_event(session, form, province, None)
     events.set_status(session, event, EventStatus.OPEN)
+    return event
+
+
+def _matchmaking_day(session: Session, today: date, made: dict[str, int]) -> None:
+    event = _open_event(session, demo_data("events")["matchmaking"], today)
+    if event is None:
+        return
     made["events"] += 1
     buyers = session.scalars(
         select(Firm)

@@ -129,6 +129,16 @@ def fold(text: str | None) -> str:
     return _SPACE_RE.sub(" ", stripped.lower()).strip()
 
 
+def strip_diacritics(text: str | None) -> str:
+    """NFC text as typed on a keyboard without diacritics (đ → d), case and spacing kept:
+    the demo catalogue writes names and descriptions so, as many firms do."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
 _FOLD_TABLE: dict[int, str] = {}
 
 
