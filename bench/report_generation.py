@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.report_generation [--embedding-cache PATH]
 
 A fresh SQLite database with the demo catalog (480 firms, 1,149 capabilities, 240 open
-needs) and its index, then ``jobs.reports`` timed in its three stages: the figures
+needs) and its index, then ``documents.report`` timed in its three stages: the figures
 from the database, matching every open need of the scope (the localisation-gap list,
 query vectors cold), and rendering XLSX and PDF. Prints one JSON line per report.
 """
@@ -37,7 +37,8 @@ def main() -> None:
         from catalog.dashboard import Period
         from catalog.demo import load_demo_catalog
         from catalog.reference_data import load_reference_data
-        from jobs import reports
+        from documents import report as reports
+        from jobs.i18n import document_language
         from jobs.runtime import runtime
         from matching import indexing
         from webapp import create_app
@@ -55,11 +56,11 @@ def main() -> None:
                 t0 = time.perf_counter()
                 data = reports.collect(db.session, rt.engine, code, period)
                 t1 = time.perf_counter()
-                figures = reports.report_charts(data, "vi")
-                xlsx = reports.render_xlsx(data, "vi", figures)
-                t2 = time.perf_counter()
-                pdf = reports.render_pdf(data, "vi", reports.report_charts(data, "vi"))
-                t3 = time.perf_counter()
+                with document_language("vi") as t:
+                    xlsx = reports.render(data, t, formats=("xlsx",))["xlsx"]
+                    t2 = time.perf_counter()
+                    pdf = reports.render(data, t, formats=("pdf",))["pdf"]
+                    t3 = time.perf_counter()
                 print(
                     json.dumps(
                         {

@@ -26,6 +26,7 @@ from sqlalchemy.orm import object_session
 from . import visibility
 from .models import (
     ApiToken,
+    BackgroundJob,
     Capability,
     Certification,
     Event,
@@ -180,6 +181,18 @@ def post_need(user: User | None, _: Any = None) -> bool:
     )
 
 
+def posting_firm(user: User, requested: Firm | None) -> Firm | None:
+    """The firm a need that ``user`` posts belongs to, whether posted on the page or
+    through the API: a firm user posts for their own firm (naming it, or naming none);
+    an officer or admin for the buyer firm they name. None when they name none.
+
+    Whether the user may post for the firm returned is ``firm.edit`` on it (a firm user
+    naming another firm is refused there, never silently given their own)."""
+    if user.firm is not None and (requested is None or requested.id == user.firm_id):
+        return user.firm
+    return requested
+
+
 def manage_need(user: User | None, need: Need) -> bool:
     """Edit a need, see its ranked matches, shortlist, record outcomes, export."""
     return edit_firm(user, need)
@@ -280,6 +293,12 @@ def own_token(user: User | None, token: ApiToken) -> bool:
     return user is not None and token.user_id == user.id
 
 
+def own_job(user: User | None, job: BackgroundJob) -> bool:
+    """Follow a background job (its progress, its files): its owner only, whatever their
+    role (a report holds what its owner may read, not what another officer may)."""
+    return user is not None and job.owner_id is not None and job.owner_id == user.id
+
+
 def firm_member(user: User | None, _: Any = None) -> bool:
     return user is not None and user.role == UserRole.MEMBER and user.firm_id is not None
 
@@ -331,6 +350,7 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "claims.review": review_claims,
     "claim.decide": decide_claim,
     "token.own": own_token,
+    "job.own": own_job,
     "two_factor.use": use_two_factor,
 }
 

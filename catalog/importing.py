@@ -39,10 +39,11 @@ from .export import to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
 from .models import Firm, ImportLayout, User
+from .schemas import validate_firm
 from .scope import OUT_OF_SCOPE
 from .services import add_capability, add_certification, create_firm, update_firm
 from .text import fold
-from .validation import ValidationError, canonical_standard, province_ref, validate_firm
+from .validation import ValidationError, canonical_standard, province_ref
 
 MAX_BYTES = 16 * 1024 * 1024  # the web request limit too (MAX_CONTENT_LENGTH)
 MAX_ROWS = 50_000

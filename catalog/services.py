@@ -1,6 +1,7 @@
 """Create, change and remove catalog records from validated input.
 
-Every function validates its input (``catalog.validation``), applies it, and commits.
+Every function validates its input against the record's declared fields
+(``catalog.schemas``), applies it, and commits.
 Committing here, rather than in views, keeps one transaction per user action: the
 search index follows commits, so it sees whole actions and never half of one.
 """
@@ -17,7 +18,6 @@ from .i18n import N_
 from .models import (
     Capability,
     Certification,
-    Concept,
     Firm,
     FirmRole,
     MatchJudgement,
@@ -30,79 +30,18 @@ from .models import (
     utcnow,
 )
 from .relationships import from_deal
-from .text import detect_language
-from .validation import (
-    ValidationError,
-    clean_field,
+from .schemas import (
+    CapabilitySchema,
+    CertificationSchema,
+    FirmSchema,
+    NeedSchema,
     validate_capability,
     validate_certification,
     validate_firm,
     validate_need,
 )
-
-_FIRM_FIELDS = (
-    "name_vi",
-    "name_en",
-    "tax_code",
-    "address",
-    "employees",
-    "year_founded",
-    "country_of_origin",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "website",
-    "description",
-)
-CAPABILITY_FIELDS = (
-    "title",
-    "description",
-    "products",
-    "hs_codes",
-    "equipment",
-    "tolerance_mm",
-    "capacity_per_month",
-    "capacity_unit",
-    "min_order_qty",
-)
-_NEED_FIELDS = (
-    "title",
-    "description",
-    "quantity_per_year",
-    "target_price_vnd",
-    "tolerance_mm",
-    "required_certifications",
-    "deadline",
-)
-
-
-def _concepts(session: Session, ids: list[str]) -> list[Concept]:
-    return [session.get(Concept, i) for i in ids]
-
-
-_NULLABLE = {
-    "tax_code",
-    "employees",
-    "year_founded",
-    "tolerance_mm",
-    "capacity_per_month",
-    "min_order_qty",
-    "quantity_per_year",
-    "target_price_vnd",
-    "deadline",
-}
-_LISTS = {"hs_codes", "required_certifications"}
-
-
-def _assign(obj: Any, clean: Mapping[str, Any], fields: tuple[str, ...]) -> None:
-    """Copy cleaned values; a cleared text field becomes "" and a cleared list []."""
-    for field in fields:
-        if field not in clean:
-            continue
-        value = clean[field]
-        if value is None and field not in _NULLABLE:
-            value = [] if field in _LISTS else ""
-        setattr(obj, field, value)
+from .text import detect_language
+from .validation import ValidationError, clean_field
 
 
 def _check_tax_code_free(session: Session, tax_code: str | None, firm_id: int | None) -> None:
@@ -114,19 +53,9 @@ def _check_tax_code_free(session: Session, tax_code: str | None, firm_id: int | 
 
 
 def _apply_firm(session: Session, firm: Firm, clean: Mapping[str, Any]) -> None:
-    _assign(firm, clean, _FIRM_FIELDS)
-    if clean.get("role"):
-        firm.role = clean["role"]
-    if clean.get("ownership"):
-        firm.ownership = clean["ownership"]
-    elif firm.ownership is None:
+    FirmSchema(session).assign(firm, clean)
+    if firm.ownership is None:
         firm.ownership = Ownership.DOMESTIC
-    if clean.get("province"):
-        firm.province_id = clean["province"]
-    if "zone" in clean:
-        firm.zone_id = clean["zone"]
-    if "sectors" in clean:
-        firm.sectors = _concepts(session, clean["sectors"] or [])
 
 
 def _done(session: Session, commit: bool) -> None:
@@ -178,11 +107,7 @@ def delete_firm(session: Session, firm: Firm) -> None:
 
 
 def _apply_capability(session: Session, cap: Capability, clean: Mapping[str, Any]) -> None:
-    _assign(cap, clean, CAPABILITY_FIELDS)
-    if "process" in clean:
-        cap.process_id = clean["process"]
-    if "materials" in clean:
-        cap.materials = _concepts(session, clean["materials"] or [])
+    CapabilitySchema(session).assign(cap, clean)
     cap.language = detect_language(f"{cap.title} {cap.description}")
 
 
@@ -215,13 +140,8 @@ def add_certification(
     session: Session, firm: Firm, data: Mapping[str, Any], commit: bool = True
 ) -> Certification:
     clean = validate_certification(data)
-    cert = Certification(
-        firm=firm,
-        standard=clean["standard"],
-        issuer=clean.get("issuer") or "",
-        certificate_no=clean.get("certificate_no") or "",
-        valid_until=clean.get("valid_until"),
-    )
+    cert = Certification(firm=firm)
+    CertificationSchema(session).assign(cert, clean)
     session.add(cert)
     _done(session, commit)
     return cert
@@ -233,17 +153,7 @@ def delete_certification(session: Session, cert: Certification) -> None:
 
 
 def _apply_need(session: Session, need: Need, clean: Mapping[str, Any]) -> None:
-    _assign(need, clean, _NEED_FIELDS)
-    if "process" in clean:
-        need.process_id = clean["process"]
-    if "materials" in clean:
-        need.materials = _concepts(session, clean["materials"] or [])
-    if "delivery_province" in clean:
-        need.delivery_province_id = clean["delivery_province"]
-    if clean.get("status"):
-        need.status = clean["status"]
-    if clean.get("visibility"):
-        need.visibility = clean["visibility"]
+    NeedSchema(session).assign(need, clean)
 
 
 def create_need(session: Session, buyer: Firm, data: Mapping[str, Any]) -> Need:

@@ -1,17 +1,19 @@
-"""Validation of firm, capability, certification and need input.
+"""The parsers every input goes through, and the error that reports them.
 
 Views, the JSON API and importers all pass raw input (form strings or JSON values)
-through these functions and get back clean, typed values or a ``ValidationError``
-with one message per field. Keeping the rules here means every entry point refuses
-the same things for the same reasons.
+through these parsers, by way of a record's declared fields (``catalog.schemas``) or
+of a small checker (``_Checker``) for records with few fields, and get back clean,
+typed values or a ``ValidationError`` with one message per field. Keeping the rules
+here means every entry point refuses the same things for the same reasons.
 
-Every text value is cleaned by ``clean_text`` (through ``_Checker``, or ``clean_field``
-for a message or a note outside a validator): converted from legacy encodings, NFC,
-white space collapsed, and refused (a field error, so the API answers 422 and a form
-shows the message) when it holds a control character, NUL, a bidirectional override
-or isolate, a noncharacter or an unpaired surrogate (``catalog.text``). Refused rather
-than removed, in every field: an invisible character is either a mistake the writer
-should see or an attempt to make text read otherwise than it is stored.
+Every text value is cleaned by ``clean_text`` (through a declared field, ``_Checker``,
+or ``clean_field`` for a message or a note outside a validator): converted from legacy
+encodings, NFC, white space collapsed, and refused (a field error, so the API answers
+422 and a form shows the message) when it holds a control character, NUL, a
+bidirectional override or isolate, a noncharacter or an unpaired surrogate
+(``catalog.text``). Refused rather than removed, in every field: an invisible
+character is either a mistake the writer should see or an attempt to make text read
+otherwise than it is stored.
 """
 
 from __future__ import annotations
@@ -29,15 +31,7 @@ from stdnum.vn import mst
 
 from .i18n import N_
 from .legacy_encoding import to_unicode
-from .models import (
-    Concept,
-    FirmRole,
-    IndustrialZone,
-    NeedStatus,
-    NeedVisibility,
-    Ownership,
-    Province,
-)
+from .models import Concept, Province
 from .text import code_points, fold, forbidden_characters, has_surrogates, nfc, nfc_lines
 
 MAX_QUANTITY = 1_000_000_000  # beyond any single need, and within an SQL integer
@@ -58,7 +52,7 @@ def record_id(value: Any) -> int:
     return number
 
 
-def _get_by_id(session: Session, model: type, value: Any) -> Any:
+def get_by_id(session: Session, model: type, value: Any) -> Any:
     try:
         return session.get(model, record_id(value))
     except (TypeError, ValueError):
@@ -361,12 +355,12 @@ def concept_list(session: Session, kind: str) -> Callable[[Any], list[str]]:
 def province_ref(session: Session) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if isinstance(value, int) and not isinstance(value, bool):
-            prov = _get_by_id(session, Province, value)
+            prov = get_by_id(session, Province, value)
         else:
             s = str(value)
             prov = session.scalar(select(Province).where(Province.code == s.upper()))
             if prov is None and s.isdigit():
-                prov = _get_by_id(session, Province, s)
+                prov = get_by_id(session, Province, s)
             if prov is None:
                 key = fold(s)
                 prov = next(
@@ -382,100 +376,6 @@ def province_ref(session: Session) -> Callable[[Any], int]:
         return prov.id
 
     return parse
-
-
-def validate_firm(
-    session: Session, data: Mapping[str, Any], partial: bool = False, tax_code_required: bool = True
-) -> dict:
-    """A firm's fields. Survey imports may lack the tax code (``tax_code_required``):
-    such firms are matched by name and province instead."""
-    c = _Checker(data, partial)
-    c.run("role", choice(FirmRole), required=True)
-    c.run("name_vi", text(200), required=not c.present("name_en"))
-    c.run("name_en", text(200))
-    c.run("tax_code", tax_code, required=tax_code_required)
-    c.run("province", province_ref(session), required=True)
-    c.run("zone", lambda v: v)
-    c.run("address", text(300))
-    c.run("employees", integer(1, 1_000_000))
-    c.run("year_founded", integer(1900, date.today().year))
-    c.run("ownership", choice(Ownership))
-    c.run("country_of_origin", text(60))
-    c.run("contact_name", text(120))
-    c.run("contact_email", email)
-    c.run("contact_phone", text(40))
-    c.run("website", website)
-    c.run("description", text(MAX_TEXT))
-    c.run("sectors", concept_list(session, "sector"))
-    if not partial and not (c.clean.get("name_vi") or c.clean.get("name_en")):
-        c.errors.setdefault("name_vi", N_("Give the firm's name in Vietnamese or English."))
-    zone = c.clean.get("zone")
-    if zone is not None and "zone" not in c.errors:
-        province_id = c.clean.get("province") or data.get("_current_province_id")
-        try:
-            c.clean["zone"] = _zone_ref(session, zone, province_id)
-        except ValueError as exc:
-            c.errors["zone"] = str(exc)
-    return c.finish()
-
-
-def _zone_ref(session: Session, value: Any, province_id: int | None) -> int:
-    zone = None
-    if isinstance(value, int) or str(value).isdigit():
-        zone = _get_by_id(session, IndustrialZone, value)
-    else:
-        key = fold(re.sub(r"^(KCN|CCN)\s+", "", str(value), flags=re.I))
-        query = select(IndustrialZone)
-        if province_id:
-            query = query.where(IndustrialZone.province_id == province_id)
-        zone = next((z for z in session.scalars(query) if fold(z.name) == key), None)
-    if zone is None:
-        raise ValueError(N_("Unknown industrial zone or cluster: %(value)s.", value=repr(value)))
-    if province_id and zone.province_id != province_id:
-        raise ValueError(N_("This industrial zone is not in the chosen province."))
-    return zone.id
-
-
-def validate_capability(session: Session, data: Mapping[str, Any], partial: bool = False) -> dict:
-    c = _Checker(data, partial)
-    c.run("title", text(200), required=True)
-    c.run("description", text(MAX_TEXT))
-    c.run("process", concept_ref(session, "process"))
-    c.run("materials", concept_list(session, "material"))
-    c.run("products", text(500))
-    c.run("hs_codes", hs_codes)
-    c.run("equipment", text(500))
-    c.run("tolerance_mm", decimal(0, 100))
-    c.run("capacity_per_month", integer(1, MAX_QUANTITY))
-    c.run("capacity_unit", text(20))
-    c.run("min_order_qty", integer(1, MAX_QUANTITY))
-    return c.finish()
-
-
-def validate_certification(data: Mapping[str, Any], partial: bool = False) -> dict:
-    c = _Checker(data, partial)
-    c.run("standard", lambda v: standards([v])[0], required=True)
-    c.run("issuer", text(120))
-    c.run("certificate_no", text(60))
-    c.run("valid_until", iso_date)
-    return c.finish()
-
-
-def validate_need(session: Session, data: Mapping[str, Any], partial: bool = False) -> dict:
-    c = _Checker(data, partial)
-    c.run("title", text(200), required=True)
-    c.run("description", text(MAX_TEXT))
-    c.run("process", concept_ref(session, "process"))
-    c.run("materials", concept_list(session, "material"))
-    c.run("quantity_per_year", integer(1, MAX_QUANTITY))
-    c.run("target_price_vnd", integer(1, MAX_PRICE_VND))
-    c.run("tolerance_mm", decimal(0, 100))
-    c.run("required_certifications", standards)
-    c.run("delivery_province", province_ref(session))
-    c.run("deadline", iso_date)
-    c.run("status", choice(NeedStatus))
-    c.run("visibility", choice(NeedVisibility))
-    return c.finish()
 
 
 def validate_relationship(session: Session, data: Mapping[str, Any]) -> dict:

@@ -27,10 +27,11 @@ from sqlalchemy.exc import OperationalError
 
 from catalog.audit import set_actor
 from catalog.importing import import_table, read_table, rejected_rows_csv
-from catalog.models import User
+from catalog.models import JobKind, User
 from matching import indexing
 from matching.store import IndexUnavailable
 
+from .dispatch import dispatch
 from .i18n import translate
 from .runtime import data_folder, runtime
 
@@ -176,11 +177,7 @@ def warm_needs(offset: int = 0) -> int:
     ).all()
     encoded = warm(session, rt.engine, batch) if batch else 0
     if len(batch) == WARM_BATCH:
-        celery = current_app.extensions["celery"]
-        if celery.conf.task_always_eager:
-            warm_needs.apply(kwargs={"offset": offset + WARM_BATCH})
-        else:
-            celery.send_task("ketnoi.warm_needs", kwargs={"offset": offset + WARM_BATCH})
+        dispatch(warm_needs, kwargs={"offset": offset + WARM_BATCH})
     return encoded
 
 
@@ -191,27 +188,28 @@ def province_report(self, province_code: str | None, period: str, lang: str = "v
     import time
 
     from catalog.dashboard import Period, load_targets
+    from documents import report, snapshots
 
-    from . import reports, snapshots
+    from .i18n import document_language
 
     started = time.perf_counter()
     rt = runtime()
     self.update_state(state="PROGRESS", meta={"step": "figures"})
     targets = load_targets(current_app.config.get("PROVINCE_TARGETS"))
-    data = reports.collect(
+    data = report.collect(
         rt.session(), rt.engine, province_code, Period.parse(period), targets=targets
     )
     kept = data_folder()
     snapshots.save(kept.root, data.localisation)
     self.update_state(state="PROGRESS", meta={"step": "rendering"})
-    figures = reports.report_charts(data, lang)
+    with document_language(lang) as t:
+        rendered = report.render(data, t)
     folder = kept.reports
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
-    for fmt, render in (("xlsx", reports.render_xlsx), ("pdf", reports.render_pdf)):
-        path = folder / f"{self.request.id}.{fmt}"
-        path.write_bytes(render(data, lang, figures))
-        files[fmt] = reports.report_filename(province_code, data.period, fmt)
+    for fmt, body in rendered.items():
+        (folder / f"{self.request.id}.{fmt}").write_bytes(body)
+        files[fmt] = report.report_filename(province_code, data.period, fmt)
     return {"files": files, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -256,12 +254,9 @@ def _act_for(session, actor_id: int | None) -> bool:
 
 
 def queue_reindex(firm_ids: list[int]) -> None:
-    """Queue a re-index of these firms on the current app's Celery (in-process if eager)."""
-    celery = current_app.extensions["celery"]
-    if celery.conf.task_always_eager:
-        reindex_firms.apply(args=[firm_ids], throw=True)
-    else:
-        celery.send_task("ketnoi.reindex_firms", args=[firm_ids])
+    """Queue a re-index of these firms on the current app's Celery (in-process if eager):
+    the "reindex" entry of ``jobs.after_commit``."""
+    dispatch(reindex_firms, [firm_ids], throw=True)
 
 
 @shared_task(name="ketnoi.train_reranker", acks_late=True)
@@ -278,28 +273,21 @@ def train_reranker(force: bool = False) -> dict:
     return retrain_if_due(rt.session(), rt.engine, force=force)
 
 
-def learn_from_outcomes() -> None:
-    """Ask for a retraining check after an outcome was recorded (cheap when not due).
+def queue_retraining(judgement_ids: list[int]) -> None:
+    """Ask for a retraining check once new judgements are committed (cheap when not
+    due): the "retrain" entry of ``jobs.after_commit``, whoever recorded them.
 
-    Never fails the request that recorded the outcome: the next outcome asks again.
+    Never fails the request that recorded them: the next judgement asks again.
     """
     try:
-        celery = current_app.extensions["celery"]
-        if celery.conf.task_always_eager:
-            train_reranker.apply()
-        else:
-            celery.send_task("ketnoi.train_reranker")
+        dispatch(train_reranker)
     except Exception:
-        log.exception("could not queue reranker training")
+        log.exception("could not queue reranker training after judgements %s", judgement_ids)
 
 
 def queue_rebuild() -> None:
     """Queue a full rebuild (in-process when tasks run eagerly)."""
-    celery = current_app.extensions["celery"]
-    if celery.conf.task_always_eager:
-        rebuild_index.apply(throw=True)
-    else:
-        celery.send_task("ketnoi.rebuild_index")
+    dispatch(rebuild_index, throw=True)
 
 
 # An import that loses the database tries again this many times, 30 s apart.
@@ -392,9 +380,11 @@ def _record_failure(session, job_id: str, attempt: int, exc: Exception) -> None:
 
 
 def queue_import(session, path: str, mapping: dict[str, str] | None, actor_id: int | None) -> str:
-    """Record an import job and queue it (in-process if eager); return the job's id."""
-    from . import imports
+    """Record an import job (its checkpoints, and the record its owner follows) and queue
+    it (in-process if eager); return the job's id."""
+    from . import imports, records
 
     job_id = imports.record_import(session, path, mapping, actor_id)
-    import_firms.apply_async(args=[path, mapping, actor_id], task_id=job_id)
-    return job_id
+    records.record(session, actor_id, JobKind.IMPORT, Path(path).name, job_id=job_id)
+    session.commit()
+    return dispatch(import_firms, [path, mapping, actor_id], task_id=job_id)

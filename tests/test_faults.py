@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from catalog.importing import ImportResult, import_table, read_table, rejected_rows_csv
-from catalog.models import ApiToken, Capability, Firm, FirmRole, Need, utcnow
+from catalog.models import ApiToken, BackgroundJob, Capability, Firm, FirmRole, Need, utcnow
 from jobs import imports
 from jobs.i18n import translate
 from jobs.models import STALE_AFTER, ImportJob, WorkerHeartbeat
@@ -392,6 +392,9 @@ def test_worker_killed_mid_import_loses_no_row_and_the_next_worker_resumes(
     assert sorted(int(r[0]) for r in rejected_rows) == bad  # those before the crash too
     with database(snapshot_data) as session:  # every good row, none twice
         assert _landed(session, tag) == sorted(good.values())
+        # The officer's record of the job, kept by the workers' runs (jobs.records).
+        record = session.get(BackgroundJob, job_id)
+        assert (record.state, record.kind) == ("done", "import") and record.finished_at
 
 
 def test_an_import_resumes_from_its_record_and_a_stale_run_cannot_commit(session):

@@ -209,7 +209,7 @@ def test_catalogue_covers_the_templates():
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
     used = set()
-    for package in ("webapp", "catalog", "matching", "jobs"):
+    for package in ("webapp", "catalog", "matching", "jobs", "documents"):
         found = extract_from_dir(str(root / package), method_map, keywords=keywords)
         used |= {msg[2] for msg in found}
     used = {m if isinstance(m, str) else m[0] for m in used}
@@ -233,7 +233,8 @@ def test_catalog_and_matcher_messages_are_translated_with_local_numbers(client, 
     shows them in Vietnamese with Vietnamese number formatting; the API keeps English."""
     from flask_babel import refresh
 
-    from catalog.validation import ValidationError, validate_need
+    from catalog.schemas import validate_need
+    from catalog.validation import ValidationError
     from webapp.helpers import translate
 
     with pytest.raises(ValidationError) as exc:

@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from catalog.dashboard import Period
 from catalog.models import Need
-from jobs import snapshots, tasks
+from documents import snapshots
+from jobs import tasks
 from jobs.runtime import runtime
 from jobs.sync import index_sync_paused
 from matching import indexing

@@ -29,14 +29,15 @@ from catalog.dashboard import Period
 from catalog.importing import import_table, read_table
 from catalog.introductions import request_introduction
 from catalog.models import EventStatus, Firm, Introduction, Need
-from catalog.validation import (
-    ValidationError,
+from catalog.schemas import (
     validate_capability,
     validate_certification,
     validate_firm,
     validate_need,
 )
-from jobs import reports
+from catalog.validation import ValidationError
+from documents import report as reports
+from jobs.i18n import document_language
 from jobs.runtime import runtime
 from tests.conftest import PASSWORD, fresh_tax_code, login
 from tests.factories import make_need
@@ -117,17 +118,18 @@ def _outputs(scene, session) -> dict:
     csv_ = client.get(f"/needs/export.csv?buyer={scene.buyer.id}")
     for response in (agenda, ics, xlsx, csv_):
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    report = reports.build_report(
-        session, runtime().engine, scene.province.code, Period.current(), "vi"
-    )
-    t = reports.LABELS["vi"]
+    with document_language("vi") as t:
+        report = reports.build_report(
+            session, runtime().engine, scene.province.code, Period.current(), t
+        )
+        needs_sheet = t("Open needs")
     return {
         "agenda": agenda.data,
         "ics": Calendar.from_ical(ics.data),
         "needs_xlsx": list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True)),
         "needs_csv": list(csv.reader(io.StringIO(csv_.data.decode("utf-8-sig")))),
         "report_xlsx": list(
-            load_workbook(io.BytesIO(report["xlsx"]))[t["sheet_needs"]].iter_rows(values_only=True)
+            load_workbook(io.BytesIO(report["xlsx"]))[needs_sheet].iter_rows(values_only=True)
         ),
         "report_pdf": report["pdf"],
     }

@@ -9,13 +9,16 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from catalog import services
 from catalog.dashboard import Period
-from jobs import charts, reports
+from documents import charts, report
+from documents.content import pgettext
+from jobs.i18n import document_language
 from jobs.runtime import runtime
 from matching.localisation import GOOD_MATCH_THRESHOLD, localisation
 from tests.factories import make_need
@@ -147,33 +150,36 @@ def pdf_pages(pdf: bytes) -> int:
 
 def test_quarterly_report_as_xlsx_and_pdf(session, report_province):
     period = Period.current()
-    out = reports.build_report(session, runtime().engine, report_province.code, period, "vi")
+    with document_language("vi") as t:
+        out = report.build_report(session, runtime().engine, report_province.code, period, t)
     assert set(out) == {"xlsx", "pdf"}
 
     wb = load_workbook(io.BytesIO(out["xlsx"]))
-    t = reports.LABELS["vi"]
-    assert wb.sheetnames == [
-        t["sheet_summary"],
-        t["sheet_targets"],
-        t["sheet_sectors"],
-        t["sheet_gaps"],
-        t["sheet_gap_sectors"],
-        t["sheet_needs"],
-        t["sheet_expiring"],
-        t["sheet_charts"],
-    ]
-    summary = {row[0]: row[1] for row in wb[t["sheet_summary"]].iter_rows(values_only=True)}
-    assert summary[t["needs_open"]] == 1
-    assert summary[t["needs_gap"]] == 1
-    assert summary[t["needs_posted"]] == 1
-    needs = wb[t["sheet_needs"]]
+    with document_language("vi") as t:
+        assert wb.sheetnames == [
+            t("Summary"),
+            t("Targets"),
+            t(pgettext("report", "Sectors")),
+            t("Gaps"),
+            t("Gaps by sector"),
+            t("Open needs"),
+            t("Expiring verifications"),
+            t("Charts"),
+        ]
+        summary = {row[0]: row[1] for row in wb[t("Summary")].iter_rows(values_only=True)}
+        assert summary[t("Open needs")] == 1
+        assert summary[t("Open needs without a local supplier")] == 1
+        assert summary[t("Needs posted in the period")] == 1
+        needs = wb[t("Open needs")]
+        gaps = wb[t("Gaps")]
+        part_family = t("Part family")
+        charts_sheet = wb[t("Charts")]
     buyer_cell = needs.cell(2, 3)
     assert buyer_cell.value == '\'=HYPERLINK("http://x.test","Mở")'
     assert buyer_cell.data_type == "s"  # text, never a formula
     assert needs.cell(2, 2).value == HEAT_SINK_NEED["title"]
-    gaps = wb[t["sheet_gaps"]]
-    assert [c.value for c in gaps[2]][:4] == ["Tản nhiệt nhôm", t["kind_part_family"], "Điện tử", 1]
-    assert len(wb[t["sheet_charts"]]._images) == 4
+    assert [c.value for c in gaps[2]][:4] == ["Tản nhiệt nhôm", part_family, "Điện tử", 1]
+    assert len(charts_sheet._images) == 4
 
     pdf = out["pdf"]
     assert pdf.startswith(b"%PDF")
@@ -185,29 +191,83 @@ def test_quarterly_report_as_xlsx_and_pdf(session, report_province):
 def test_annual_report_adds_the_quarters_in_english(session, report_province):
     year = Period.current("year")
     engine = runtime().engine
-    data = reports.collect(session, engine, report_province.code, year)
+    data = report.collect(session, engine, report_province.code, year)
     assert [q.period.label for q in data.quarters] == [p.label for p in year.quarters()]
     assert sum(q.needs.posted for q in data.quarters) == 1
-    out = reports.build_report(session, engine, report_province.code, str(year), "en")
+    with document_language("en") as t:
+        out = report.build_report(session, engine, report_province.code, str(year), t)
+        expected = report.expected_pdf_pages(data, t)
     wb = load_workbook(io.BytesIO(out["xlsx"]))
     assert "Quarters" in wb.sheetnames and "Summary" in wb.sheetnames
     assert wb["Summary"]["A1"].value == f"Supporting-industry matchmaking report, {year.year}"
-    assert pdf_pages(out["pdf"]) == 12 == reports.expected_pdf_pages(data, "en")
+    assert pdf_pages(out["pdf"]) == 12 == expected
 
 
 def test_long_lists_continue_on_more_pages(session, report_province):
-    data = reports.collect(session, runtime().engine, report_province.code, Period.current())
-    base = reports.expected_pdf_pages(data, "vi")
-    gap = data.localisation.needs[0]
-    data.localisation.needs = [gap] * 120  # the gaps list now needs more than one page
-    assert reports.expected_pdf_pages(data, "vi") > base + 1
-    assert len(reports.pdf_pages(data, "vi")) == reports.expected_pdf_pages(data, "vi")
+    data = report.collect(session, runtime().engine, report_province.code, Period.current())
+    with document_language("vi") as t:
+        base = report.expected_pdf_pages(data, t)
+        gap = data.localisation.needs[0]
+        data.localisation.needs = [gap] * 120  # the gaps list now needs more than one page
+        assert report.expected_pdf_pages(data, t) > base + 1
+        assert len(report.pdf_pages(data, t)) == report.expected_pdf_pages(data, t)
 
 
 def test_report_refuses_unknown_language_and_format(session):
     engine = runtime().engine
-    with pytest.raises(ValueError, match="language"):
-        reports.build_report(session, engine, "VP", "2026-Q1", "fr")
-    with pytest.raises(ValueError, match="formats"):
-        reports.build_report(session, engine, "VP", "2026-Q1", "vi", formats=("docx",))
-    assert reports.report_filename("VP", Period.parse("2026-Q3"), "pdf") == "ketnoi-VP-2026-Q3.pdf"
+    with pytest.raises(ValueError, match="language"), document_language("fr") as t:
+        report.build_report(session, engine, "VP", "2026-Q1", t)
+    with pytest.raises(ValueError, match="formats"), document_language("vi") as t:
+        report.build_report(session, engine, "VP", "2026-Q1", t, formats=("docx",))
+    assert report.report_filename("VP", Period.parse("2026-Q3"), "pdf") == "ketnoi-VP-2026-Q3.pdf"
+
+
+def test_each_report_speaks_one_language(session, report_province):
+    """Every text the report writes comes from the catalogue in the report's language:
+    no English label in a Vietnamese report, no Vietnamese label in an English one."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
+    root = Path(report.__file__).parent
+    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    msgids = {m[2] for m in extract_from_dir(str(root), [("**.py", "python")], keywords=keywords)}
+    data = report.collect(session, runtime().engine, report_province.code, Period.current())
+    books = {}
+    for lang in ("vi", "en"):
+        with document_language(lang) as t:
+            books[lang] = load_workbook(
+                io.BytesIO(report.render(data, t, formats=("xlsx",))["xlsx"])
+            )
+    # The labels: sheet names, every sheet's first row and first column.
+    labels = {}
+    for lang, book in books.items():
+        cells = [ws.title for ws in book]
+        for ws in book:
+            rows = list(ws.iter_rows(values_only=True))
+            cells += [*(rows[0] if rows else ()), *(row[0] for row in rows)]
+        labels[lang] = {str(v).strip() for v in cells if v is not None}
+    vietnamese = re.compile("[ăâđêôơưàáạảãèéẹẻẽìíịỉĩòóọỏõùúụủũỳýỵỷỹ]", re.IGNORECASE)
+    english = {m for m in msgids if "%" not in m and vietnamese.search(m) is None}
+    assert not labels["vi"] & english, labels["vi"] & english
+    names = {report_province.name_vi, "Tản nhiệt nhôm"}  # stored names, not labels
+    assert not {v for v in labels["en"] if vietnamese.search(v) and v not in names}
+    assert labels["en"] & english  # the English labels are there
+
+
+@pytest.mark.no_database
+def test_documents_import_nothing_above_them():
+    """documents sits below jobs and webapp and has no Flask (nor Celery): pages and jobs
+    both render through it, each giving it a translator."""
+    import ast
+
+    root = Path(report.__file__).parent
+    above = ("flask", "flask_babel", "celery", "jobs", "webapp")
+    found = []
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            found += [(path.name, n) for n in names if n.split(".")[0] in above]
+    assert not found

@@ -393,12 +393,20 @@ def test_the_heartbeat_check_is_read_once_every_few_seconds(
         event.remove(engine, "before_cursor_execute", count)
 
 
-def test_job_pages_say_a_job_waits_for_a_dead_worker(with_workers, client_as):
+def test_job_pages_say_a_job_waits_for_a_dead_worker(app, people, with_workers, client_as):
+    from catalog.models import BackgroundJob, JobKind
+
     officer = client_as("officer")
     officer.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with officer.session_transaction() as sess:
-        sess["report_jobs"] = [{"id": "report-1", "province": "", "period": "2026"}]
-        sess["ketnoi.import_jobs"] = ["import-1"]
+    with app.app_context():  # two jobs of the officer's that no worker has taken yet
+        for job_id, kind, params in (
+            ("report-1", JobKind.REPORT, {"province": "", "period": "2026"}),
+            ("import-1", JobKind.IMPORT, {}),
+        ):
+            owner = people.users["officer"]
+            db.session.merge(BackgroundJob(id=job_id, owner_id=owner, kind=kind, params=params))
+        db.session.commit()
+        db.session.remove()
     with_workers()
     report = officer.get("/dashboard/reports/report-1.json").json
     assert report["state"] == "PENDING" and report["notice"].startswith(JOB_WAITS)

@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from catalog import services
+from catalog.schemas import validate_capability, validate_firm, validate_need
 from catalog.text import detect_language, fold, nfc
-from catalog.validation import (
-    ValidationError,
-    canonical_standard,
-    validate_capability,
-    validate_firm,
-    validate_need,
-)
+from catalog.validation import ValidationError, canonical_standard
 from tests.conftest import fresh_tax_code  # noqa: F401
 
 

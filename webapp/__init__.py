@@ -8,6 +8,8 @@ commands.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from flask import Flask
@@ -20,10 +22,10 @@ from catalog.scope import guard_writes
 from catalog.validation import MAX_ID
 from catalog.visibility import filter_needs
 from jobs import models as job_models  # noqa: F401  (tables known to migrations)
+from jobs.after_commit import run_after_commit, side_effects
 from jobs.celery_app import celery_init_app
 from jobs.runtime import EXTENSION_KEY, Runtime
-from jobs.sync import keep_index_in_step
-from jobs.tasks import index_repair_requester, queue_reindex
+from jobs.tasks import index_repair_requester
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.engine import MatchEngine
@@ -47,6 +49,7 @@ class RecordIdConverter(IntegerConverter):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config(config))
+    register_logging(app)
     apply_proxy_fix(app)
     app.url_map.converters["int"] = RecordIdConverter
     register_extensions(app)
@@ -58,6 +61,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+# The packages whose loggers the level applies to (libraries keep their own).
+LOG_PACKAGES = ("catalog", "jobs", "matching", "webapp")
+
+
+def register_logging(app: Flask) -> None:
+    """Logging, configured here only: the level of KetNoi's own loggers from
+    ``KETNOI_LOG_LEVEL`` (or the app's ``LOG_LEVEL``; default INFO), and a handler on the
+    root logger with time, level and logger name when nobody installed one (gunicorn,
+    Celery's worker and pytest install their own, which are kept)."""
+    name = str(app.config.get("LOG_LEVEL") or os.environ.get("KETNOI_LOG_LEVEL") or "INFO")
+    level = logging.getLevelName(name.strip().upper())
+    if not isinstance(level, int):
+        raise ValueError(f"KETNOI_LOG_LEVEL: {name!r} is not a logging level (DEBUG, INFO, …)")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for package in LOG_PACKAGES:
+        logging.getLogger(package).setLevel(level)
 
 
 def register_extensions(app: Flask) -> None:
@@ -103,7 +124,8 @@ def register_session_rules() -> None:
     guard_writes(db.session)
     lapse_on_identity_change(db.session)
     filter_needs(db.session)  # needs are read through the reader's filter
-    keep_index_in_step(db.session, queue_reindex)  # commits queue a re-index
+    # What a commit sets off (a re-index, a retraining check), never on a rollback.
+    run_after_commit(db.session, side_effects())
 
 
 def register_blueprints(app: Flask) -> None:
@@ -155,9 +177,11 @@ def register_security(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from .background import register as register_background
+    from .forms import register as register_forms
     from .helpers import register
 
     register(app)
+    register_forms(app)  # a record's declared facts on its page
     register_background(app)  # the notice when background work is not running
 
 

@@ -37,8 +37,9 @@ from jobs.mail import public_url, send_email
 
 from . import sessions
 from .access import actor, is_api_request, public, rule
+from .errors import back_to
 from .extensions import client_address, db, limiter
-from .helpers import flash_errors, label, translate
+from .helpers import label
 from .i18n import LANGUAGES, current_locale, safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -409,22 +410,17 @@ def show():
 def invite_colleague():
     """A firm's user adds a colleague to the same firm; the colleague gets an e-mailed
     link to choose a password."""
-    me = actor()
-    try:
-        user = accounts.create_user(
-            db.session,
-            request.form.get("email", ""),
-            None,
-            request.form.get("name", ""),
-            firm=me.firm,
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        send_reset_link(user, invitation=True)
-        flash(_("%(email)s was invited to join your firm.", email=user.email), "success")
-    return redirect(url_for("accounts.show"))
+    back = back_to(url_for("accounts.show"))
+    user = accounts.create_user(
+        db.session,
+        request.form.get("email", ""),
+        None,
+        request.form.get("name", ""),
+        firm=actor().firm,
+    )
+    send_reset_link(user, invitation=True)
+    flash(_("%(email)s was invited to join your firm.", email=user.email), "success")
+    return redirect(back)
 
 
 @bp.post("/tokens")
@@ -434,18 +430,14 @@ def create_token():
     Its owner is told by mail, so a token made by someone else with their session is
     noticed."""
     me = actor()
-    try:
-        token, plain = accounts.issue_api_token(
-            db.session,
-            me,
-            request.form.get("name", ""),
-            days=request.form.get("days", accounts.DEFAULT_TOKEN_DAYS),
-            scope=request.form.get("scope", "read"),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(translate(next(iter(exc.errors.values()))), "error")
-        return redirect(url_for("accounts.show"))
+    back_to(url_for("accounts.show"))
+    token, plain = accounts.issue_api_token(
+        db.session,
+        me,
+        request.form.get("name", ""),
+        days=request.form.get("days", accounts.DEFAULT_TOKEN_DAYS),
+        scope=request.form.get("scope", "read"),
+    )
     name, scope, until = token.name, token.scope.value, token.expires_at.date().isoformat()
     tell_owner(
         me,

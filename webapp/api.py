@@ -18,7 +18,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
 from catalog import services
-from catalog.access import visible_needs_clause
+from catalog.access import posting_firm, visible_needs_clause
 from catalog.i18n import N_
 from catalog.introductions import decide_introduction, introductions_query, request_introduction
 from catalog.models import (
@@ -31,6 +31,7 @@ from catalog.models import (
     NeedStatus,
     Province,
 )
+from catalog.schemas import validate_need
 from catalog.serialize import (
     capability_dict,
     certification_dict,
@@ -39,17 +40,9 @@ from catalog.serialize import (
     need_dict,
 )
 from catalog.text import forbidden_characters, nfc_lines
-from catalog.validation import (
-    MAX_ID,
-    ValidationError,
-    forbidden_message,
-    record_id,
-    validate_need,
-)
+from catalog.validation import MAX_ID, ValidationError, forbidden_message, record_id
 from catalog.visibility import readable_ids
-from jobs.i18n import translate
 from jobs.runtime import runtime
-from jobs.tasks import learn_from_outcomes
 from matching.directory import search_directory
 
 from .access import actor, authorize, can, public, rule
@@ -74,15 +67,6 @@ def _token_scope():
         message = "This token is read-only; create a read-write token to change data."
         return jsonify({"error": "Forbidden", "message": message, "status": 403}), 403
     return None
-
-
-@bp.errorhandler(ValidationError)
-def _invalid(exc: ValidationError):
-    db.session.rollback()
-    # Each field's message in the caller's language, as the pages and the API's other
-    # errors are (the field names stay: they are the API's own words).
-    errors = {field: translate(message) for field, message in exc.errors.items()}
-    return jsonify({"error": "Unprocessable Entity", "status": 422, "errors": errors}), 422
 
 
 def _body() -> dict[str, Any]:
@@ -277,12 +261,10 @@ def create_need():
     """A firm user posts for their own firm (``buyer_id`` may be left out); officers and
     admins name the buyer they act for."""
     data = _body()
-    me = actor()
-    if me.firm is not None and data.get("buyer_id") in (None, me.firm_id):
-        buyer = me.firm
-    else:
-        buyer = _ref(data, "buyer_id", Firm)
-        authorize("firm.edit", buyer)
+    buyer = posting_firm(actor(), _ref(data, "buyer_id", Firm, required=False))
+    if buyer is None:
+        raise ValidationError({"buyer_id": _REFERENCE_TEXTS[Firm][0]})
+    authorize("firm.edit", buyer)
     need = services.create_need(db.session, buyer, data)
     return jsonify(need_dict(need)), 201
 
@@ -316,7 +298,6 @@ def record_outcome(need: Need):
         capability.id if capability else None,
         source="api",
     )
-    learn_from_outcomes()
     return jsonify(
         {
             "id": judgement.id,
@@ -425,8 +406,6 @@ def create_introduction(need: Need):
 @rule("introduction.decide", Introduction)
 def decide(intro: Introduction, decision: str):
     intro = decide_introduction(db.session, intro, actor(), accept=decision == "accept")
-    if decision == "accept":
-        learn_from_outcomes()
     return jsonify(introduction_dict(intro))
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from catalog.accounts import create_user, disable_two_factor, end_sessions, find_user
@@ -288,14 +288,10 @@ def restore_command(archive: Path, yes: bool) -> None:
 
 def queue_rebuild_if_needed() -> None:
     """Ask the worker to check the index against the restored database."""
-    try:
-        celery = current_app.extensions["celery"]
-        if celery.conf.task_always_eager:
-            from jobs.tasks import ensure_index
+    from jobs.dispatch import dispatch
 
-            ensure_index.apply()
-        else:
-            celery.send_task("ketnoi.ensure_index")
+    try:
+        dispatch("ketnoi.ensure_index")
     except Exception as exc:  # the worker's start-up check repairs it anyway
         click.echo(f"index check not queued ({exc}); the worker checks it on start")
 

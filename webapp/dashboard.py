@@ -20,14 +20,16 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 
 from catalog.dashboard import Period, dashboard, load_targets
-from jobs import reports, snapshots
-from jobs.charts import png
+from catalog.models import BackgroundJob, JobKind
+from documents import report, snapshots
+from documents.charts import png
+from jobs import records
+from jobs.i18n import document_language
 from jobs.runtime import data_folder
 from jobs.tasks import province_report
 
@@ -38,7 +40,6 @@ from .i18n import current_locale
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-_REPORTS = "report_jobs"
 CHARTS = ("sectors", "local", "verification", "gaps")
 
 
@@ -75,14 +76,14 @@ def _periods(current: Period) -> list[Period]:
     return options
 
 
-def _data(code: str | None, period: Period) -> tuple[reports.ReportData, float | None]:
+def _data(code: str | None, period: Period) -> tuple[report.ReportData, float | None]:
     board = dashboard(
         db.session, code, period, targets=load_targets(current_app.config["PROVINCE_TARGETS"])
     )
     snapshot = snapshots.load(data_folder().root, code, period)
     if snapshot is None:
-        return reports.ReportData(board, None, []), None
-    return reports.ReportData(board, snapshot[0], []), snapshot[1]
+        return report.ReportData(board, None, []), None
+    return report.ReportData(board, snapshot[0], []), snapshot[1]
 
 
 @bp.get("/")
@@ -90,7 +91,11 @@ def _data(code: str | None, period: Period) -> tuple[reports.ReportData, float |
 def index():
     code, period, provinces = _scope()
     data, computed_at = _data(code, period)
-    jobs = [j for j in session.get(_REPORTS, []) if j["province"] == (code or "")]
+    # The user's own recent report jobs for this province (oldest first, as listed).
+    mine = records.latest(db.session, actor(), JobKind.REPORT)
+    jobs = [
+        {"id": j.id, **j.params} for j in reversed(mine) if j.params["province"] == (code or "")
+    ]
     return render_template(
         "dashboard/index.html",
         d=data.dashboard,
@@ -113,7 +118,8 @@ def chart(name: str):
     data, _at = _data(code, period)
     if data.localisation is None and name in ("local", "gaps"):
         abort(404)
-    figures = reports.report_charts(data, current_locale(), only=(name,))
+    with document_language(current_locale()) as t:
+        figures = report.report_charts(data, t, only=(name,))
     return Response(png(figures[name]), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -121,16 +127,22 @@ def chart(name: str):
 @rule("dashboard.view")
 def create_report():
     code, period, _provinces = _scope()
-    job = province_report.delay(code, period.label, current_locale())
-    jobs = session.get(_REPORTS, [])[-9:]
-    jobs.append({"id": job.id, "province": code or "", "period": period.label})
-    session[_REPORTS] = jobs
+    records.start(
+        db.session,
+        actor(),
+        JobKind.REPORT,
+        f"{code or 'all'} {period.label}",
+        province_report,
+        [code, period.label, current_locale()],
+        params={"province": code or "", "period": period.label},
+    )
     flash(_("The report is being prepared; it appears below when it is ready."), "success")
     return redirect(url_for("dashboard.index", province=code or "", period=period.label))
 
 
-def _job(job_id: str) -> dict:
-    job = next((j for j in session.get(_REPORTS, []) if j["id"] == job_id), None)
+def _job(job_id: str) -> BackgroundJob:
+    """The user's own report job (404 for anyone else's: ``catalog.access``, job.own)."""
+    job = records.owned(db.session, actor(), job_id, JobKind.REPORT)
     if job is None:
         abort(404)
     return job
@@ -139,8 +151,7 @@ def _job(job_id: str) -> dict:
 @bp.get("/reports/<job_id>.json")
 @rule("dashboard.view")
 def report_status(job_id: str):
-    _job(job_id)
-    return job_status(job_id, _("The report could not be prepared."))
+    return job_status(_job(job_id), _("The report could not be prepared."))
 
 
 @bp.get("/reports/<job_id>.<any(xlsx, pdf):fmt>")
@@ -150,5 +161,6 @@ def report_file(job_id: str, fmt: str):
     path = data_folder().reports / f"{job_id}.{fmt}"
     if not path.exists():
         abort(404)
-    name = reports.report_filename(job["province"] or None, Period.parse(job["period"]), fmt)
+    province, period = job.params["province"] or None, Period.parse(job.params["period"])
+    name = report.report_filename(province, period, fmt)
     return send_file(path, as_attachment=True, download_name=name, max_age=0)

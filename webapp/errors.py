@@ -15,6 +15,12 @@ malformed input before any view reads it, so that no route answers it with a 500
 Everything else a text may hold that no stored text may (control and bidirectional
 override characters) is refused field by field by validation (``catalog.validation``),
 with a 422 in the API and a form error on a page.
+
+A ``ValidationError`` a view lets through is answered here, once for every view: the
+session is rolled back, then the API answers 422 with each field's message, and a page
+flashes the messages in the reader's language and sends them back (``back_to``: the page
+the view names, else the same-site page the form was on). Only a view that shows the
+same form again with a message under each field catches it itself.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import json
 import logging
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, redirect, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -33,9 +40,12 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, InternalSe
 
 from catalog.access import OutOfScope
 from catalog.text import has_surrogates
+from catalog.validation import ValidationError
 from jobs.i18n import translate
 
 from .extensions import db
+from .helpers import flash_errors
+from .i18n import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +182,45 @@ def _page_text(exc: HTTPException) -> tuple[str, str]:
     return title, message
 
 
+_BACK = "ketnoi_back_to"
+
+
+def back_to(url: str) -> str:
+    """Name the page a refused form sends its user back to (the handler of
+    ``ValidationError``), and return it: a view that redirects there on success too
+    writes ``return redirect(back)`` with the same value."""
+    setattr(g, _BACK, url)
+    return url
+
+
+def _back() -> str:
+    """The page a refusal returns to: the view's ``back_to``, else the page the form was
+    posted from when it is on this site, else the home page."""
+    named = g.get(_BACK)
+    if named:
+        return named
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc != request.host:
+        return "/"
+    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return safe_next(path)
+
+
+def invalid(exc: ValidationError) -> Any:
+    """A refused write: nothing of it is kept. The API's 422 names each field (the field
+    names stay: they are the API's own words); a page flashes the messages and goes back."""
+    db.session.rollback()
+    if wants_json():
+        errors = {field: translate(message) for field, message in exc.errors.items()}
+        return jsonify({"error": "Unprocessable Entity", "status": 422, "errors": errors}), 422
+    flash_errors(exc.errors)
+    return redirect(_back())
+
+
 def register(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
     app.before_request(refuse_unreadable_text)
+    app.register_error_handler(ValidationError, invalid)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,7 +26,9 @@ from catalog.models import (
     Event,
     EventMode,
     EventStatus,
+    JobKind,
     Meeting,
+    MeetingOutcome,
     MeetingRequest,
     Need,
     Registration,
@@ -36,16 +37,19 @@ from catalog.models import (
 )
 from catalog.validation import ValidationError, record_id
 from catalog.visibility import readable_ids
-from jobs.agenda import agenda_ics, agenda_pdf, schedule_xlsx
+from documents.agenda import agenda_pdf, schedule_xlsx
+from documents.calendar import agenda_ics
+from jobs import records
 from jobs.notices import notify_schedule_change
 from jobs.runtime import runtime
 from jobs.tasks import schedule_event
 from matching.counterparts import suggest
 
 from .access import actor, can, my_provinces, public, rule
+from .errors import back_to
 from .extensions import db
 from .forms import choices
-from .helpers import attachment, flash_errors, job_status
+from .helpers import attachment, job_status
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -65,7 +69,6 @@ EVENT_FIELDS = (
     "max_meetings",
     "approval_required",
 )
-_JOBS = "event_jobs"
 
 
 def _form_values() -> dict:
@@ -87,6 +90,11 @@ def _shown(meetings: Iterable[Meeting]) -> set[int]:
     need its buyer chose, which the other side, or an organiser of another province,
     may not be allowed to read (``catalog.visibility``)."""
     return readable_ids(db.session, actor(), (m.need_id for m in meetings))
+
+
+def _subject(event: Event) -> str:
+    """What a solver job is about, as its record names it."""
+    return f"event {event.id}"
 
 
 def _event_page(event: Event) -> str:
@@ -229,28 +237,24 @@ def set_status(event: Event):
 @bp.post("/<int:event_id>/register")
 @rule("event.take_part", Event)
 def register(event: Event):
+    back = back_to(_event_page(event))
     firm = actor().firm
     available = [v for v in request.form.getlist("available") if v.strip()]
     need_ids = {record_id(v) for v in request.form.getlist("needs") if v.isdigit()}
     needs = [n for n in (db.session.get(Need, i) for i in need_ids) if n is not None]
-    try:
-        reg = events.register(
-            db.session,
-            event,
-            firm,
-            available=available or None,
-            needs=needs,
-            side=request.form.get("side"),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
+    reg = events.register(
+        db.session,
+        event,
+        firm,
+        available=available or None,
+        needs=needs,
+        side=request.form.get("side"),
+    )
+    if reg.status == RegistrationStatus.PENDING:
+        flash(_("Registered. The organisers will confirm your place."), "success")
     else:
-        if reg.status == RegistrationStatus.PENDING:
-            flash(_("Registered. The organisers will confirm your place."), "success")
-        else:
-            flash(_("Registered."), "success")
-    return redirect(_event_page(event))
+        flash(_("Registered."), "success")
+    return redirect(back)
 
 
 @bp.post("/registrations/<int:reg_id>/decide")
@@ -263,45 +267,37 @@ def decide(reg: Registration):
 @bp.post("/<int:event_id>/requests")
 @rule("event.take_part", Event)
 def send_request(event: Event):
+    back = back_to(url_for("events.show", event_id=event.id, _anchor="requests"))
     mine = _my_registration(event)
     receiver = db.session.get(Registration, request.form.get("receiver", type=record_id) or 0)
     need = db.session.get(Need, request.form.get("need", type=record_id) or 0)
-    try:
-        if mine is None or receiver is None or receiver.event_id != event.id:
-            raise ValidationError({"receiver": _("Register for this event first.")})
-        events.request_meeting(
-            db.session,
-            mine,
-            receiver,
-            priority=request.form.get("priority", 2, type=int) or 2,
-            message=request.form.get("message", "")[:1000],
-            need=need
-            if need is not None
-            and need.buyer_id in (mine.firm_id, receiver.firm_id)
-            and can("need.view", need)
-            else None,
-            score=request.form.get("score", type=float),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        flash(_("Meeting request sent."), "success")
-    return redirect(url_for("events.show", event_id=event.id, _anchor="requests"))
+    if mine is None or receiver is None or receiver.event_id != event.id:
+        raise ValidationError({"receiver": _("Register for this event first.")})
+    events.request_meeting(
+        db.session,
+        mine,
+        receiver,
+        priority=request.form.get("priority", 2, type=int) or 2,
+        message=request.form.get("message", "")[:1000],
+        need=need
+        if need is not None
+        and need.buyer_id in (mine.firm_id, receiver.firm_id)
+        and can("need.view", need)
+        else None,
+        score=request.form.get("score", type=float),
+    )
+    flash(_("Meeting request sent."), "success")
+    return redirect(back)
 
 
 @bp.post("/requests/<int:req_id>/answer")
 @rule("request.answer", MeetingRequest)
 def answer(req: MeetingRequest):
-    try:
-        events.answer_request(db.session, req, request.form.get("decision") == "accept")
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        accepted = req.status == RequestStatus.ACCEPTED
-        flash(_("Request accepted.") if accepted else _("Request declined."), "success")
-    return redirect(url_for("events.show", event_id=req.event_id, _anchor="requests"))
+    back = back_to(url_for("events.show", event_id=req.event_id, _anchor="requests"))
+    events.answer_request(db.session, req, request.form.get("decision") == "accept")
+    accepted = req.status == RequestStatus.ACCEPTED
+    flash(_("Request accepted.") if accepted else _("Request declined."), "success")
+    return redirect(back)
 
 
 # -- the organisers' schedule -------------------------------------------------------------
@@ -318,7 +314,8 @@ def schedule(event: Event):
         else:
             grid[(m.slot, m.table)] = m
     waiting.sort(key=lambda m: -m.weight)
-    jobs = session.get(_JOBS, {}).get(str(event.id))
+    # The user's latest solver run for this event, followed on the page.
+    jobs = records.latest(db.session, actor(), JobKind.SCHEDULE, _subject(event), limit=1)
     return render_template(
         "events/schedule.html",
         event=event,
@@ -326,7 +323,7 @@ def schedule(event: Event):
         waiting=waiting,
         tables=events.table_count(event),
         slot_label=lambda s: events.slot_label(event, s),
-        job_id=jobs,
+        job_id=jobs[0].id if jobs else None,
         regs=[r for r in event.registrations if r.status == RegistrationStatus.APPROVED],
     )
 
@@ -336,10 +333,15 @@ def schedule(event: Event):
 def solve(event: Event):
     """Run the solver as a job, around locked meetings."""
     seconds = min(max(request.form.get("time_limit", 60, type=float) or 60, 5), 600)
-    job = schedule_event.delay(event.id, seconds, actor().id)
-    jobs = session.get(_JOBS, {})
-    jobs[str(event.id)] = job.id
-    session[_JOBS] = jobs
+    records.start(
+        db.session,
+        actor(),
+        JobKind.SCHEDULE,
+        _subject(event),
+        schedule_event,
+        [event.id, seconds, actor().id],
+        params={"event_id": event.id, "time_limit": seconds},
+    )
     flash(_("The solver is running; the grid updates when it is done."), "success")
     return redirect(url_for("events.schedule", event_id=event.id))
 
@@ -347,26 +349,23 @@ def solve(event: Event):
 @bp.get("/<int:event_id>/solve/<job_id>.json")
 @rule("event.manage", Event)
 def solve_status(event: Event, job_id: str):
-    if session.get(_JOBS, {}).get(str(event.id)) != job_id:
+    job = records.owned(db.session, actor(), job_id, JobKind.SCHEDULE)
+    if job is None or job.subject != _subject(event):
         abort(404)
-    return job_status(job_id, _("The solver failed; the previous schedule is unchanged."))
+    return job_status(job, _("The solver failed; the previous schedule is unchanged."))
 
 
 @bp.post("/<int:event_id>/meetings")
 @rule("event.manage", Event)
 def add_meeting(event: Event):
+    back = back_to(url_for("events.schedule", event_id=event.id))
     buyer = db.session.get(Registration, request.form.get("buyer", type=record_id) or 0)
     supplier = db.session.get(Registration, request.form.get("supplier", type=record_id) or 0)
-    try:
-        if buyer is None or supplier is None:
-            raise ValidationError({"supplier": _("Choose a buyer and a supplier.")})
-        events.add_meeting(db.session, buyer, supplier)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        flash(_("Meeting added."), "success")
-    return redirect(url_for("events.schedule", event_id=event.id))
+    if buyer is None or supplier is None:
+        raise ValidationError({"supplier": _("Choose a buyer and a supplier.")})
+    events.add_meeting(db.session, buyer, supplier)
+    flash(_("Meeting added."), "success")
+    return redirect(back)
 
 
 @bp.post("/meetings/<int:meeting_id>/move")
@@ -375,28 +374,24 @@ def move(meeting: Meeting):
     """Place, lock, unlock or remove a meeting by hand; conflicts are refused. After
     publication, the two participants are told of the change."""
     event = meeting.event
+    back = back_to(url_for("events.schedule", event_id=event.id))
     action = request.form.get("action", "move")
-    try:
-        if action == "unplace":
-            events.unplace(db.session, meeting)
-        elif action in ("lock", "unlock"):
-            events.set_locked(db.session, meeting, action == "lock")
-        elif action == "cancel":
-            events.cancel_meeting(db.session, meeting)
-        else:
-            slot = request.form.get("slot", type=int)
-            table = request.form.get("table", type=int)
-            if slot is None or table is None:
-                raise ValidationError({"slot": _("Choose a slot and a table.")})
-            events.move_meeting(db.session, event, meeting, slot - 1, table - 1)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
+    if action == "unplace":
+        events.unplace(db.session, meeting)
+    elif action in ("lock", "unlock"):
+        events.set_locked(db.session, meeting, action == "lock")
+    elif action == "cancel":
+        events.cancel_meeting(db.session, meeting)
     else:
-        if event.status == EventStatus.PUBLISHED and action in ("move", "unplace", "cancel"):
-            notify_schedule_change.delay(event.id, [meeting.id])
-        flash(_("Schedule changed."), "success")
-    return redirect(url_for("events.schedule", event_id=event.id))
+        slot = request.form.get("slot", type=int)
+        table = request.form.get("table", type=int)
+        if slot is None or table is None:
+            raise ValidationError({"slot": _("Choose a slot and a table.")})
+        events.move_meeting(db.session, event, meeting, slot - 1, table - 1)
+    if event.status == EventStatus.PUBLISHED and action in ("move", "unplace", "cancel"):
+        notify_schedule_change.delay(event.id, [meeting.id])
+    flash(_("Schedule changed."), "success")
+    return redirect(back)
 
 
 @bp.get("/<int:event_id>/schedule.xlsx")
@@ -495,16 +490,12 @@ def attendance(reg: Registration):
 @bp.post("/meetings/<int:meeting_id>/outcome")
 @rule("event.manage", Meeting)
 def outcome(meeting: Meeting):
+    back = back_to(url_for("events.schedule", event_id=meeting.event_id))
     try:
-        events.record_meeting_outcome(
-            db.session, meeting, request.form.get("outcome", ""), request.form.get("note", "")
-        )
-    except ValidationError as exc:  # the note
-        db.session.rollback()
-        flash_errors(exc.errors)
+        outcome = MeetingOutcome(request.form.get("outcome", ""))
     except ValueError:
-        db.session.rollback()
         flash(_("Choose an outcome."), "error")
-    else:
-        flash(_("Outcome recorded."), "success")
-    return redirect(url_for("events.schedule", event_id=meeting.event_id))
+        return redirect(back)
+    events.record_meeting_outcome(db.session, meeting, outcome, request.form.get("note", ""))
+    flash(_("Outcome recorded."), "success")
+    return redirect(back)

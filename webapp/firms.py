@@ -9,52 +9,15 @@ from catalog import relationships, services
 from catalog.access import OutOfScope
 from catalog.i18n import N_
 from catalog.models import Capability, Certification, Firm, SupplyRelationship
+from catalog.schemas import CapabilitySchema, CertificationSchema, FirmSchema
 from catalog.validation import ValidationError, record_id
 
 from .access import actor, can, rule
 from .extensions import db
-from .forms import CAPABILITY_FIELDS, CERTIFICATION_FIELDS, FIRM_FIELDS, form_page
+from .forms import form_page
 from .helpers import flash_errors
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
-
-
-def _firm_values(firm: Firm) -> dict:
-    return {
-        "role": firm.role.value,
-        "name_vi": firm.name_vi,
-        "name_en": firm.name_en,
-        "tax_code": firm.tax_code,
-        "province": firm.province.code if firm.province else "",
-        "zone": firm.zone_id or "",
-        "address": firm.address,
-        "employees": firm.employees,
-        "year_founded": firm.year_founded,
-        "ownership": firm.ownership.value,
-        "country_of_origin": firm.country_of_origin,
-        "contact_name": firm.contact_name,
-        "contact_email": firm.contact_email,
-        "contact_phone": firm.contact_phone,
-        "website": firm.website,
-        "description": firm.description,
-        "sectors": [s.id for s in firm.sectors],
-    }
-
-
-def _capability_values(cap: Capability) -> dict:
-    return {
-        "title": cap.title,
-        "description": cap.description,
-        "process": cap.process_id or "",
-        "materials": [m.id for m in cap.materials],
-        "products": cap.products,
-        "hs_codes": ", ".join(cap.hs_codes or []),
-        "equipment": cap.equipment,
-        "tolerance_mm": cap.tolerance_mm,
-        "capacity_per_month": cap.capacity_per_month,
-        "capacity_unit": cap.capacity_unit,
-        "min_order_qty": cap.min_order_qty,
-    }
 
 
 def _to_firm_page(obj) -> str:
@@ -89,7 +52,8 @@ def update_firm_in_scope(firm: Firm, values: dict) -> Firm:
 def create():
     return form_page(
         "firms/form.html",
-        FIRM_FIELDS,
+        FirmSchema(),
+        None,
         {"role": "supplier", "ownership": "domestic"},
         create_firm_in_scope,
         _("Firm created."),
@@ -103,8 +67,9 @@ def create():
 def edit(firm: Firm):
     return form_page(
         "firms/form.html",
-        FIRM_FIELDS,
-        _firm_values(firm),
+        FirmSchema(),
+        firm,
+        {},
         lambda values: update_firm_in_scope(firm, values),
         _("Profile saved."),
         _to_firm_page,
@@ -117,7 +82,8 @@ def edit(firm: Firm):
 def add_capability(firm: Firm):
     return form_page(
         "firms/capability_form.html",
-        CAPABILITY_FIELDS,
+        CapabilitySchema(),
+        None,
         {"capacity_unit": "pcs"},
         lambda values: services.add_capability(db.session, firm, values),
         _("Capability added; matches update in a few seconds."),
@@ -132,8 +98,9 @@ def add_capability(firm: Firm):
 def edit_capability(cap: Capability):
     return form_page(
         "firms/capability_form.html",
-        CAPABILITY_FIELDS,
-        _capability_values(cap),
+        CapabilitySchema(),
+        cap,
+        {},
         lambda values: services.update_capability(db.session, cap, values),
         _("Capability saved; matches update in a few seconds."),
         _to_firm_page,
@@ -156,7 +123,8 @@ def delete_capability(cap: Capability):
 def add_certification(firm: Firm):
     return form_page(
         "firms/certification_form.html",
-        CERTIFICATION_FIELDS,
+        CertificationSchema(),
+        None,
         {},
         lambda values: services.add_certification(db.session, firm, values),
         _("Certification added."),

@@ -17,6 +17,7 @@ from flask_babel import (
 )
 
 from catalog.export import to_csv, to_xlsx
+from catalog.models import BackgroundJob, JobState
 from catalog.text import literal_text
 from jobs.i18n import translate
 from jobs.runtime import data_folder
@@ -65,17 +66,22 @@ def flash_errors(errors: dict) -> None:
     flash("; ".join(translate(m) for m in errors.values()), "error")
 
 
-def job_status(job_id: str, failure: str) -> Response:
+def job_status(job: BackgroundJob, failure: str) -> Response:
     """A background job's state and progress as JSON for the page that polls it; a
-    failure shows ``failure`` (in the reader's language), never the exception."""
-    result = current_app.extensions["celery"].AsyncResult(job_id)
+    failure shows ``failure`` (in the reader's language), never the exception. Progress
+    comes from the task queue; once its result has expired (a day), the job's record
+    still says how it ended."""
+    result = current_app.extensions["celery"].AsyncResult(job.id)
+    state = result.state
     info = result.info if isinstance(result.info, dict) else {}
-    if result.state == "FAILURE":
+    if state == "PENDING" and job.finished:
+        state = "SUCCESS" if job.state == JobState.DONE else "FAILURE"
+    if state == "FAILURE":
         info = {"error": failure}
-    notice = job_notice(result.state)  # waiting on a worker that is not running
+    notice = job_notice(state)  # waiting on a worker that is not running
     if notice:
         info = {**info, "notice": notice}
-    return jsonify(state=result.state, **info)
+    return jsonify(state=state, **info)
 
 
 def spreadsheet(headers: Sequence[str], rows: list, fmt: str, name: str) -> Response:

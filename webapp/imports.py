@@ -2,8 +2,8 @@
 
 The upload is checked and kept under ``DATA_DIR/imports/`` with a random name; the
 import itself runs as a Celery job (``jobs.tasks.import_firms``) whose progress the page
-polls. Job ids are remembered in the uploader's session: nobody else can watch a job or
-download its rejected rows.
+polls. Each job is recorded for the officer who started it (``jobs.records``): nobody else
+can watch it or download its rejected rows.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import format_decimal
@@ -37,7 +36,9 @@ from catalog.importing import (
     remember_mapping,
     remembered_mapping,
 )
+from catalog.models import JobKind
 from jobs import imports as import_jobs
+from jobs import records
 from jobs.models import ImportJob
 from jobs.runtime import data_folder
 from jobs.tasks import import_firms, queue_import
@@ -51,7 +52,6 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 PREVIEW_ROWS = 10
 EXTENSIONS = {".csv", ".xlsx"}
-_JOBS = "ketnoi.import_jobs"
 
 
 def _upload_dir() -> Path:
@@ -135,7 +135,6 @@ def preview(token: str):
             if request.form.get("action") == "import":
                 remember_mapping(db.session, table.headers, mapping)
                 job_id = queue_import(db.session, str(path), mapping, actor().id)
-                session[_JOBS] = [*session.get(_JOBS, [])[-19:], job_id]
                 return redirect(url_for("imports.job", job_id=job_id))
     context = {"table": table, "mapping": mapping, "fields": FIELDS, "error": error}
     if error is None:
@@ -147,7 +146,8 @@ def preview(token: str):
 
 
 def _own_job(job_id: str) -> AsyncResult:
-    if job_id not in session.get(_JOBS, []):
+    """The task of the user's own import job (404 for anyone else's)."""
+    if records.owned(db.session, actor(), job_id, JobKind.IMPORT) is None:
         abort(404)
     return import_firms.AsyncResult(job_id)
 

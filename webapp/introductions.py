@@ -7,13 +7,11 @@ from flask_babel import gettext as _
 
 from catalog.introductions import decide_introduction, introductions_query
 from catalog.models import Introduction
-from catalog.validation import ValidationError
 from catalog.visibility import readable_ids
-from jobs.tasks import learn_from_outcomes
 
 from .access import actor, rule
+from .errors import back_to
 from .extensions import db
-from .helpers import flash_errors
 
 bp = Blueprint("introductions", __name__, url_prefix="/introductions")
 
@@ -33,15 +31,10 @@ def index():
 @bp.post("/<int:intro_id>/<any(accept, decline):decision>")
 @rule("introduction.decide", Introduction)
 def decide(intro: Introduction, decision: str):
-    try:
-        decide_introduction(db.session, intro, actor(), accept=decision == "accept")
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
+    back = back_to(url_for("introductions.index"))
+    decide_introduction(db.session, intro, actor(), accept=decision == "accept")
+    if decision == "accept":
+        flash(_("Introduction accepted: you now see each other's contact person."), "success")
     else:
-        if decision == "accept":
-            learn_from_outcomes()
-            flash(_("Introduction accepted: you now see each other's contact person."), "success")
-        else:
-            flash(_("Introduction declined."), "success")
-    return redirect(url_for("introductions.index"))
+        flash(_("Introduction declined."), "success")
+    return redirect(back)

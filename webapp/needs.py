@@ -16,42 +16,26 @@ from flask import (
 from flask_babel import gettext as _
 
 from catalog import photos, queries, services
-from catalog.access import visible_needs_clause
+from catalog.access import posting_firm, visible_needs_clause
 from catalog.export import matches_table, needs_table, shortlist_table
 from catalog.files import Upload
 from catalog.introductions import invite as invite_supplier
 from catalog.introductions import need_introductions
 from catalog.introductions import request_introduction as request_intro
 from catalog.models import Firm, Need, NeedPhoto
+from catalog.schemas import NeedSchema
 from catalog.validation import ValidationError, record_id
 from jobs.runtime import runtime
-from jobs.tasks import learn_from_outcomes
 
-from .access import actor, can, public, rule
+from .access import actor, authorize, can, public, rule
+from .errors import back_to
 from .extensions import db
-from .forms import NEED_FIELDS, form_page
-from .helpers import flash_errors, spreadsheet, translate, uploads_dir
+from .forms import form_page
+from .helpers import spreadsheet, translate, uploads_dir
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 EXPORT_LIMIT = 10_000
-
-
-def _need_values(need: Need) -> dict:
-    return {
-        "title": need.title,
-        "description": need.description,
-        "process": need.process_id or "",
-        "materials": [m.id for m in need.materials],
-        "quantity_per_year": need.quantity_per_year,
-        "target_price_vnd": need.target_price_vnd,
-        "tolerance_mm": need.tolerance_mm,
-        "required_certifications": need.required_certifications or [],
-        "delivery_province": need.delivery_province.code if need.delivery_province else "",
-        "deadline": need.deadline.isoformat() if need.deadline else "",
-        "status": need.status.value,
-        "visibility": need.visibility.value,
-    }
 
 
 @bp.get("/")
@@ -68,15 +52,13 @@ def index():
 
 
 def _create_need(values: dict) -> Need:
-    """A firm user posts for their own firm; an officer or admin for a buyer they act for."""
-    me = actor()
-    if me.firm is not None:
-        buyer = me.firm
-    else:
-        buyer_id = request.form.get("buyer", type=record_id)
-        buyer = db.session.get(Firm, buyer_id) if buyer_id else None
-        if buyer is None or not can("firm.edit", buyer):
-            raise ValidationError({"buyer": _("Choose the buyer firm posting this need.")})
+    """Posted for the firm ``catalog.access.posting_firm`` decides, as in the API: a firm
+    user's own, or the buyer an officer or admin chose (403 for a firm they may not edit)."""
+    buyer_id = request.form.get("buyer", type=record_id)
+    buyer = posting_firm(actor(), db.session.get(Firm, buyer_id) if buyer_id else None)
+    if buyer is None:
+        raise ValidationError({"buyer": _("Choose the buyer firm posting this need.")})
+    authorize("firm.edit", buyer)
     return services.create_need(db.session, buyer, values)
 
 
@@ -93,7 +75,8 @@ def create():
     }
     return form_page(
         "needs/form.html",
-        NEED_FIELDS,
+        NeedSchema(),
+        None,
         initial,
         _create_need,
         _("Need posted. Here are the suppliers that fit it."),
@@ -107,8 +90,9 @@ def create():
 def edit(need: Need):
     return form_page(
         "needs/form.html",
-        NEED_FIELDS,
-        _need_values(need),
+        NeedSchema(),
+        need,
+        {},
         lambda values: services.update_need(db.session, need, values),
         _("Need saved."),
         _to_need_page,
@@ -154,18 +138,14 @@ def show(need: Need):
 
 
 def _record_on_match(need: Need, action, message):
-    """A match-card button: apply ``action(need, firm)`` through a catalog service, then
-    ask the learner to look at the new judgement; errors are flashed, nothing saved."""
+    """A match-card button: apply ``action(need, firm)`` through a catalog service (its
+    commit asks the learner to look at the new judgement: ``jobs.after_commit``); a
+    refusal is flashed and nothing saved (``webapp.errors``)."""
+    back = back_to(url_for("needs.show", need_id=need.id))
     firm = db.get_or_404(Firm, request.form.get("firm_id", type=record_id))
-    try:
-        action(need, firm)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        learn_from_outcomes()
-        flash(message(firm), "success")
-    return redirect(url_for("needs.show", need_id=need.id))
+    action(need, firm)
+    flash(message(firm), "success")
+    return redirect(back)
 
 
 @bp.post("/<int:need_id>/shortlist")
@@ -240,33 +220,25 @@ def matches_export(need: Need, fmt: str):
 @rule("need.manage", Need)
 def request_introduction(need: Need):
     """Ask a matched supplier for an introduction; its contact is shared once it accepts."""
+    back = back_to(url_for("needs.show", need_id=need.id))
     firm = db.get_or_404(Firm, request.form.get("firm_id", type=record_id))
-    try:
-        request_intro(db.session, need, firm, actor(), request.form.get("message", ""))
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        flash(
-            _("Introduction requested. %(firm)s will be asked to accept.", firm=firm.display_name),
-            "success",
-        )
-    return redirect(url_for("needs.show", need_id=need.id))
+    request_intro(db.session, need, firm, actor(), request.form.get("message", ""))
+    flash(
+        _("Introduction requested. %(firm)s will be asked to accept.", firm=firm.display_name),
+        "success",
+    )
+    return redirect(back)
 
 
 @bp.post("/<int:need_id>/invitations")
 @rule("need.manage", Need)
 def invite(need: Need):
     """Let a supplier read a need shown only to invited suppliers."""
+    back = back_to(url_for("needs.show", need_id=need.id))
     firm = db.get_or_404(Firm, request.form.get("firm_id", type=record_id))
-    try:
-        invite_supplier(db.session, need, firm)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        flash(_("%(firm)s can now see this need.", firm=firm.display_name), "success")
-    return redirect(url_for("needs.show", need_id=need.id))
+    invite_supplier(db.session, need, firm)
+    flash(_("%(firm)s can now see this need.", firm=firm.display_name), "success")
+    return redirect(back)
 
 
 def _photo_root() -> Path:
@@ -277,15 +249,11 @@ def _photo_root() -> Path:
 @rule("need.manage", Need)
 def add_photos(need: Need):
     """Photos of the part (JPEG, PNG or WebP), shown on the need and at events."""
+    back = back_to(url_for("needs.show", need_id=need.id, _anchor="photos"))
     uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    try:
-        added = photos.add_photos(db.session, need, uploads, _photo_root())
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        flash(_("%(count)s photos added.", count=len(added)), "success")
-    return redirect(url_for("needs.show", need_id=need.id, _anchor="photos"))
+    added = photos.add_photos(db.session, need, uploads, _photo_root())
+    flash(_("%(count)s photos added.", count=len(added)), "success")
+    return redirect(back)
 
 
 @bp.get("/photos/<int:photo_id>")

@@ -10,8 +10,10 @@ code cannot tell (request and response schemas, query parameters, which views an
 ``spec`` raise, so a new route cannot be published undocumented (``tests/test_openapi``
 fails first).
 
-The schemas mirror ``catalog.serialize`` (responses: every key always present, ``None``
-values marked ``nullable``) and ``catalog.validation`` (request fields and limits).
+The request and response schemas of firms, capabilities, certifications and needs are
+those their fields declare (``catalog.schemas``: every key of a response always present,
+``None`` values marked ``nullable``; a request's fields and limits as they are checked);
+the others are written here from ``catalog.serialize``.
 Error bodies are those of ``webapp.errors`` and ``webapp.api``. Response objects leave
 ``additionalProperties`` open so that adding a field is not a breaking change.
 """
@@ -23,7 +25,6 @@ import inspect
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from apispec import APISpec
@@ -31,14 +32,11 @@ from flask import Flask
 from werkzeug.routing import Rule, parse_converter_args
 
 from catalog.models import (
-    FirmRole,
     IntroductionStatus,
     NeedStatus,
-    NeedVisibility,
     Outcome,
-    Ownership,
 )
-from catalog.validation import MAX_PRICE_VND, MAX_QUANTITY, MAX_TEXT
+from catalog.schemas import CapabilitySchema, CertificationSchema, FirmSchema, NeedSchema, nullable
 
 __all__ = ["ANONYMOUS_RULES", "OPERATIONS", "SpecError", "build", "openapi_path", "spec"]
 
@@ -64,13 +62,6 @@ def _values(enum_cls: type) -> list[str]:
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` or null. OpenAPI 3.0 ignores siblings of ``$ref``, hence the ``allOf``."""
-    if "$ref" in schema:
-        return {"allOf": [schema], "nullable": True}
-    return {**schema, "nullable": True}
 
 
 def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -110,46 +101,8 @@ def enum(values: list[str]) -> dict[str, Any]:
 # -- response schemas (catalog.serialize) ---------------------------------------------
 
 
-def _firm_properties() -> dict[str, Any]:
-    """The keys of ``firm_dict`` without ``detail``."""
-    return {
-        "id": ID,
-        "role": enum(_values(FirmRole)),
-        "name_vi": STRING,
-        "name_en": STRING,
-        "tax_code": nullable(STRING),
-        "province": nullable({**STRING, "description": "Province code, e.g. `VP`."}),
-        "province_name": nullable(STRING),
-        "zone": nullable(ref("Zone")),
-        "employees": nullable(INTEGER),
-        "year_founded": nullable(INTEGER),
-        "ownership": enum(_values(Ownership)),
-        "sectors": array({**STRING, "description": "Sector concept id."}),
-        "certifications": array(
-            {**STRING, "description": "Standard of a currently valid certification."}
-        ),
-        "verified": BOOLEAN,
-    }
-
-
 def _firm_detail() -> dict[str, Any]:
-    properties = _firm_properties()
-    properties.update(
-        {
-            "address": STRING,
-            "country_of_origin": STRING,
-            "contact_name": nullable(STRING),
-            "contact_email": nullable(STRING),
-            "contact_phone": nullable(STRING),
-            "website": STRING,
-            "description": STRING,
-            "capabilities": array(ref("Capability")),
-            "certifications": array(ref("Certification")),
-            "created_at": nullable(TIMESTAMP),
-            "updated_at": nullable(TIMESTAMP),
-        }
-    )
-    schema = obj(properties)
+    schema = FirmSchema(detail=True).openapi("out")
     schema["description"] = (
         "A firm with its capabilities and certifications. The contact person is null "
         "unless the caller may see it: the firm's own users, officers of its province, "
@@ -159,9 +112,10 @@ def _firm_detail() -> dict[str, Any]:
 
 
 def _firm_list_item() -> dict[str, Any]:
-    properties = _firm_properties()
-    properties["score"] = {**NUMBER, "description": "Relevance to `q`, when `q` is given."}
-    return obj(properties, required=[k for k in properties if k != "score"])
+    schema = FirmSchema(detail=False).openapi("out")
+    relevance = {**NUMBER, "description": "Relevance to `q`, when `q` is given."}
+    schema["properties"]["score"] = relevance  # not required: only with `q`
+    return schema
 
 
 def _page(item: dict[str, Any]) -> dict[str, Any]:
@@ -218,60 +172,14 @@ def response_schemas() -> dict[str, dict[str, Any]]:
     return {
         "Concept": concept,
         "Zone": obj({"id": ID, "name": {**STRING, "description": "e.g. `KCN Khai Quang`."}}),
-        "Certification": obj(
-            {
-                "id": ID,
-                "standard": STRING,
-                "issuer": STRING,
-                "certificate_no": STRING,
-                "valid_until": nullable(DATE),
-                "valid": BOOLEAN,
-            }
-        ),
-        "Capability": obj(
-            {
-                "id": ID,
-                "firm_id": ID,
-                "title": STRING,
-                "description": STRING,
-                "process": nullable(ref("Concept")),
-                "materials": array(ref("Concept")),
-                "products": STRING,
-                "hs_codes": array(STRING),
-                "equipment": STRING,
-                "tolerance_mm": nullable(NUMBER),
-                "capacity_per_month": nullable(INTEGER),
-                "capacity_unit": STRING,
-                "min_order_qty": nullable(INTEGER),
-                "language": STRING,
-                "updated_at": nullable(TIMESTAMP),
-            }
-        ),
-        "FirmSummary": obj(_firm_properties()),
+        "Certification": CertificationSchema().openapi("out"),
+        "Capability": CapabilitySchema().openapi("out"),
+        "FirmSummary": FirmSchema(detail=False).openapi("out"),
         "Firm": _firm_detail(),
         "FirmListItem": _firm_list_item(),
         "FirmPage": _page(ref("FirmListItem")),
         "CapabilityList": obj({"items": array(ref("Capability"))}),
-        "Need": obj(
-            {
-                "id": ID,
-                "buyer_id": ID,
-                "buyer_name": nullable(STRING),
-                "title": STRING,
-                "description": STRING,
-                "process": nullable(ref("Concept")),
-                "materials": array(ref("Concept")),
-                "quantity_per_year": nullable(INTEGER),
-                "target_price_vnd": nullable(INTEGER),
-                "tolerance_mm": nullable(NUMBER),
-                "required_certifications": array(STRING),
-                "delivery_province": nullable(STRING),
-                "deadline": nullable(DATE),
-                "status": enum(_values(NeedStatus)),
-                "visibility": enum(_values(NeedVisibility)),
-                "created_at": nullable(TIMESTAMP),
-            }
-        ),
+        "Need": NeedSchema().openapi("out"),
         "NeedPage": _page(ref("Need")),
         "Judgement": obj(
             {
@@ -330,122 +238,42 @@ def response_schemas() -> dict[str, dict[str, Any]]:
 # form a client should send.
 
 
-def _optional(schema: dict[str, Any]) -> dict[str, Any]:
-    return nullable(schema)
-
-
 def _firm_input(partial: bool) -> dict[str, Any]:
-    fields = {
-        "role": enum(_values(FirmRole)),
-        "name_vi": _optional(text(200)),
-        "name_en": _optional(text(200)),
-        "tax_code": {
-            **STRING,
-            "pattern": r"^\d{10}(-?\d{3})?$",
-            "description": "Vietnamese tax code (mã số thuế), check digit included.",
-        },
-        "province": {
-            "oneOf": [STRING, INTEGER],
-            "description": "Province code (e.g. `VP`), name or id.",
-        },
-        "zone": _optional(
-            {"oneOf": [STRING, INTEGER], "description": "Industrial zone id or name."}
-        ),
-        "address": _optional(text(300)),
-        "employees": _optional(whole(1, 1_000_000)),
-        "year_founded": _optional(whole(1900, date.today().year)),
-        "ownership": _optional(enum(_values(Ownership))),
-        "country_of_origin": _optional(text(60)),
-        "contact_name": _optional(text(120)),
-        "contact_email": _optional({**text(200), "format": "email"}),
-        "contact_phone": _optional(text(40)),
-        "website": _optional(text(200)),
-        "description": _optional(text(MAX_TEXT)),
-        "sectors": _optional(array({**STRING, "description": "Sector id or name."}, maxItems=50)),
-    }
-    schema = obj(fields, required=[] if partial else ["role", "tax_code", "province"])
+    schema = FirmSchema().openapi("in", partial=partial)
     if not partial:
         schema["description"] = "`name_vi` or `name_en` is required as well."
     return schema
 
 
-def _capability_input(partial: bool) -> dict[str, Any]:
-    fields = {
-        "title": text(200),
-        "description": _optional(text(MAX_TEXT)),
-        "process": _optional({**STRING, "description": "Process concept id or name."}),
-        "materials": _optional(
-            array({**STRING, "description": "Material id or name."}, maxItems=50)
-        ),
-        "products": _optional(text(500)),
-        "hs_codes": _optional(array({**STRING, "pattern": r"^\d{4}(\.?\d{2}){0,3}$"}, maxItems=50)),
-        "equipment": _optional(text(500)),
-        "tolerance_mm": _optional(
-            {**NUMBER, "minimum": 0, "exclusiveMinimum": True, "maximum": 100}
-        ),
-        "capacity_per_month": _optional(whole(1, MAX_QUANTITY)),
-        "capacity_unit": _optional(text(20)),
-        "min_order_qty": _optional(whole(1, MAX_QUANTITY)),
-    }
-    return obj(fields, required=[] if partial else ["title"])
-
-
 def _need_input(partial: bool, buyer: bool = False, saved: bool = True) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "title": text(200),
-        "description": _optional(text(MAX_TEXT)),
-        "process": _optional({**STRING, "description": "Process concept id or name."}),
-        "materials": _optional(
-            array({**STRING, "description": "Material id or name."}, maxItems=50)
-        ),
-        "quantity_per_year": _optional(whole(1, MAX_QUANTITY)),
-        "target_price_vnd": _optional(whole(1, MAX_PRICE_VND)),
-        "tolerance_mm": _optional(
-            {**NUMBER, "minimum": 0, "exclusiveMinimum": True, "maximum": 100}
-        ),
-        "required_certifications": _optional(
-            array({**text(40), "description": "e.g. `ISO 9001`."}, maxItems=50)
-        ),
-        "delivery_province": _optional(
-            {"oneOf": [STRING, INTEGER], "description": "Province code, name or id."}
-        ),
-        "deadline": _optional(DATE),
-    }
-    if saved:
-        fields["status"] = _optional(enum(_values(NeedStatus)))
-        fields["visibility"] = _optional(enum(_values(NeedVisibility)))
+    schema = NeedSchema().openapi("in", partial=partial)
+    if not saved:
+        for name in ("status", "visibility"):
+            del schema["properties"][name]
     if buyer:
-        fields["buyer_id"] = _optional(
+        schema["properties"]["buyer_id"] = nullable(
             {
                 **ID,
                 "description": "The buyer firm; firm users may leave it out (their own firm).",
             }
         )
-    return obj(fields, required=[] if partial else ["title"])
+    return schema
 
 
 def request_schemas() -> dict[str, dict[str, Any]]:
     return {
         "FirmCreate": _firm_input(partial=False),
         "FirmUpdate": _firm_input(partial=True),
-        "CapabilityCreate": _capability_input(partial=False),
-        "CapabilityUpdate": _capability_input(partial=True),
-        "CertificationCreate": obj(
-            {
-                "standard": {**text(40), "description": "e.g. `ISO 9001`, `IATF 16949`."},
-                "issuer": _optional(text(120)),
-                "certificate_no": _optional(text(60)),
-                "valid_until": _optional(DATE),
-            },
-            required=["standard"],
-        ),
+        "CapabilityCreate": CapabilitySchema().openapi("in"),
+        "CapabilityUpdate": CapabilitySchema().openapi("in", partial=True),
+        "CertificationCreate": CertificationSchema().openapi("in"),
         "NeedCreate": _need_input(partial=False, buyer=True),
         "NeedUpdate": _need_input(partial=True),
         "NeedDraft": _need_input(partial=False, saved=False),
         "OutcomeCreate": obj(
             {
                 "firm_id": {**ID, "description": "The supplier."},
-                "capability_id": _optional(ID),
+                "capability_id": nullable(ID),
                 "outcome": enum(_values(Outcome)),
             },
             required=["firm_id", "outcome"],

@@ -38,6 +38,7 @@ from .firms import (
     still_valid,
 )
 from .imports import ImportLayout
+from .jobs import BackgroundJob, JobKind, JobState
 from .needs import (
     MatchJudgement,
     Need,
@@ -86,6 +87,9 @@ __all__ = [
     "SupplyRelationship",
     "relationship_parts",
     "ImportLayout",
+    "BackgroundJob",
+    "JobKind",
+    "JobState",
     "ApiToken",
     "AuditEntry",
     "Introduction",

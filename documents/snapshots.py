@@ -3,6 +3,9 @@
 Matching every open need takes seconds to a minute, too long for a page view; the
 report job computes it and leaves it here, and the dashboard shows the latest one with
 the time it was computed. Written atomically, so a page never reads half a file.
+It lives beside the report (``documents.report``) because it is the slow part of a
+report's figures (``ReportData.localisation``) kept between the job that computes it and
+the page that draws its charts; it has no Flask and no Celery, so both layers use it.
 
 Kept as JSON, never as a pickle: the data folder is a volume shared by every machine
 in production, and reading a pickle runs whatever code it names, so anyone able to

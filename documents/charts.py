@@ -6,10 +6,10 @@ involved and a worker or web process may draw from several threads. ``png`` turn
 figure into bytes for a web page or a spreadsheet; the report's PDF saves the same
 figure as vector pages.
 
-Every text on a chart comes from the caller, in the caller's language (the web layer's
-gettext catalogue or ``jobs.reports.LABELS``). DejaVu Sans, bundled with matplotlib, has
-every precomposed Vietnamese letter (ạ ế ộ ữ ...), so diacritics render without
-depending on the fonts of the machine.
+Every text on a chart comes from the caller, in the caller's language (the report's
+texts, ``documents.report``, translated by the caller's ``Translator``). DejaVu Sans,
+bundled with matplotlib, has every precomposed Vietnamese letter (ạ ế ộ ữ ...), so
+diacritics render without depending on the fonts of the machine.
 
 Text on a chart or a PDF page is literal text, whatever it holds: the style every
 figure is drawn and saved in (``chart_style``, which the reports' PDF pages use too)

@@ -1,0 +1,641 @@
+"""Quarterly and annual reports of a province: their figures, tables and charts, and the
+one builder that renders them as XLSX and PDF.
+
+The provincial programmes ask the Department of Industry and Trade for periodic reports
+to the province and the ministry (Thái Nguyên 2021, Điều 2.1: quarterly and yearly;
+Vĩnh Phúc §IV: yearly). A report holds the dashboard's figures (``catalog.dashboard``),
+the localisation gaps (``matching.localisation``), their charts and the lists behind
+them. ``collect`` computes the figures once; ``render`` lays them out as one
+``Document`` and writes each requested format from it, so the spreadsheet and the PDF
+never disagree. ``build_report`` does both; the report job collects, keeps the gap
+analysis for the dashboard (``documents.snapshots``), then renders.
+
+Texts are msgids translated by the caller's ``Translator`` (see ``documents.content``);
+names stored in both languages (provinces, sectors, targets) are read in ``t.lang``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from matplotlib.figure import Figure
+from sqlalchemy.orm import Session
+
+from catalog.dashboard import (
+    Dashboard,
+    EventFigures,
+    NeedFigures,
+    OutcomeFigures,
+    Period,
+    TargetSet,
+    dashboard,
+    event_figures,
+    need_figures,
+    outcome_figures,
+    province_reader,
+)
+from catalog.i18n import N_
+from catalog.visibility import reading_as
+from matching.engine import MatchEngine
+from matching.localisation import Localisation, localisation
+
+from . import charts, pdf, xlsx
+from .content import (
+    Document,
+    InContext,
+    Pct,
+    Table,
+    Translator,
+    number,
+    pgettext,
+)
+
+FORMATS = ("xlsx", "pdf")
+CHARTS = 4
+TOP_SECTORS = 5  # sector lines on the firm-count chart (besides targeted sectors)
+TOP_GAPS = 12
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}  # Vietnamese reports write "quý III/2026"
+
+# Names of the values the figures are kept under.
+TARGET_STATUS = {
+    "met": N_("Met"),
+    "missed": N_("Missed"),
+    "on_track": N_("On track"),
+    "behind": N_("Behind"),
+    "no_baseline": N_("No base-year data"),
+}
+GROUP_KIND: dict[str, str | InContext] = {
+    "part_family": N_("Part family"),
+    "process": pgettext("report", "Process"),
+    "none": N_("Not classified"),
+}
+REASON = {
+    "ok": N_("Good local supplier"),
+    "no_local_supplier": N_("No local supplier"),
+    "below_threshold": N_("Below the threshold"),
+    "fails_required": N_("Misses a requirement"),
+    "process": N_("Lacks the process"),
+}
+JUDGEMENT: dict[str, str | InContext] = {
+    "shortlisted": pgettext("report", "Shortlisted"),
+    "introduced": N_("Introduced"),
+    "meeting": pgettext("report", "Meeting"),
+    "deal": pgettext("report", "Deal"),
+    "rejected": pgettext("report", "Rejected"),
+}
+INTRODUCTION: dict[str, str | InContext] = {
+    "requested": N_("Pending"),
+    "accepted": N_("Accepted"),
+    "declined": pgettext("report", "Declined"),
+}
+EVENT_MODE = {"matchmaking": N_("Matchmaking days"), "reverse": N_("Reverse exhibitions")}
+REGISTERED = {"buyer": N_("Buyers registered"), "supplier": N_("Suppliers registered")}
+MEETING = {
+    "planned": N_("1:1 meetings: scheduled"),
+    "held": N_("1:1 meetings: held"),
+    "no_show": N_("1:1 meetings: no-show"),
+    "cancelled": N_("1:1 meetings: cancelled"),
+}
+MEETING_OUTCOME = {
+    "follow_up": N_("Meeting outcome: follow-up"),
+    "nda": N_("Meeting outcome: NDA signed"),
+    "sample_order": N_("Meeting outcome: sample order"),
+    "contract": N_("Meeting outcome: contract"),
+    "no_interest": N_("Meeting outcome: no interest"),
+}
+ITEM_KIND = {"capability": N_("Capability"), "certification": N_("Certification")}
+METHOD_NOTE = N_(
+    "Firms count from the year they were founded (else the year registered here). "
+    "A need has a good local supplier when its match list holds a firm of the "
+    "province or of the delivery province scoring at least %(threshold).0f, meeting "
+    "every required constraint and declaring the process asked for. Needs that name "
+    "no part family are grouped by their process."
+)
+
+
+@dataclass
+class QuarterFigures:
+    period: Period
+    needs: NeedFigures
+    outcomes: OutcomeFigures
+    events: EventFigures
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, computed once for both formats."""
+
+    dashboard: Dashboard
+    localisation: Localisation
+    quarters: list[QuarterFigures]  # annual reports only
+
+    @property
+    def period(self) -> Period:
+        return self.dashboard.period
+
+
+def report_filename(province_code: str | None, period: Period, fmt: str) -> str:
+    return f"ketnoi-{province_code or 'all'}-{period.label}.{fmt}"
+
+
+def collect(
+    session: Session,
+    engine: MatchEngine,
+    province_code: str | None,
+    period: Period,
+    *,
+    targets: TargetSet | None = None,
+    today: date | None = None,
+) -> ReportData:
+    """The figures of a report: the dashboard, the localisation of open needs, and for
+    a year the needs, outcomes and events of each quarter. Needs are read as any officer
+    of the province reads them (``catalog.dashboard.province_reader``): the files are
+    shared by all of them."""
+    reader = province_reader(session, province_code)
+    with reading_as(session, reader) if reader is not None else nullcontext():
+        board = dashboard(session, province_code, period, targets=targets, today=today)
+        province_id = board.province.id if board.province else None
+        quarters = [
+            QuarterFigures(
+                q,
+                need_figures(session, province_id, q),
+                outcome_figures(session, province_id, q),
+                event_figures(session, province_id, q),
+            )
+            for q in (period.quarters() if period.kind == "year" else [])
+        ]
+        gaps = localisation(session, engine, province_code, period)
+    return ReportData(board, gaps, quarters)
+
+
+# --------------------------------------------------------------------------------------
+# Rows, shared by both formats
+# --------------------------------------------------------------------------------------
+
+
+def title(data: ReportData, t: Translator) -> str:
+    p = data.period
+    if p.kind == "year":
+        return t(N_("Supporting-industry matchmaking report, %(year)s"), year=p.year)
+    # One placeholder for both languages: Vietnamese writes quarters in Roman numerals.
+    quarter = ROMAN[p.quarter] if t.lang == "vi" else p.quarter
+    return t(
+        N_("Supporting-industry matchmaking report, Q%(quarter)s %(year)s"),
+        quarter=quarter,
+        year=p.year,
+    )
+
+
+def _province(data: ReportData, t: Translator) -> str:
+    province = data.dashboard.province
+    return province.label(t.lang) if province else t(N_("All provinces"))
+
+
+def _share(done: int, total: int) -> str:
+    return f"{done}/{total}" + (f" ({done / total:.0%})" if total else "")
+
+
+def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    """(figure, value) rows with section headings (a heading has value None)."""
+    d, loc = data.dashboard, data.localisation
+    v, o = d.verification, d.outcomes
+    rows: list[list[Any]] = [
+        [t(N_("Supporting-industry firms")), None],
+        [t(N_("Supplier firms (end of period)")), d.firms.total.latest],
+        [t(N_("Firms founded or registered in the year")), d.firms.new_in_period],
+    ]
+    if d.targets:
+        rows.append([t(N_("Province targets")), None])
+        for s in d.targets:
+            value = "" if s.target_value is None else f"{number(s.target_value)}"
+            rows.append(
+                [
+                    f"{s.target.label(t.lang)} ({s.year})",
+                    f"{s.actual} / {value} — {t(TARGET_STATUS[s.status])}",
+                ]
+            )
+    rows += [
+        [t(N_("Assemblers' needs")), None],
+        [t(N_("Needs posted in the period")), d.needs.posted],
+        [t(N_("Open needs")), len(loc.needs)],
+        [t(N_("Open needs with a good local supplier")), loc.with_local],
+        [t(N_("Open needs without a local supplier")), loc.without_local],
+        [t(N_("Good-match score threshold")), round(loc.threshold * 100)],
+        [t(N_("Capability verification")), None],
+        [
+            t(N_("Firms with a current verification")),
+            _share(v.firms_verified, v.supplier_firms),
+        ],
+        [t(N_("Capabilities verified")), _share(v.capabilities_verified, v.capabilities)],
+        [t(N_("Certifications verified")), _share(v.certifications_verified, v.certifications)],
+        [t(N_("Firm profiles confirmed")), v.profiles_confirmed],
+        [t(N_("Verifications in the period")), v.checks_in_period],
+        [t(pgettext("report", "Verifications lapsing within 60 days")), len(v.expiring)],
+        [t(N_("Matchmaking outcomes")), None],
+    ]
+    judgements = t(N_("Outcomes recorded in the period"))
+    for outcome in ("shortlisted", "introduced", "meeting", "deal", "rejected"):
+        rows.append([f"{judgements}: {t(JUDGEMENT[outcome])}", o.judgements.get(outcome, 0)])
+    introductions = t(N_("Introductions requested in the period"))
+    for status in ("requested", "accepted", "declined"):
+        rows.append([f"{introductions}: {t(INTRODUCTION[status])}", o.introductions.get(status, 0)])
+    rows += [
+        [t(N_("New supply relationships in the period")), o.relationships_created],
+        ["  " + t(N_("of which from deals made on KetNoi")), o.relationships_from_deals],
+        [t(N_("Firms supplying at tier 1 or 2 (end of period)")), o.tier_suppliers],
+    ]
+    e = d.events
+    rows += [
+        [t(N_("Matchmaking events and reverse exhibitions")), None],
+        [t(N_("Events held in the period")), e.events],
+        *([f"  {t(EVENT_MODE[mode])}", e.by_mode.get(mode, 0)] for mode in EVENT_MODE),
+        *([t(REGISTERED[side]), e.registrations.get(side, 0)] for side in REGISTERED),
+        *([t(MEETING[status]), e.meetings.get(status, 0)] for status in MEETING),
+        *([t(MEETING_OUTCOME[outcome]), e.outcomes.get(outcome, 0)] for outcome in MEETING_OUTCOME),
+    ]
+    return rows
+
+
+def target_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            s.target.label(t.lang),
+            s.year,
+            None if s.target_value is None else round(s.target_value, 1),
+            s.actual,
+            t(TARGET_STATUS[s.status]),
+            s.target.source,
+        ]
+        for s in data.dashboard.targets
+    ]
+    headers = [
+        t(N_("Target")),
+        t(N_("Year")),
+        t(pgettext("report", "Target value")),
+        t(N_("Actual")),
+        t(pgettext("report", "Status")),
+        t(N_("Source")),
+    ]
+    return Table(t(N_("Targets and results")), headers, rows, [0.3, 0.07, 0.1, 0.08, 0.1, 0.35])
+
+
+def sector_table(data: ReportData, t: Translator) -> Table:
+    firms = data.dashboard.firms
+    rows = []
+    for s in [firms.total, *firms.sectors]:
+        name = t(N_("All supplier firms")) if s.sector_id == "*" else s.label(t.lang)
+        if s.sector_id is None:
+            name = t(N_("No sector declared"))
+        rows.append([name, *(s.counts[y] for y in firms.years)])
+        rows.append(
+            [
+                "  " + t(N_("Growth on the year before")),
+                *(None if s.growth[y] is None else Pct(s.growth[y]) for y in firms.years),
+            ]
+        )
+    headers = [t(N_("Sector")), *(str(y) for y in firms.years)]
+    first = 0.3
+    return Table(
+        t(N_("Firms at the end of the year")),
+        headers,
+        rows,
+        [first] + [(1 - first) / len(firms.years)] * len(firms.years),
+    )
+
+
+def gap_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            g.label(t.lang),
+            t(GROUP_KIND[g.kind]),
+            _sector_name(data, g.sector_id, t.lang),
+            g.needs,
+            g.buyers,
+            g.quantity_per_year or None,
+            "; ".join(e.title for e in g.examples),
+        ]
+        for g in data.localisation.by_part_family
+    ]
+    headers = [
+        t(N_("Part family / process")),
+        t(N_("Grouped by")),
+        t(N_("Sector")),
+        t(pgettext("report", "Needs")),
+        t(pgettext("report", "Buyers")),
+        t(N_("Total quantity/year")),
+        t(N_("Examples")),
+    ]
+    return Table(
+        t(N_("Localisation gaps by part family")),
+        headers,
+        rows,
+        [0.2, 0.12, 0.14, 0.06, 0.06, 0.1, 0.32],
+    )
+
+
+def gap_sector_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            s.label(t.lang),
+            s.needs,
+            s.groups,
+            "; ".join(e.title for e in s.examples),
+        ]
+        for s in data.localisation.by_sector
+    ]
+    headers = [t(N_("Sector")), t(pgettext("report", "Needs")), t(N_("Groups")), t(N_("Examples"))]
+    return Table(t(N_("Localisation gaps by sector")), headers, rows, [0.25, 0.08, 0.08, 0.59])
+
+
+def need_table(data: ReportData, t: Translator, gaps_only: bool = False) -> Table:
+    """Open needs with their best local supplier; ``gaps_only`` for the PDF list."""
+    names = _concept_names(data, t.lang)
+    needs = data.localisation.gaps if gaps_only else data.localisation.needs
+    yes, no = t(N_("Yes")), t(N_("No"))
+    rows = []
+    for n in needs:
+        best = n.best_local
+        row = [
+            n.need_id,
+            n.title,
+            n.buyer_name,
+            n.buyer_province or "",
+            n.delivery_province or "",
+            ", ".join(names.get(f, f) for f in n.part_families),
+            yes if n.has_local_match else no,
+            best.firm_name if best else "",
+            round(best.score * 100) if best else None,
+            t(REASON[n.reason]),
+        ]
+        rows.append(row)
+    headers = [
+        t(N_("ID")),
+        t(N_("Need")),
+        t(pgettext("report", "Buyer")),
+        t(N_("Buyer's province")),
+        t(pgettext("report", "Delivery")),
+        t(N_("Part families")),
+        t(N_("Good local match")),
+        t(N_("Best local supplier")),
+        t(N_("Score")),
+        t(N_("Reason")),
+    ]
+    if gaps_only:  # every row would say "no"
+        for row in [headers, *rows]:
+            del row[6]
+        widths = [0.05, 0.26, 0.15, 0.06, 0.06, 0.11, 0.14, 0.05, 0.12]
+        return Table(t(N_("Open needs without a local supplier")), headers, rows, widths)
+    widths = [0.05, 0.25, 0.14, 0.05, 0.05, 0.1, 0.05, 0.14, 0.05, 0.12]
+    return Table(t(N_("Open needs")), headers, rows, widths)
+
+
+def expiring_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [e.firm_name, t(ITEM_KIND[e.item_kind]), e.item_label, e.valid_until, e.days_left]
+        for e in data.dashboard.verification.expiring
+    ]
+    headers = [
+        t(N_("Firm")),
+        t(N_("Kind")),
+        t(N_("Item")),
+        t(N_("Valid until")),
+        t(pgettext("report", "Days left")),
+    ]
+    return Table(
+        t(N_("Verifications lapsing within 60 days")),
+        headers,
+        rows,
+        [0.32, 0.12, 0.32, 0.14, 0.1],
+    )
+
+
+def quarter_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            q.period.label,
+            q.needs.posted,
+            sum(q.outcomes.judgements.values()),
+            q.outcomes.judgements.get("deal", 0),
+            q.outcomes.relationships_created,
+            q.events.events,
+            q.events.meetings_held,
+        ]
+        for q in data.quarters
+    ]
+    headers = [
+        t(N_("Quarter")),
+        t(N_("Needs posted in the period")),
+        t(N_("Outcomes recorded in the period")),
+        t(N_("Deals")),
+        t(N_("New supply relationships in the period")),
+        t(N_("Events held in the period")),
+        t(N_("1:1 meetings held")),
+    ]
+    return Table(t(N_("Figures by quarter")), headers, rows, [0.1] + [0.15] * 6)
+
+
+def _concept_names(data: ReportData, lang: str) -> dict[str, str]:
+    return {k: v[0] if lang == "vi" else v[1] for k, v in data.localisation.names.items()}
+
+
+def _sector_name(data: ReportData, sector_id: str | None, lang: str) -> str:
+    if sector_id is None:
+        return ""
+    return _concept_names(data, lang).get(sector_id, sector_id)
+
+
+# --------------------------------------------------------------------------------------
+# Charts
+# --------------------------------------------------------------------------------------
+
+
+def report_charts(
+    data: ReportData, t: Translator, only: Sequence[str] | None = None
+) -> dict[str, Figure]:
+    """The report's four charts, by key, in the report's language (or those in
+    ``only``; the two about localisation need ``data.localisation``)."""
+    lang = t.lang
+    d, loc = data.dashboard, data.localisation
+    # Target lines belong on one province's counts; over all provinces' counts a
+    # province's trajectory would mislead, so the national chart has none.
+    growth_targets = [
+        s for s in d.targets if s.target.kind == "sector_growth" and d.province is not None
+    ]
+    targeted = {s.target.sector for s in growth_targets}
+    chosen = [s for s in d.firms.sectors if s.sector_id in targeted]
+    chosen += [s for s in d.firms.sectors if s not in chosen][: max(0, TOP_SECTORS - len(chosen))]
+    no_sector = t(N_("No sector declared"))
+    series = [(s.label(lang) if s.sector_id else no_sector, s.counts) for s in chosen]
+    lines = []
+    for status in growth_targets:
+        target = status.target
+        if status.base_value is None:
+            continue
+        sector = next((s for s in chosen if s.sector_id == target.sector), None)
+        years = [y for y in d.firms.years if y >= target.base_year]
+        values = {y: target.value_for(y, status.base_value) for y in years}
+        label = t(N_("Target: %(label)s"), label=target.label(lang))
+        lines.append((label, values, sector.label(lang) if sector else None))
+    v = d.verification
+    empty = t(N_("No data yet"))
+    makers = {
+        "sectors": lambda: charts.firms_by_sector(
+            series,
+            title=t(N_("Supplier firms by sector, with targets")),
+            xlabel=t(N_("Year")),
+            ylabel=t(pgettext("chart axis", "Firms")),
+            targets=lines,
+            empty=empty,
+        ),
+        "local": lambda: charts.local_matches(
+            loc.with_local,
+            loc.without_local,
+            title=t(pgettext("report", "Open needs with and without a local supplier")),
+            with_label=t(N_("Open needs with a good local supplier")),
+            without_label=t(N_("Open needs without a local supplier")),
+            empty=empty,
+        ),
+        "verification": lambda: charts.verification_coverage(
+            [
+                (t(N_("Firm")), v.firms_verified, v.supplier_firms),
+                (t(N_("Capability")), v.capabilities_verified, v.capabilities),
+                (t(N_("Certification")), v.certifications_verified, v.certifications),
+            ],
+            title=t(pgettext("report", "Verification coverage")),
+            verified_label=t(pgettext("report", "Verified")),
+            unverified_label=t(N_("Not verified")),
+            empty=empty,
+        ),
+        "gaps": lambda: charts.gap_list(
+            [(g.label(lang), g.needs) for g in loc.by_part_family],
+            title=t(N_("Largest localisation gaps")),
+            xlabel=t(pgettext("chart axis", "Open needs without a local supplier")),
+            top=TOP_GAPS,
+            empty=empty,
+        ),
+    }
+    wanted = only or tuple(makers)
+    if loc is None:
+        wanted = [k for k in wanted if k not in ("local", "gaps")]
+    return {key: makers[key]() for key in wanted}
+
+
+# --------------------------------------------------------------------------------------
+# The builder
+# --------------------------------------------------------------------------------------
+
+
+def _tables_before_charts(data: ReportData, t: Translator) -> list[Table]:
+    return [target_table(data, t), sector_table(data, t)]
+
+
+def _tables_after_charts(data: ReportData, t: Translator) -> list[Table]:
+    tables = [
+        gap_table(data, t),
+        gap_sector_table(data, t),
+        need_table(data, t, gaps_only=True),
+        expiring_table(data, t),
+    ]
+    if data.quarters:
+        tables.append(quarter_table(data, t))
+    return tables
+
+
+def document(data: ReportData, t: Translator, figures: dict[str, Figure]) -> Document:
+    """The report laid out for both formats (see ``documents.content.Document``)."""
+    heading = title(data, t)
+    province = _province(data, t)
+    sheets = [
+        (t(N_("Targets")), target_table(data, t)),
+        (t(pgettext("report", "Sectors")), sector_table(data, t)),
+        (t(N_("Gaps")), gap_table(data, t)),
+        (t(N_("Gaps by sector")), gap_sector_table(data, t)),
+        (t(N_("Open needs")), need_table(data, t)),
+        (t(N_("Expiring verifications")), expiring_table(data, t)),
+    ]
+    if data.quarters:
+        sheets.append((t(N_("Quarters")), quarter_table(data, t)))
+    return Document(
+        title=heading,
+        facts=[
+            (t(pgettext("report", "Province")), province),
+            (t(pgettext("report", "Period")), data.period.label),
+            (t(N_("Generated on")), data.dashboard.generated_on),
+        ],
+        summary_sheet=t(N_("Summary")),
+        headers=(t(N_("Figure")), t(N_("Value"))),
+        summary=summary_rows(data, t),
+        note=t(METHOD_NOTE, threshold=data.localisation.threshold * 100),
+        sheets=sheets,
+        charts_sheet=t(N_("Charts")),
+        charts=figures,
+        before_charts=_tables_before_charts(data, t),
+        after_charts=_tables_after_charts(data, t),
+        empty=t(N_("None")),
+        footer=f"KetNoi — {heading} — {province}",
+        page=lambda n: t(N_("Page %(n)s"), n=n),
+    )
+
+
+def pdf_pages(
+    data: ReportData, t: Translator, figures: dict[str, Figure] | None = None
+) -> list[Figure]:
+    """The PDF's pages: a title page with the figures, the targets and firm counts,
+    one page per chart, then the lists: gap groups, gaps by sector, needs without a
+    local supplier, lapsing verifications, and for a year the quarters."""
+    figures = figures if figures is not None else report_charts(data, t)
+    return pdf.pages(document(data, t, figures))
+
+
+def expected_pdf_pages(data: ReportData, t: Translator) -> int:
+    """The number of pages the PDF has, without drawing them."""
+    tables = _tables_before_charts(data, t) + _tables_after_charts(data, t)
+    return 1 + CHARTS + sum(len(pdf.layout(table).pages) for table in tables)
+
+
+def render(
+    data: ReportData,
+    t: Translator,
+    figures: dict[str, Figure] | None = None,
+    formats: Sequence[str] = FORMATS,
+) -> dict[str, bytes]:
+    """The report in each of ``formats``, {"xlsx": bytes, "pdf": bytes}, from one layout
+    (and one drawing of the charts, ``figures`` if given)."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown report formats {sorted(unknown)} (one of {FORMATS})")
+    figures = figures if figures is not None else report_charts(data, t)
+    doc = document(data, t, figures)
+    writers = {"xlsx": xlsx.render, "pdf": pdf.render}
+    return {fmt: writers[fmt](doc) for fmt in FORMATS if fmt in formats}
+
+
+def build_report(
+    session: Session,
+    engine: MatchEngine,
+    province_code: str | None,
+    period: Period | str,
+    t: Translator,
+    *,
+    formats: Sequence[str] = FORMATS,
+    targets: TargetSet | None = None,
+    today: date | None = None,
+) -> dict[str, bytes]:
+    """The report of a province (None: all) for a quarter or a year, as
+    {"xlsx": bytes, "pdf": bytes} (only the requested ``formats``).
+
+    ``period`` is a ``Period`` or its text ("2026-Q3", "2026"). The figures are
+    computed once; the slow part is matching the open needs (see
+    ``matching.localisation``), not the rendering.
+    """
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown report formats {sorted(unknown)} (one of {FORMATS})")
+    if isinstance(period, str):
+        period = Period.parse(period)
+    data = collect(session, engine, province_code, period, targets=targets, today=today)
+    return render(data, t, formats=formats)
