@@ -691,6 +691,9 @@ class CapabilitySchema(RecordSchema):
     capacity_unit = Text(20, label=N_("Unit"))
     min_order_qty = Whole(1, MAX_QUANTITY, label=N_("Minimum order"), widget="text",
                           fact=PLAIN, fact_label=N_("MOQ"))
+    lead_time_days = Whole(1, 365, label=N_("Lead time (days)"), widget="text",
+                           help=N_("From order to delivery"), fact=N_("%(value)s days"),
+                           fact_label=N_("Lead time"))
     materials = Concepts("material", label=N_("Materials"), options=("materials", "id"),
                          fact=PLAIN)
     language = Shown({"type": "string"})

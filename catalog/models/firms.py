@@ -142,6 +142,7 @@ class Capability(TimestampMixin, Base):
     capacity_per_month: Mapped[int | None] = mapped_column(Integer)
     capacity_unit: Mapped[str] = mapped_column(String(20), default="pcs")
     min_order_qty: Mapped[int | None] = mapped_column(Integer)
+    lead_time_days: Mapped[int | None] = mapped_column(Integer)  # from order to delivery
     language: Mapped[str] = mapped_column(String(2), default="vi")
 
     firm: Mapped[Firm] = relationship(back_populates="capabilities")
