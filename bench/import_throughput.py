@@ -5,7 +5,7 @@
 For each size: a fresh SQLite database (migrated, reference data loaded), a CSV of that
 many firms in the layout of a provincial survey (Vietnamese headers, one or two
 capabilities and a certification per firm, some rows with problems), then
-``catalog.importing`` reads and applies it and the index is brought up to date for the
+``catalog.imports`` reads and applies it and the index is brought up to date for the
 imported firms (``matching.indexing.reindex_firms``: every new capability embedded with
 the default model, no embedding cache). Prints one JSON line per size.
 """
@@ -69,7 +69,7 @@ def run(rows: int) -> dict:
         os.environ["EMBEDDING_CACHE"] = str(Path(tmp) / "embeddings.sqlite")  # cold
         from flask_migrate import upgrade
 
-        from catalog.importing import import_table, read_table
+        from catalog.imports import import_table, read_table
         from catalog.reference_data import load_reference_data
         from jobs.runtime import runtime
         from jobs.sync import index_sync_paused

@@ -4,7 +4,7 @@
         [--compact-budget 10]
 
 Generates the issue's benchmark instance (200 buyers, 600 suppliers, 24 slots, 80
-tables, 6,000 requests), solves it with ``matching.scheduling.solve``, runs the tests'
+tables, 6,000 requests), solves it with ``matching.events.scheduling.solve``, runs the tests'
 independent checker on the JSON output, and prints one JSON line: seconds (in all,
 and until the value was final, before compaction), meetings placed and requested,
 objective, proven upper bound, gap in percent, status, and mean idle slots and idle
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write instance and schedule JSON here")
     args = parser.parse_args()
 
-    from matching.scheduling import parse_instance, solve
+    from matching.events.scheduling import parse_instance, solve
     from tests.test_scheduling import check_schedule
 
     data = generate(args.seed)

@@ -41,6 +41,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, distinct, extract, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .access.visibility import Reader, needs_clause
 from .models import (
     Capability,
     Certification,
@@ -63,7 +64,6 @@ from .models import (
     latest_checks,
 )
 from .models.events import event_provinces
-from .visibility import Reader, needs_clause
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TARGETS_FILE = DATA_DIR / "province_targets.json"
@@ -772,7 +772,7 @@ def target_statuses(
 
 def needs_in_scope(query, province_id: int | None):
     """Restrict a ``select(Need)`` to the province's needs: posted by one of its buyers
-    or to be delivered there, and readable by its officers (``catalog.visibility``).
+    or to be delivered there, and readable by its officers (``catalog.access.visibility``).
 
     A province's figures, gap list and reports are shared by all its officers (and
     computed by a job for whichever of them asked), so they hold what any officer of

@@ -756,6 +756,34 @@ class NeedSchema(RecordSchema):
 
 # -- what the rest of the code calls ---------------------------------------------------
 
+# The records whose fields are declared here, as the audit log names them.
+RECORDS: dict[str, type[RecordSchema]] = {
+    "firm": FirmSchema,
+    "capability": CapabilitySchema,
+    "certification": CertificationSchema,
+    "need": NeedSchema,
+}
+
+
+def field_labels() -> dict[tuple[str, str], str]:
+    """(record, column) → the field's label: how the audit log names a change."""
+    return {
+        (entity, field.column): field.label
+        for entity, schema in RECORDS.items()
+        for field in schema().declared()
+    }
+
+
+def value_labels() -> dict[tuple[str, str], dict[str, str]]:
+    """(record, column) → label of each value of a choice (a need's status …)."""
+    return {
+        (entity, field.column): dict(field.options)  # type: ignore[arg-type]
+        for entity, schema in RECORDS.items()
+        for field in schema().declared()
+        if isinstance(field, Choice)
+    }
+
+
 
 def validate_firm(
     session: Session, data: Mapping[str, Any], partial: bool = False, tax_code_required: bool = True

@@ -2,7 +2,7 @@
 workbook (the agenda's calendar file is ``documents.calendar``).
 
 A meeting names the need it is about only to a reader who may read that need
-(``shown``: ids from ``catalog.visibility.readable_ids``): the buyer chose the need, the
+(``shown``: ids from ``catalog.access.visibility.readable_ids``): the buyer chose the need, the
 other side or an organiser may not be allowed to read it. Headings come from the
 caller, in the reader's language.
 """

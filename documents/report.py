@@ -25,6 +25,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from sqlalchemy.orm import Session
 
+from catalog.access.visibility import reading_as
 from catalog.dashboard import (
     Dashboard,
     EventFigures,
@@ -39,7 +40,6 @@ from catalog.dashboard import (
     province_reader,
 )
 from catalog.i18n import N_
-from catalog.visibility import reading_as
 from matching.engine import MatchEngine
 from matching.localisation import Localisation, localisation
 

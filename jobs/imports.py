@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalog.i18n import Message
-from catalog.importing import ImportResult, RowProblem
+from catalog.imports import ImportResult, RowProblem
 from catalog.models import as_utc, utcnow
 
 from .models import STALE_AFTER, ImportJob, ImportJobProblem, WorkerHeartbeat

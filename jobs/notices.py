@@ -3,7 +3,7 @@
 Mail is written in each recipient's language (the locale saved on the account) with
 the web interface's catalogue: a worker has no request to take a language from. It is
 written with the recipient's eyes too: needs are read as they may read them
-(``catalog.visibility.reading_as``).
+(``catalog.access.visibility.reading_as``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from catalog import verification
+from catalog.access.visibility import reading_as
 from catalog.models import User, Verification
-from catalog.visibility import reading_as
 
 from .mail import public_url, send_email
 from .runtime import data_folder, runtime

@@ -25,8 +25,8 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy.exc import OperationalError
 
-from catalog.audit import set_actor
-from catalog.importing import import_table, read_table, rejected_rows_csv
+from catalog.access.audit import set_actor
+from catalog.imports import import_table, read_table, rejected_rows_csv
 from catalog.models import JobKind, User
 from matching import indexing
 from matching.store import IndexUnavailable
@@ -222,7 +222,7 @@ def schedule_event(
     Written for the officer who asked (``actor_id``): the session's write guard holds
     it to what they may change."""
     from catalog import events
-    from matching.scheduling import parse_instance, solve
+    from matching.events.scheduling import parse_instance, solve
 
     session = runtime().session()
     if not _act_for(session, actor_id):
@@ -242,8 +242,8 @@ def schedule_event(
 
 
 def _act_for(session, actor_id: int | None) -> bool:
-    """Make the session act for the user a job writes for (``catalog.audit.set_actor``),
-    so that the write guard (``catalog.scope``) and the audit log apply as in a request.
+    """Make the session act for the user a job writes for (``catalog.access.audit.set_actor``),
+    so that the write guard (``catalog.access.scope``) and the audit log apply as in a request.
     False when that account was deleted or deactivated since: nothing is written for it.
     No ``actor_id`` is the system's own work (unchecked)."""
     actor = session.get(User, actor_id) if actor_id else None

@@ -42,10 +42,10 @@ from scipy import sparse
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog.access.visibility import Reader, needs_clause
 from catalog.i18n import N_
 from catalog.models import Capability, Firm, Need, NeedStatus, User
 from catalog.queries import firms_by_ids
-from catalog.visibility import Reader, needs_clause
 
 from .concepts import expand_query
 from .constraints import FAIL, Check, hard_failures
@@ -213,7 +213,7 @@ def opportunities(
     """Open needs that fit ``firm``, best match first, with checks and reasons.
 
     Candidates are other firms' open needs not past their deadline and, when ``user``
-    is given, readable by that user (``catalog.visibility``). Without ``user`` the
+    is given, readable by that user (``catalog.access.visibility``). Without ``user`` the
     session's reader still applies (every request has one); only the system's own
     work sees every need. Pages pass the signed-in user. A need is listed when one
     of the firm's capabilities reaches ``min_relevance``, and scored as the buyer's

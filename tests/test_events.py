@@ -207,7 +207,7 @@ def test_reverse_exhibition_buyers_get_their_own_booths(session):
 
 
 def test_the_demo_events_load_once_with_requests_and_meetings(session):
-    from catalog.demo_events import MATCHMAKING, REVERSE, load_demo_events
+    from catalog.events.demo import MATCHMAKING, REVERSE, load_demo_events
 
     first = load_demo_events(session)
     again = load_demo_events(session)

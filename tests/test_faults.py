@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, delete, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from catalog.importing import ImportResult, import_table, read_table, rejected_rows_csv
+from catalog.imports import ImportResult, import_table, read_table, rejected_rows_csv
 from catalog.models import ApiToken, BackgroundJob, Capability, Firm, FirmRole, Need, utcnow
 from jobs import imports
 from jobs.i18n import translate

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from catalog.importing import ImportRefused, import_table, read_table
+from catalog.imports import ImportRefused, import_table, read_table
 from catalog.models import Firm
 from jobs.runtime import runtime
 from matching import indexing
@@ -288,7 +288,7 @@ def _alert_for(session, victim: Firm):
 
 
 def test_an_officer_s_rows_never_reach_firms_of_other_provinces(session, people):
-    from catalog.audit import set_actor
+    from catalog.access.audit import set_actor
     from catalog.models import User
 
     tag = uuid.uuid4().hex[:6]

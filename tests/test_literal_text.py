@@ -26,7 +26,7 @@ from sqlalchemy import update
 from catalog import accounts, services
 from catalog import events as service
 from catalog.dashboard import Period
-from catalog.importing import import_table, read_table
+from catalog.imports import import_table, read_table
 from catalog.introductions import request_introduction
 from catalog.models import EventStatus, Firm, Introduction, Need
 from catalog.schemas import (

@@ -1,6 +1,6 @@
 """One visibility rule for needs, for every reader (issue 14, item 3).
 
-A buyer chooses who reads each need. The rule is written once (``catalog.visibility``)
+A buyer chooses who reads each need. The rule is written once (``catalog.access.visibility``)
 as a SQL clause and a Python predicate, which must agree for every visibility and every
 kind of reader; the session applies it to every query of a request; and what arrives
 through relationships (the needs a buyer brings to an event, the need a meeting or an
@@ -38,6 +38,15 @@ from sqlalchemy import func, select
 
 import webapp.errors
 from catalog import accounts, events, introductions, photos, services
+from catalog.access.visibility import (
+    ALL_NEEDS,
+    READER,
+    Reader,
+    may_read,
+    needs_clause,
+    readable,
+    reading_as,
+)
 from catalog.dashboard import Period
 from catalog.files import Upload
 from catalog.models import (
@@ -52,15 +61,6 @@ from catalog.models import (
     Registration,
     User,
     UserRole,
-)
-from catalog.visibility import (
-    ALL_NEEDS,
-    READER,
-    Reader,
-    may_read,
-    needs_clause,
-    readable,
-    reading_as,
 )
 from jobs.notices import notify_schedule_change, remind_unanswered_requests
 from jobs.runtime import runtime

@@ -2,7 +2,7 @@
 
 ``check_schedule`` (with ``brute_force_optimum`` and ``mean_idle_slots``) is written
 from the issue's rules, on the JSON input and output, and shares no code with
-``matching.scheduling``: the tests call the solver's public functions and hand the JSON
+``matching.events.scheduling``: the tests call the solver's public functions and hand the JSON
 they produce to the checker. The benchmark (``bench/schedule_solver.py``) runs the same
 checker on its large instance.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from matching.scheduling import InstanceError, greedy_schedule, parse_instance, solve
+from matching.events.scheduling import InstanceError, greedy_schedule, parse_instance, solve
 
 # Nothing here reads the database: run in the first pass only (tests/conftest.py).
 pytestmark = pytest.mark.no_database
@@ -494,7 +494,7 @@ def test_progress_is_reported_in_order_up_to_done():
 
 
 def test_find_conflicts_refuses_hand_edits_that_break_a_rule():
-    from matching.scheduling import find_conflicts
+    from matching.events.scheduling import find_conflicts
 
     instance = parse_instance(with_changes(max_meetings_per_participant=1))
     good = [("M1", 1, 1), ("M4", 3, 0)]
@@ -508,7 +508,7 @@ def test_find_conflicts_refuses_hand_edits_that_break_a_rule():
 
 def test_without_a_milp_answer_the_greedy_schedule_is_returned(monkeypatch):
     """As when HiGHS reaches the time limit before finding any selection."""
-    import matching.scheduling as scheduling
+    import matching.events.scheduling as scheduling
 
     class NoAnswer:
         x = None

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from catalog.demo_accounts import DEMO_PASSWORD
+from catalog.accounts.demo import DEMO_PASSWORD
 from tests.conftest import database_url_of
 from tests.test_worker import wait_for
 

@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from catalog import files
-from catalog.importing import ImportRefused, read_table
+from catalog.imports import ImportRefused, read_table
 from catalog.models import Firm, NeedPhoto, Verification
 from tests.factories import make_need, make_supplier, png_bytes
 from webapp.extensions import db

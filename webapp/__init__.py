@@ -16,11 +16,11 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 import catalog.database  # noqa: F401  (SQLite pragmas)
-from catalog.audit import track_changes
-from catalog.identity import lapse_on_identity_change
-from catalog.scope import guard_writes
+from catalog.access.audit import track_changes
+from catalog.access.scope import guard_writes
+from catalog.access.visibility import filter_needs
+from catalog.accounts.identity import lapse_on_identity_change
 from catalog.validation import MAX_ID
-from catalog.visibility import filter_needs
 from jobs import models as job_models  # noqa: F401  (tables known to migrations)
 from jobs.after_commit import run_after_commit, side_effects
 from jobs.celery_app import celery_init_app
@@ -118,9 +118,9 @@ def register_runtime(app: Flask) -> None:
 def register_session_rules() -> None:
     """Every rule the database session applies, in one place, for requests and for the
     jobs run for a user alike (each registers once, however many apps are made)."""
-    track_changes(db.session)  # the audit log: who changed what (catalog.audit)
-    # Where data is written, the same rules as the views' (catalog.scope); a firm's
-    # change of identity lapses its verification (catalog.identity).
+    track_changes(db.session)  # the audit log: who changed what (catalog.access.audit)
+    # Where data is written, the same rules as the views' (catalog.access.scope); a firm's
+    # change of identity lapses its verification (catalog.accounts.identity).
     guard_writes(db.session)
     lapse_on_identity_change(db.session)
     filter_needs(db.session)  # needs are read through the reader's filter

@@ -21,11 +21,11 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 
 from catalog import access, queries
+from catalog.access.audit import set_actor
+from catalog.access.scope import refused
+from catalog.access.visibility import ALL_NEEDS, clear_reader, set_reader
 from catalog.accounts import api_token
-from catalog.audit import set_actor
 from catalog.models import User
-from catalog.scope import refused
-from catalog.visibility import ALL_NEEDS, clear_reader, set_reader
 
 from .extensions import db, login_manager
 from .sessions import load as load_session_user

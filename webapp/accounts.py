@@ -29,7 +29,8 @@ from flask_babel import gettext as _
 from limits import parse
 from markupsafe import Markup
 
-from catalog import accounts, audit, queries
+from catalog import accounts, queries
+from catalog.access import audit
 from catalog.i18n import N_
 from catalog.models import ApiToken, User, utcnow
 from catalog.validation import ValidationError

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from catalog import accounts, queries
 from catalog.access import officer_province_ids
-from catalog.audit import (
+from catalog.access.audit import (
     ACTION_LABELS,
     ALERT,
     ENTITY_LABELS,

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from catalog import services
 from catalog.access import posting_firm, visible_needs_clause
+from catalog.access.visibility import readable_ids
 from catalog.i18n import N_
 from catalog.introductions import decide_introduction, introductions_query, request_introduction
 from catalog.models import (
@@ -41,7 +42,6 @@ from catalog.serialize import (
 )
 from catalog.text import forbidden_characters, nfc_lines
 from catalog.validation import MAX_ID, ValidationError, forbidden_message, record_id
-from catalog.visibility import readable_ids
 from jobs.runtime import runtime
 from matching.directory import search_directory
 

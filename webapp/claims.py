@@ -6,7 +6,7 @@ firm's province are mailed that a claim waits; they (and admins) read it next to
 firm's current users and approve it (the claimant becomes the firm's user; in a dispute
 the users who held it without right are removed) or reject it with a reason. The
 claimant is mailed the decision in their own language. Every step is in the audit log
-(``catalog.audit`` records the claim and the users' changed firm).
+(``catalog.access.audit`` records the claim and the users' changed firm).
 """
 
 from __future__ import annotations

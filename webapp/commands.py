@@ -22,10 +22,10 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from catalog.accounts import create_user, disable_two_factor, end_sessions, find_user
+from catalog.accounts.demo import DEMO_PASSWORD, load_demo_accounts
 from catalog.demo import load_demo_catalog
-from catalog.demo_accounts import DEMO_PASSWORD, load_demo_accounts
-from catalog.demo_events import load_demo_events
-from catalog.importing import ImportRefused, import_table, read_table
+from catalog.events.demo import load_demo_events
+from catalog.imports import ImportRefused, import_table, read_table
 from catalog.models import UserRole
 from catalog.reference_data import load_reference_data
 from catalog.validation import ValidationError
@@ -53,7 +53,7 @@ def solve_schedule(instance: Path, out: Path, time_limit: float) -> None:
 
     Writes {"status", "objective", "upper_bound", "assignments"}; exits 2 with the
     reason when the instance is invalid (unknown participant, pinned conflict, …)."""
-    from matching.scheduling import InstanceError, parse_instance, solve
+    from matching.events.scheduling import InstanceError, parse_instance, solve
 
     try:
         data = json.loads(instance.read_text(encoding="utf-8"))

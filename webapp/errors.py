@@ -235,7 +235,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OutOfScope)
     def out_of_scope(exc: OutOfScope):
-        """A write the session's guard refused (``catalog.scope``): nothing of it was
+        """A write the session's guard refused (``catalog.access.scope``): nothing of it was
         written; rolling back ends the request's transaction, which writes the alert."""
         db.session.rollback()
         message = str(exc.message) if wants_json() else translate(exc.message)

@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from catalog import events
+from catalog.access.visibility import readable_ids
 from catalog.models import (
     Event,
     EventMode,
@@ -36,14 +37,13 @@ from catalog.models import (
     RequestStatus,
 )
 from catalog.validation import ValidationError, record_id
-from catalog.visibility import readable_ids
 from documents.agenda import agenda_pdf, schedule_xlsx
 from documents.calendar import agenda_ics
 from jobs import records
 from jobs.notices import notify_schedule_change
 from jobs.runtime import runtime
 from jobs.tasks import schedule_event
-from matching.counterparts import suggest
+from matching.events.counterparts import suggest
 
 from .access import actor, can, my_provinces, public, rule
 from .errors import back_to
@@ -88,7 +88,7 @@ def _my_registration(event: Event) -> Registration | None:
 def _shown(meetings: Iterable[Meeting]) -> set[int]:
     """The needs of these meetings the user may read (one query): a meeting is about a
     need its buyer chose, which the other side, or an organiser of another province,
-    may not be allowed to read (``catalog.visibility``)."""
+    may not be allowed to read (``catalog.access.visibility``)."""
     return readable_ids(db.session, actor(), (m.need_id for m in meetings))
 
 

@@ -28,7 +28,7 @@ def create_firm_in_scope(values: dict) -> Firm:
     """Officers add firms to their own provinces only (admins anywhere)."""
     try:
         firm = services.create_firm(db.session, values, commit=False)
-    except OutOfScope:  # the session's write guard (catalog.scope) filed the alert
+    except OutOfScope:  # the session's write guard (catalog.access.scope) filed the alert
         firm = None
     if firm is None or not can("firm.manage", firm):
         raise ValidationError({"province": N_("Choose one of your provinces.")})

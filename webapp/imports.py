@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from catalog.importing import (
+from catalog.imports import (
     FIELDS,
     ImportRefused,
     Table,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from catalog.access.visibility import readable_ids
 from catalog.introductions import decide_introduction, introductions_query
 from catalog.models import Introduction
-from catalog.visibility import readable_ids
 
 from .access import actor, rule
 from .errors import back_to
@@ -23,7 +23,7 @@ def index():
         introductions_query(actor()), page=request.args.get("page", 1, type=int), per_page=50
     )
     # An officer sees the introductions of their suppliers, but not the need of a buyer
-    # elsewhere that they may not read (catalog.visibility).
+    # elsewhere that they may not read (catalog.access.visibility).
     readable = readable_ids(db.session, actor(), (i.need_id for i in page.items))
     return render_template("introductions/index.html", page=page, readable=readable)
 

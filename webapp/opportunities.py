@@ -4,15 +4,15 @@ Both lists come from ``matching.opportunities``, scored as the buyer's match pag
 scores the firm, and only over needs the firm's own users may read: an officer looking
 at a supplier's page sees what the supplier sees (the gap view's "would open N needs"
 counts needs it can answer), and of that only what the officer may read too (the
-request's reader, ``catalog.visibility``).
+request's reader, ``catalog.access.visibility``).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 
+from catalog.access.visibility import Reader
 from catalog.models import Concept, Firm
-from catalog.visibility import Reader
 from jobs.runtime import runtime
 from matching.opportunities import gaps_of, opportunities
 

@@ -193,7 +193,7 @@ class Introduction(TimestampMixin, Base):
 
 
 class AuditEntry(Base):
-    """Who changed what and when; written by ``catalog.audit`` on every flush."""
+    """Who changed what and when; written by ``catalog.access.audit`` on every flush."""
 
     __tablename__ = "audit_log"
 

@@ -3,7 +3,7 @@
 Views check ``catalog.access`` before they act, but a rule checked only in views is one
 that a background job (a survey import, a schedule run for an officer) or the next
 route can forget. So the session checks it too: before every flush of a session with an
-acting user (``catalog.audit.set_actor``: every web request, and every job run on a
+acting user (``catalog.access.audit.set_actor``: every web request, and every job run on a
 user's behalf), each new, changed or deleted record that belongs to a firm is held
 against the same rules: the actor must be allowed to edit that firm (one of its users,
 an officer of its province, an admin). A firm moving to another province needs an
@@ -13,7 +13,7 @@ about. A session without an actor (commands, scheduled jobs) is not checked.
 
 A refusal raises ``catalog.access.OutOfScope`` before anything of the flush is
 written, and files an alert in the audit log under the provinces concerned, so that
-their officers see who tried (``catalog.audit.alert``: it is written in its own
+their officers see who tried (``catalog.access.audit.alert``: it is written in its own
 transaction and stays though the refused change is rolled back).
 """
 
@@ -25,11 +25,9 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from . import access
-from .access import OutOfScope
-from .audit import ACTOR, IGNORED, acting_user, alert, entity_name
-from .i18n import N_
-from .models import (
+from .. import access
+from ..i18n import N_
+from ..models import (
     Capability,
     Certification,
     Event,
@@ -47,6 +45,8 @@ from .models import (
     UserRole,
     Verification,
 )
+from . import OutOfScope
+from .audit import ACTOR, IGNORED, acting_user, alert, entity_name
 from .visibility import ALL_NEEDS
 
 OUT_OF_SCOPE = "out_of_scope"  # the alert's kind

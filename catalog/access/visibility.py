@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, object_session, with_loader_criteria
 
-from .models import Firm, Introduction, Need, NeedVisibility, User, UserRole, need_invitations
+from ..models import Firm, Introduction, Need, NeedVisibility, User, UserRole, need_invitations
 
 READER = "ketnoi.reader"  # session.info key: the Reader the session reads needs for
 ALL_NEEDS = "ketnoi_all_needs"  # execution option: this statement is not filtered

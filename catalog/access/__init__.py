@@ -9,7 +9,7 @@ changes everywhere. The rules:
   firms' needs; an admin may do anything;
 - a need is read according to the visibility its buyer chose (public, registered
   users, officers only, or invited suppliers only), and by suppliers asked for an
-  introduction about it (written once in ``catalog.visibility``, which every list,
+  introduction about it (written once in ``catalog.access.visibility``, which every list,
   export and job applies, and the session too);
 - contact people are shown to a firm's own users, to officers of its province, and to
   the other side of an accepted introduction: consent first.
@@ -23,8 +23,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import object_session
 
-from . import visibility
-from .models import (
+from ..models import (
     ApiToken,
     BackgroundJob,
     Capability,
@@ -46,11 +45,12 @@ from .models import (
     UserRole,
     Verification,
 )
+from . import visibility
 
 
 class OutOfScope(PermissionError):
     """A write refused because its target lies outside what the actor may change (another
-    firm, another province). Raised where data is written (``catalog.scope``), before
+    firm, another province). Raised where data is written (``catalog.access.scope``), before
     anything is: the web layer answers 403, an import rejects the row."""
 
     def __init__(self, message: str, province_ids: Any = (), target: Any = None) -> None:
@@ -199,7 +199,7 @@ def manage_need(user: User | None, need: Need) -> bool:
 
 
 def view_need(user: User | None, need: Need) -> bool:
-    """Read a need: the one visibility rule (``catalog.visibility``), as lists apply it."""
+    """Read a need: the one visibility rule (``catalog.access.visibility``), as lists apply it."""
     return visibility.may_read(user, need)
 
 
@@ -362,7 +362,7 @@ def can(user: User | None, action: str, target: Any = None) -> bool:
 
 def visible_needs_clause(user: User | None):
     """A WHERE clause selecting the needs ``user`` may read (for lists and search): the
-    same rule as ``view_need`` (``catalog.visibility``)."""
+    same rule as ``view_need`` (``catalog.access.visibility``)."""
     return visibility.needs_clause(user)
 
 

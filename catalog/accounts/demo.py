@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import create_user, find_user
-from .demo import demo_data
-from .models import Firm, FirmRole, Province, UserRole
+from ..demo import demo_data
+from ..models import Firm, FirmRole, Province, UserRole
+from . import create_user, find_user
 
 DEMO_PASSWORD = "ketnoi-demo"
 

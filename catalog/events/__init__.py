@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .i18n import N_
-from .models import (
+from ..i18n import N_
+from ..models import (
     Concept,
     Event,
     EventMode,
@@ -39,7 +39,7 @@ from .models import (
     User,
     utcnow,
 )
-from .validation import (
+from ..validation import (
     ValidationError,
     _Checker,
     choice,

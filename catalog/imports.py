@@ -34,13 +34,13 @@ from sqlalchemy.orm import Session
 
 from . import access
 from .access import OutOfScope
-from .audit import acting_user, alert
+from .access.audit import acting_user, alert
+from .access.scope import OUT_OF_SCOPE
 from .export import to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
 from .models import Firm, ImportLayout, User
 from .schemas import validate_firm
-from .scope import OUT_OF_SCOPE
 from .services import add_capability, add_certification, create_firm, update_firm
 from .text import fold
 from .validation import ValidationError, canonical_standard, province_ref
@@ -570,10 +570,10 @@ def import_table(
     comes first (nothing with ``dry_run``).
 
     ``provinces``, when given, are the only provinces rows may be in (an officer's).
-    The user the session acts for (``catalog.audit.set_actor``) must be allowed to
+    The user the session acts for (``catalog.access.audit.set_actor``) must be allowed to
     edit every firm a row matches: a row matching a firm outside their provinces is
     rejected with the reason, the officers of that province get an alert (one per
-    batch), and the session's write guard (``catalog.scope``) refuses whatever else
+    batch), and the session's write guard (``catalog.access.scope``) refuses whatever else
     would reach such a firm.
     ``resume``: what an interrupted import of the same file had committed (its counts
     and rejected rows); its first ``rows_read`` rows are not read again.
@@ -645,7 +645,7 @@ def _alert_refused(
     session: Session, actor: User | None, refused: dict[int, list[tuple[int, int]]]
 ) -> None:
     """One alert per province whose firms rows of this batch tried to change, written
-    when the batch's transaction ends (``catalog.audit.alert``)."""
+    when the batch's transaction ends (``catalog.access.audit.alert``)."""
     for province_id, rows in sorted(refused.items()):
         alert(
             session,

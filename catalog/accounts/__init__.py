@@ -39,12 +39,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
-from .i18n import N_
-from .models import ApiToken, Firm, Province, User, UserRole, as_utc, utcnow
-from .models.accounts import SignInFailure, TokenScope
-from .services import create_firm
-from .validation import EMAIL_RE, ValidationError, clean_field, clean_text
+from ..access import audit
+from ..i18n import N_
+from ..models import ApiToken, Firm, Province, User, UserRole, as_utc, utcnow
+from ..models.accounts import SignInFailure, TokenScope
+from ..services import create_firm
+from ..validation import EMAIL_RE, ValidationError, clean_field, clean_text
 
 MIN_PASSWORD = 10
 RESET_MAX_AGE = 3600  # seconds
@@ -126,7 +126,7 @@ def register(session: Session, data: Mapping[str, Any], locale: str | None = Non
     for the officers of its province to decide, and acts for no firm until then. So
     nobody takes a firm by registering its tax code first, and its owner is never
     refused. ``locale`` is the language the account's mail is written in."""
-    from .claims import file_claim, firm_with_tax_code
+    from ..claims import file_claim, firm_with_tax_code
 
     errors: dict[str, str] = {}
     email = normalize_email(data.get("email", ""))

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import events
-from .demo import demo_data
-from .models import (
+from .. import events
+from ..demo import demo_data
+from ..models import (
     Capability,
     Event,
     EventStatus,

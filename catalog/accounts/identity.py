@@ -20,10 +20,10 @@ from datetime import date, timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import access
-from .audit import LAPSED, acting_user
-from .models import Firm
-from .scope import committed, province_now
+from .. import access
+from ..access.audit import LAPSED, acting_user
+from ..access.scope import committed, province_now
+from ..models import Firm
 
 IDENTITY = ("name_vi", "name_en", "tax_code", "province_id")
 

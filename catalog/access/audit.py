@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import Connection, event, insert, inspect, select
 from sqlalchemy.orm import RelationshipProperty, Session, SessionTransaction, scoped_session
 
-from .i18n import N_, Message
-from .models import (
+from ..i18n import N_, Message
+from ..models import (
     AuditEntry,
     Capability,
     Certification,
@@ -47,12 +47,13 @@ from .models import (
     Verification,
     utcnow,
 )
+from ..schemas import field_labels, value_labels
 
 log = logging.getLogger(__name__)
 
 ACTOR = "ketnoi.actor"
 # Records whose verification a flush lapses, with the identity fields that lapsed it
-# (set by ``catalog.identity``, read here when the flush is logged).
+# (set by ``catalog.accounts.identity``, read here when the flush is logged).
 LAPSED = "ketnoi.lapsed"
 _ALERTS = "ketnoi.alerts"
 _MOVED = "ketnoi.moved_firms"  # firm id → the province it left, in this transaction
@@ -399,50 +400,18 @@ ALERT_KINDS = {
     "out_of_scope": N_("Refused: outside the actor's provinces"),
     "lockout": N_("Account locked"),
 }
+# The fields of firms, capabilities, certifications and needs are named as their schemas
+# declare them (``DECLARED_LABELS``); these name the other records' columns, and a column
+# any record has when its schema does not name it.
 FIELD_LABELS = {
-    "role": N_("Role"),
-    "name_vi": N_("Name in Vietnamese"),
-    "name_en": N_("Name in English"),
-    "tax_code": N_("Tax code"),
-    "province_id": N_("Province"),
-    "zone_id": N_("Industrial zone or cluster"),
-    "address": N_("Address"),
-    "employees": N_("Employees"),
-    "year_founded": N_("Year founded"),
-    "ownership": N_("Ownership"),
-    "country_of_origin": N_("Country of origin (FDI)"),
-    "contact_name": N_("Contact person"),
-    "contact_email": N_("Email"),
-    "contact_phone": N_("Phone"),
-    "website": N_("Website"),
     "description": N_("Description"),
-    "sectors": N_("Sectors"),
     "verified_at": N_("Verified by the province"),
     "verified_by_id": N_("Verified by"),
     "firm_id": N_("Firm"),
     "title": N_("Title"),
-    "process_id": N_("Process"),
-    "materials": N_("Materials"),
-    "products": N_("Products"),
-    "hs_codes": N_("HS codes"),
-    "equipment": N_("Equipment"),
-    "tolerance_mm": N_("Tolerance (mm)"),
-    "capacity_per_month": N_("Capacity per month"),
-    "capacity_unit": N_("Unit"),
-    "min_order_qty": N_("Minimum order"),
     "language": N_("Language"),
-    "standard": N_("Standard"),
-    "issuer": N_("Certification body"),
-    "certificate_no": N_("Certificate no."),
-    "valid_until": N_("Valid until"),
     "buyer_id": N_("Buyer"),
-    "quantity_per_year": N_("Quantity per year"),
-    "target_price_vnd": N_("Target unit price (VND)"),
-    "required_certifications": N_("Required certifications"),
-    "delivery_province_id": N_("Delivery province"),
-    "deadline": N_("Deadline"),
     "status": N_("Status"),
-    "visibility": N_("Who can see this need"),
     "invited": N_("Invited suppliers"),
     "capability_id": N_("Capability"),
     "certification_id": N_("Certification"),
@@ -477,13 +446,6 @@ FIELD_LABELS = {
     "removed_users": N_("Users removed"),
 }
 _ENUMS = {
-    "ownership": {"domestic": N_("Domestic"), "fdi": "FDI", "joint_venture": N_("Joint venture")},
-    "visibility": {
-        "public": N_("Everyone"),
-        "registered": N_("Registered users"),
-        "officers": N_("Officers only"),
-        "invited": N_("Invited suppliers only"),
-    },
     "method": {"documents": N_("Document check"), "site_visit": N_("Site visit")},
     "result": {
         "confirmed": N_("Confirmed"),
@@ -492,21 +454,10 @@ _ENUMS = {
     },
 }
 VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
-    ("firm", "role"): {
-        "supplier": N_("Supplier"),
-        "buyer": N_("Buyer (assembler)"),
-        "both": N_("Both"),
-    },
     ("user", "role"): {
         "member": N_("Firm user"),
         "officer": N_("Provincial officer"),
         "admin": N_("Administrator"),
-    },
-    ("need", "status"): {
-        "open": N_("Open"),
-        "closed": N_("Closed"),
-        "awarded": N_("Awarded"),
-        "draft": N_("Draft"),
     },
     ("introduction", "status"): {
         "requested": N_("Waiting for the supplier"),
@@ -519,7 +470,22 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
         "rejected": N_("Rejected"),
     },
     **{(e, f): labels for f, labels in _ENUMS.items() for e in ENTITY_LABELS},
+    **value_labels(),  # a firm's role, a need's status … as their schemas declare them
 }
+DECLARED_LABELS = field_labels()
+# A column's label in any record's schema; a firm's first (the fields an alert names).
+_BY_COLUMN = {column: label for (_, column), label in reversed(DECLARED_LABELS.items())}
+
+
+def field_label(entity: str, field: str) -> str:
+    """How the log names a record's field (a msgid): as its schema declares it, else
+    ``FIELD_LABELS``, else as another record's schema names that column, else the
+    column's own name."""
+    return (
+        DECLARED_LABELS.get((entity, field))
+        or FIELD_LABELS.get(field)
+        or _BY_COLUMN.get(field, field)
+    )
 # Fields holding ids of other records: shown by the record's name.
 REFERENCES: dict[str, type] = {
     "province_id": Province,
@@ -629,7 +595,7 @@ def _value(
     if labels and str(value) in labels:
         return translate(labels[str(value)])
     if field in {"lapsed_by", "fields"}:
-        return translate(FIELD_LABELS.get(str(value), str(value)))
+        return translate(field_label(entity, str(value)))
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d.*", value):
         return value[:16].replace("T", " ")  # a moment, to the minute
     return str(value)
@@ -657,7 +623,7 @@ def describe(
         for field, change in (entry.changes or {}).items():
             if field in _NOT_SHOWN or field in {"message", "target", "target_id"}:
                 continue
-            label = translate(FIELD_LABELS.get(field, field))
+            label = translate(field_label(entry.entity, field))
             if field == "attempt":
                 shown_value = translate(ACTION_LABELS.get(str(change), str(change)))
                 lines.append(Shown(translate(N_("Attempted")), None, shown_value))

@@ -6,7 +6,7 @@ match page. A supplier sees the buyers whose needs fit it best, scored the same 
 from its side (``matching.opportunities``). Participants the matcher finds nothing
 for are listed after, unranked, so nobody is hidden from anyone.
 
-Only needs the reader may read are scored or shown (``catalog.visibility``): a buyer
+Only needs the reader may read are scored or shown (``catalog.access.visibility``): a buyer
 that brings a need for officers only is still listed to a supplier, but never ranked
 on that need, nor named with it. Buyers' needs arrive here through registrations (a
 relationship the session's own filter does not reach), so they are filtered here, in
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from catalog.access.visibility import Reader, needs_clause, readable
 from catalog.models import (
     Need,
     NeedStatus,
@@ -29,10 +30,9 @@ from catalog.models import (
     User,
     registration_needs,
 )
-from catalog.visibility import Reader, needs_clause, readable
 
-from .engine import MatchEngine
-from .opportunities import opportunities
+from ..engine import MatchEngine
+from ..opportunities import opportunities
 
 
 @dataclass
