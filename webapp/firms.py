@@ -13,9 +13,9 @@ from catalog.schemas import CapabilitySchema, CertificationSchema, FirmSchema
 from catalog.validation import ValidationError, record_id
 
 from .access import actor, can, rule
+from .errors import back_to
 from .extensions import db
 from .forms import form_page
-from .helpers import flash_errors
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
@@ -172,14 +172,10 @@ def add_relationship(firm: Firm):
             v.strip() for v in request.form.get("part_families", "").split(",") if v.strip()
         ],
     }
-    try:
-        relationships.declare(db.session, firm, buyer, data)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash_errors(exc.errors)
-    else:
-        flash(_("Supply relationship saved."), "success")
-    return redirect(url_for("directory.show", firm_id=firm.id, _anchor="relationships"))
+    back = back_to(url_for("directory.show", firm_id=firm.id, _anchor="relationships"))
+    relationships.declare(db.session, firm, buyer, data)
+    flash(_("Supply relationship saved."), "success")
+    return redirect(back)
 
 
 @bp.post("/relationships/<int:link_id>/delete")
