@@ -13,9 +13,10 @@ from collections.abc import Collection
 
 from catalog.events import schedulable, slot_label
 from catalog.export import to_xlsx
-from catalog.models import Event, Meeting, Registration
+from catalog.i18n import N_
+from catalog.models import Event, Meeting, MeetingOutcome, MeetingStatus, Registration
 
-from .content import Table
+from .content import Table, Translator
 from .pdf import tables_pdf
 
 
@@ -25,17 +26,30 @@ def about(meeting: Meeting, shown: Collection[int]) -> str:
 
 
 SCHEDULE_HEADERS = (
-    "Slot",
-    "Time",
-    "Table",
-    "Buyer",
-    "Supplier",
-    "Need",
-    "Mutual request",
-    "Locked",
-    "Status",
-    "Outcome",
+    N_("Slot"),
+    N_("Time"),
+    N_("Table"),
+    N_("Buyer"),
+    N_("Supplier"),
+    N_("Need"),
+    N_("Mutual request"),
+    N_("Locked"),
+    N_("Status"),
+    N_("Outcome"),
 )
+MEETING_STATUS = {
+    MeetingStatus.PLANNED: N_("Planned"),
+    MeetingStatus.HELD: N_("Held"),
+    MeetingStatus.NO_SHOW: N_("No-show"),
+    MeetingStatus.CANCELLED: N_("Cancelled"),
+}
+MEETING_OUTCOME = {
+    MeetingOutcome.NO_INTEREST: N_("No interest"),
+    MeetingOutcome.FOLLOW_UP: N_("Follow-up"),
+    MeetingOutcome.NDA: N_("NDA"),
+    MeetingOutcome.SAMPLE_ORDER: N_("Sample order"),
+    MeetingOutcome.CONTRACT: N_("Contract"),
+}
 
 
 def agenda_pdf(
@@ -66,7 +80,7 @@ def agenda_pdf(
     return tables_pdf(title, [table], empty)
 
 
-def schedule_rows(event: Event, *, shown: Collection[int]) -> list[list]:
+def schedule_rows(event: Event, t: Translator, *, shown: Collection[int]) -> list[list]:
     rows = []
     placed = sorted(
         (m for m in schedulable(event) if m.slot is not None), key=lambda m: (m.slot, m.table)
@@ -82,13 +96,16 @@ def schedule_rows(event: Event, *, shown: Collection[int]) -> list[list]:
                 about(m, shown),
                 "✓" if m.mutual else "",
                 "✓" if m.locked else "",
-                m.status.value,
-                m.outcome.value if m.outcome else "",
+                t.gettext(MEETING_STATUS[m.status]),
+                t.gettext(MEETING_OUTCOME[m.outcome]) if m.outcome else "",
             ]
         )
     return rows
 
 
-def schedule_xlsx(event: Event, *, shown: Collection[int]) -> bytes:
-    """The master schedule: one row per placed meeting, in slot and table order."""
-    return to_xlsx(list(SCHEDULE_HEADERS), schedule_rows(event, shown=shown), title="Schedule")
+def schedule_xlsx(event: Event, t: Translator, *, shown: Collection[int]) -> bytes:
+    """The master schedule in the reader's language: one row per placed meeting, in
+    slot and table order."""
+    headers = [t.gettext(h) for h in SCHEDULE_HEADERS]
+    rows = schedule_rows(event, t, shown=shown)
+    return to_xlsx(headers, rows, title=t.gettext("Schedule"))

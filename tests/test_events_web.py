@@ -104,6 +104,16 @@ def test_an_event_from_registration_to_outcomes(app, session, people, client_as,
     book = load_workbook(io.BytesIO(officer.get(f"/events/{event_id}/schedule.xlsx").data))
     rows = list(book.active.iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][0] == meeting.slot + 1
+    # In the reader's language, headings and values alike.
+    officer.get("/lang/vi")
+    book = load_workbook(io.BytesIO(officer.get(f"/events/{event_id}/schedule.xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "Khung giờ" and rows[1][8] == "Đã xếp lịch", rows
+    assert book.active.title == "Lịch gặp"
+    officer.get("/lang/en")
+    book = load_workbook(io.BytesIO(officer.get(f"/events/{event_id}/schedule.xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][0] == "Slot" and rows[1][8] == "Planned", rows
 
     # After publication a hand move is checked and both sides are told.
     officer.post(f"/events/{event_id}/status", data={"status": "published"})

@@ -40,6 +40,7 @@ from catalog.validation import ValidationError, record_id
 from documents.agenda import agenda_pdf, schedule_xlsx
 from documents.calendar import agenda_ics
 from jobs import records
+from jobs.i18n import document_language
 from jobs.notices import notify_schedule_change
 from jobs.runtime import runtime
 from jobs.tasks import schedule_event
@@ -50,6 +51,7 @@ from .errors import back_to
 from .extensions import db
 from .forms import choices
 from .helpers import attachment, job_status
+from .i18n import current_locale
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -397,8 +399,10 @@ def move(meeting: Meeting):
 @bp.get("/<int:event_id>/schedule.xlsx")
 @rule("event.manage", Event)
 def schedule_export(event: Event):
+    with document_language(current_locale()) as t:
+        body = schedule_xlsx(event, t, shown=_shown(events.schedulable(event)))
     return attachment(
-        schedule_xlsx(event, shown=_shown(events.schedulable(event))),
+        body,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"event-{event.id}-schedule.xlsx",
     )
