@@ -21,7 +21,11 @@ from openpyxl.utils import get_column_letter
 
 from .i18n import N_
 from .models import Firm, Need
+from .schemas import value_labels
 from .text import literal_text
+
+Translate = Callable[[str], str]  # a msgid in the reader's language
+Name = Callable[[Any], str]  # a province's or concept's name in the reader's language
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -132,18 +136,27 @@ FIRM_HEADERS = (
 )
 
 
-def firms_table(firms: Iterable[Firm]) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """A filtered supplier list as rows (public fields only: no contact people)."""
+def _choice(record: str, field: str, value: Any, translate: Translate) -> str:
+    """A choice's value as the reader reads it (a firm's role, a need's status)."""
+    labels = value_labels().get((record, field), {})
+    return translate(labels[value.value]) if value.value in labels else value.value
+
+
+def firms_table(
+    firms: Iterable[Firm], translate: Translate, name: Name
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """A filtered supplier list as rows (public fields only: no contact people), in the
+    reader's language (``translate`` a msgid, ``name`` a province or concept)."""
     rows = [
         [
             f.name_vi,
             f.name_en,
             f.tax_code,
-            f.role.value,
-            f.province.name_vi if f.province else "",
+            _choice("firm", "role", f.role, translate),
+            name(f.province) if f.province else "",
             f.zone.label if f.zone else "",
             f.employees,
-            ", ".join(s.name_vi for s in f.sectors),
+            ", ".join(name(s) for s in f.sectors),
             ", ".join(sorted({c.standard for c in f.valid_certifications()})),
             "; ".join(c.title for c in f.capabilities),
             "✓" if f.verified_at else "",
@@ -166,18 +179,21 @@ NEED_HEADERS = (
 )
 
 
-def needs_table(needs: Iterable[Need]) -> tuple[tuple[str, ...], list[list[Any]]]:
+def needs_table(
+    needs: Iterable[Need], translate: Translate, name: Name
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """Needs as rows, in the reader's language (as ``firms_table``)."""
     rows = [
         [
             n.title,
             n.buyer.display_name if n.buyer else "",
-            n.process.name_vi if n.process else "",
+            name(n.process) if n.process else "",
             n.quantity_per_year,
             n.target_price_vnd,
             ", ".join(n.required_certifications or []),
-            n.delivery_province.name_vi if n.delivery_province else "",
+            name(n.delivery_province) if n.delivery_province else "",
             n.deadline.isoformat() if n.deadline else "",
-            n.status.value,
+            _choice("need", "status", n.status, translate),
         ]
         for n in needs
     ]
@@ -195,7 +211,7 @@ MATCH_HEADERS = (
 
 
 def matches_table(
-    matches: Sequence[Any], firms: dict[int, Firm], translate: Callable[[str], str] = str
+    matches: Sequence[Any], firms: dict[int, Firm], translate: Translate, name: Name
 ) -> tuple[tuple[str, ...], list[list[Any]]]:
     """Ranked matches (``matching`` results) as rows; ``translate`` renders the checks."""
     rows = []
@@ -206,7 +222,7 @@ def matches_table(
             [
                 rank,
                 firm.name_vi,
-                firm.province.name_vi if firm.province else "",
+                name(firm.province) if firm.province else "",
                 cap.title if cap else "",
                 round(match.score * 100),
                 "; ".join(translate(c.detail) for c in match.checks),

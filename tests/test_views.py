@@ -247,3 +247,11 @@ def test_filtered_lists_export_to_csv_and_xlsx(client, session):
     need = session.scalars(select(Need).where(Need.status == "open")).first()
     rows = client.get(f"/needs/{need.id}/matches.csv").data.decode("utf-8-sig").splitlines()
     assert rows[0].startswith("Hạng") and rows[1].startswith("1,")
+    # Values too in the reader's language: a firm's role, a need's status, names.
+    assert ",Nhà cung cấp," in csv_text and ",supplier," not in csv_text
+    assert ",Đang mở" in client.get("/needs/export.csv").data.decode("utf-8-sig")
+    client.get("/lang/en")
+    english = client.get("/suppliers/export.csv?province=VP").data.decode("utf-8-sig")
+    assert ",Supplier,Vinh Phuc," in english and ",Vĩnh Phúc," not in english
+    needs = client.get("/needs/export.csv").data.decode("utf-8-sig")
+    assert needs.splitlines()[0].startswith("Need") and ",Open" in needs

@@ -15,7 +15,7 @@ from matching.directory import search_directory
 
 from .access import actor, can, public
 from .extensions import db
-from .helpers import spreadsheet
+from .helpers import label, spreadsheet, translate
 
 bp = Blueprint("directory", __name__, url_prefix="/suppliers")
 
@@ -101,5 +101,5 @@ def export(fmt: str):
         page=1,
         per_page=EXPORT_LIMIT,
     )
-    headers, rows = firms_table(result.firms)
+    headers, rows = firms_table(result.firms, translate, label)
     return spreadsheet(headers, rows, fmt, "suppliers")

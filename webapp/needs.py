@@ -31,7 +31,7 @@ from .access import actor, authorize, can, public, rule
 from .errors import back_to
 from .extensions import db
 from .forms import form_page
-from .helpers import spreadsheet, translate, uploads_dir
+from .helpers import label, spreadsheet, translate, uploads_dir
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -203,7 +203,7 @@ def export(fmt: str):
     """The open needs the reader may see, as in the list (same buyer filter)."""
     query = queries.open_needs_query(request.args.get("buyer", type=record_id))
     needs = db.session.scalars(query.where(visible_needs_clause(actor())).limit(EXPORT_LIMIT))
-    headers, rows = needs_table(needs)
+    headers, rows = needs_table(needs, translate, label)
     return spreadsheet(headers, rows, fmt, "needs")
 
 
@@ -212,7 +212,7 @@ def export(fmt: str):
 def matches_export(need: Need, fmt: str):
     """The ranked suppliers with the page's filters, scores, reasons and checks."""
     matches, firms = _filtered_matches(need, limit=100)
-    headers, rows = matches_table(matches, firms, translate)
+    headers, rows = matches_table(matches, firms, translate, label)
     return spreadsheet(headers, rows, fmt, f"matches-need-{need.id}")
 
 
