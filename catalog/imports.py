@@ -40,7 +40,7 @@ from .export import to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
 from .models import Firm, ImportLayout, User
-from .schemas import validate_firm
+from .schemas import FirmSchema, validate_firm
 from .services import add_capability, add_certification, create_firm, update_firm
 from .text import fold
 from .validation import ValidationError, canonical_standard, province_ref
@@ -67,40 +67,32 @@ BATCH = 500  # rows per transaction at most
 # long enough for other writers (a person saving a form) to time out.
 BATCH_SECONDS = 2.0
 
-# Header names (folded: lower case, no diacritics) → firm field.
-HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "name_vi": (
-        "ten doanh nghiep",
-        "ten cong ty",
-        "ten dn",
-        "doanh nghiep",
-        "ten",
-        "company name",
-        "company",
-        "firm",
-        "name",
-        "name_vi",
+# Columns a survey has besides a firm's own fields: its capabilities and certifications
+# as lists (header names folded: lower case, no diacritics).
+LIST_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "capabilities": (
+        N_("Capabilities"),
+        ("nang luc", "san pham", "san pham chinh", "capabilities", "products"),
     ),
-    "name_en": ("ten tieng anh", "ten giao dich", "english name", "name (en)", "name_en"),
-    "tax_code": ("ma so thue", "mst", "tax code", "tax id", "tax_code"),
-    "province": ("tinh", "tinh/thanh", "tinh/thanh pho", "tinh thanh", "province"),
-    "zone": ("kcn", "kcn/ccn", "khu cong nghiep", "cum cong nghiep", "industrial zone", "zone"),
-    "address": ("dia chi", "address"),
-    "employees": ("so lao dong", "lao dong", "so nhan vien", "employees", "headcount"),
-    "year_founded": ("nam thanh lap", "year founded", "founded", "year_founded"),
-    "role": ("loai", "vai tro", "role"),
-    "ownership": ("loai hinh", "so huu", "ownership"),
-    "country_of_origin": ("quoc gia", "nuoc dau tu", "country", "country_of_origin"),
-    "contact_name": ("nguoi lien he", "lien he", "contact", "contact person", "contact_name"),
-    "contact_email": ("email", "e-mail", "thu dien tu", "contact_email"),
-    "contact_phone": ("dien thoai", "so dien thoai", "sdt", "phone", "contact_phone"),
-    "website": ("website", "trang web", "web"),
-    "description": ("gioi thieu", "mo ta", "description"),
-    "sectors": ("nganh", "linh vuc", "nganh nghe", "sector", "sectors"),
-    "capabilities": ("nang luc", "san pham", "san pham chinh", "capabilities", "products"),
-    "certifications": ("chung chi", "chung nhan", "certifications", "iso"),
+    "certifications": (N_("Certifications"), ("chung chi", "chung nhan", "certifications", "iso")),
+}
+# Header names → field: a firm's fields as its schema declares them (their own name and
+# the survey names of ``headers``), then the list columns.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    **{f.name: (*f.headers, f.name) for f in FirmSchema().declared()},
+    **{name: synonyms for name, (_label, synonyms) in LIST_COLUMNS.items()},
 }
 FIELDS = tuple(HEADER_SYNONYMS)
+# What a person mapping the columns, or reading a row's problems, reads for each field
+# (a msgid); a problem may also name the firm, or the capability or certificate a list
+# column made.
+FIELD_LABELS: dict[str, str] = {
+    **{f.name: f.label for f in FirmSchema().declared()},
+    **{name: label for name, (label, _synonyms) in LIST_COLUMNS.items()},
+    "firm": N_("Firm"),
+    "title": LIST_COLUMNS["capabilities"][0],
+    "standard": LIST_COLUMNS["certifications"][0],
+}
 LIST_SEPARATORS = (";", "\n", "|")  # plus "," for short items (sectors, certificates)
 
 

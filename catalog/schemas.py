@@ -108,11 +108,13 @@ class Declared(ma.fields.Field):
         contact: bool = False,
         wide: bool = False,
         starred: bool = False,
+        headers: tuple[str, ...] = (),
         **kwargs: Any,
     ):
         kwargs["metadata"] = {"card": card, "contact": contact}
         self.wide = wide or widget in ("textarea", "checks")  # a form line of its own
         self.starred = starred or kwargs.get("required", False)  # marked * on the form
+        self.headers = headers  # a survey's names of the column (folded), besides its own
         kwargs.setdefault("allow_none", not kwargs.get("required", False))
         kwargs.setdefault("error_messages", {"required": REQUIRED, "null": REQUIRED})
         super().__init__(**kwargs)
@@ -368,8 +370,10 @@ class ProvinceRef(Declared):
     def openapi(self, direction: str) -> dict[str, Any]:
         if direction == "out":
             return {"type": "string", "description": "Province code, e.g. `VP`."}
-        return {"oneOf": [{"type": "string"}, {"type": "integer"}],
-                "description": "Province code (e.g. `VP`), name or id."}
+        return {
+            "oneOf": [{"type": "string"}, {"type": "integer"}],
+            "description": "Province code (e.g. `VP`), name or id.",
+        }
 
 
 class ZoneRef(Declared):
@@ -394,8 +398,10 @@ class ZoneRef(Declared):
     def openapi(self, direction: str) -> dict[str, Any]:
         if direction == "out":
             return {"$ref": "#/components/schemas/Zone"}
-        return {"oneOf": [{"type": "string"}, {"type": "integer"}],
-                "description": "Industrial zone id or name."}
+        return {
+            "oneOf": [{"type": "string"}, {"type": "integer"}],
+            "description": "Industrial zone id or name.",
+        }
 
 
 def zone_ref(session: Session, value: Any, province_id: int | None) -> int:
@@ -478,8 +484,9 @@ class RecordSchema(ma.Schema):
         """The fields input may set, in the order forms show them."""
         return [f for f in self.fields.values() if isinstance(f, Declared)]
 
-    def check_across(self, clean: dict[str, Any], data: Mapping[str, Any], errors: dict[str, str],
-              partial: bool) -> None:
+    def check_across(
+        self, clean: dict[str, Any], data: Mapping[str, Any], errors: dict[str, str], partial: bool
+    ) -> None:
         """Rules across fields, after each field is checked on its own."""
 
     def clean(self, data: Mapping[str, Any], partial: bool = False) -> dict[str, Any]:
@@ -542,8 +549,10 @@ class RecordSchema(ma.Schema):
             if direction == "in" and not isinstance(field, Declared):
                 continue
             schema = field.openapi(direction)  # type: ignore[attr-defined]
-            if direction == "in" and not field.required or (
-                direction == "out" and self.nullable(field)
+            if (
+                direction == "in"
+                and not field.required
+                or (direction == "out" and self.nullable(field))
             ):
                 schema = nullable(schema)
             properties[name] = schema
@@ -591,41 +600,124 @@ class FirmSchema(RecordSchema):
     id = Shown(ID, card=True)
     role = Choice(
         FirmRole,
-        _label([("supplier", N_("Supplier")), ("buyer", N_("Buyer (assembler)")),
-                ("both", N_("Both"))]),
-        card=True, label=N_("Role"), required=True,
+        _label(
+            [("supplier", N_("Supplier")), ("buyer", N_("Buyer (assembler)")), ("both", N_("Both"))]
+        ),
+        card=True,
+        headers=("loai", "vai tro"),
+        label=N_("Role"),
+        required=True,
     )
     ownership = Choice(
         Ownership,
-        _label([("domestic", N_("Domestic")), ("fdi", "FDI"),
-                ("joint_venture", N_("Joint venture"))]),
-        card=True, label=N_("Ownership"),
+        _label(
+            [("domestic", N_("Domestic")), ("fdi", "FDI"), ("joint_venture", N_("Joint venture"))]
+        ),
+        card=True,
+        headers=("loai hinh", "so huu"),
+        label=N_("Ownership"),
     )
-    name_vi = Text(200, card=True, label=N_("Name in Vietnamese"), starred=True)
-    name_en = Text(200, card=True, label=N_("Name in English"))
+    name_vi = Text(
+        200,
+        card=True,
+        headers=(
+            "ten doanh nghiep",
+            "ten cong ty",
+            "ten dn",
+            "doanh nghiep",
+            "ten",
+            "company name",
+            "company",
+            "firm",
+            "name",
+        ),
+        label=N_("Name in Vietnamese"),
+        starred=True,
+    )
+    name_en = Text(
+        200,
+        card=True,
+        headers=("ten tieng anh", "ten giao dich", "english name", "name (en)"),
+        label=N_("Name in English"),
+    )
     tax_code = Text(
-        14, tax_code, card=True, label=N_("Tax code"), help=N_("10 digits, or 10-3 for a branch"),
-        api={"type": "string", "pattern": r"^\d{10}(-?\d{3})?$",
-             "description": "Vietnamese tax code (mã số thuế), check digit included."},
+        14,
+        tax_code,
+        card=True,
+        headers=("ma so thue", "mst", "tax code", "tax id"),
+        label=N_("Tax code"),
+        help=N_("10 digits, or 10-3 for a branch"),
+        api={
+            "type": "string",
+            "pattern": r"^\d{10}(-?\d{3})?$",
+            "description": "Vietnamese tax code (mã số thuế), check digit included.",
+        },
     )
-    country_of_origin = Text(60, label=N_("Country of origin (FDI)"))
-    province = ProvinceRef(card=True, label=N_("Province"), required=True)
-    province_name = Shown({"type": "string"},
-                          lambda firm: firm.province.name_vi if firm.province else None,
-                          nullable=True, card=True)
-    zone = ZoneRef(card=True, label=N_("Industrial zone or cluster"))
-    address = Text(300, label=N_("Address"))
-    employees = Whole(1, 1_000_000, card=True, label=N_("Employees"))
-    year_founded = Whole(1900, lambda: date.today().year, card=True, label=N_("Year founded"))
-    website = Text(MAX_WEBSITE, website, label=N_("Website"))
-    contact_name = Text(120, contact=True, label=N_("Contact person"))
-    contact_email = Text(MAX_EMAIL, email, contact=True, label=N_("Email"), widget="email",
-                         api={"type": "string", "maxLength": MAX_EMAIL, "format": "email"})
-    contact_phone = Text(40, contact=True, label=N_("Phone"))
+    country_of_origin = Text(
+        60, headers=("quoc gia", "nuoc dau tu", "country"), label=N_("Country of origin (FDI)")
+    )
+    province = ProvinceRef(
+        card=True,
+        headers=("tinh", "tinh/thanh", "tinh/thanh pho", "tinh thanh"),
+        label=N_("Province"),
+        required=True,
+    )
+    province_name = Shown(
+        {"type": "string"},
+        lambda firm: firm.province.name_vi if firm.province else None,
+        nullable=True,
+        card=True,
+    )
+    zone = ZoneRef(
+        card=True,
+        headers=("kcn", "kcn/ccn", "khu cong nghiep", "cum cong nghiep", "industrial zone"),
+        label=N_("Industrial zone or cluster"),
+    )
+    address = Text(300, headers=("dia chi",), label=N_("Address"))
+    employees = Whole(
+        1,
+        1_000_000,
+        card=True,
+        headers=("so lao dong", "lao dong", "so nhan vien", "headcount"),
+        label=N_("Employees"),
+    )
+    year_founded = Whole(
+        1900,
+        lambda: date.today().year,
+        card=True,
+        headers=("nam thanh lap", "year founded", "founded"),
+        label=N_("Year founded"),
+    )
+    website = Text(MAX_WEBSITE, website, headers=("trang web", "web"), label=N_("Website"))
+    contact_name = Text(
+        120,
+        contact=True,
+        headers=("nguoi lien he", "lien he", "contact", "contact person"),
+        label=N_("Contact person"),
+    )
+    contact_email = Text(
+        MAX_EMAIL,
+        email,
+        contact=True,
+        headers=("email", "e-mail", "thu dien tu"),
+        label=N_("Email"),
+        widget="email",
+        api={"type": "string", "maxLength": MAX_EMAIL, "format": "email"},
+    )
+    contact_phone = Text(
+        40, contact=True, headers=("dien thoai", "so dien thoai", "sdt", "phone"), label=N_("Phone")
+    )
     sectors = Concepts(
-        "sector", ids=True, card=True, label=N_("Sectors"), options=("sectors", "id")
+        "sector",
+        ids=True,
+        card=True,
+        headers=("nganh", "linh vuc", "nganh nghe", "sector"),
+        label=N_("Sectors"),
+        options=("sectors", "id"),
     )
-    description = Text(MAX_TEXT, label=N_("About the firm"), widget="textarea")
+    description = Text(
+        MAX_TEXT, headers=("gioi thieu", "mo ta"), label=N_("About the firm"), widget="textarea"
+    )
     certifications = Held(card=True)
     verified = Shown({"type": "boolean"}, lambda firm: firm.verified_at is not None, card=True)
     capabilities = Shown(
@@ -673,29 +765,56 @@ class CapabilitySchema(RecordSchema):
 
     id = Shown(ID)
     firm_id = Shown(ID)
-    title = Text(200, label=N_("Title"), required=True, wide=True,
-                 help=N_("e.g. Precision CNC turning"))
-    description = Text(MAX_TEXT, label=N_("Description (Vietnamese or English)"),
-                       widget="textarea")
-    process = ConceptRef("process", label=N_("Main process"), options=("processes", "id"),
-                         fact=PLAIN, fact_label=N_("Process"))
+    title = Text(
+        200, label=N_("Title"), required=True, wide=True, help=N_("e.g. Precision CNC turning")
+    )
+    description = Text(MAX_TEXT, label=N_("Description (Vietnamese or English)"), widget="textarea")
+    process = ConceptRef(
+        "process",
+        label=N_("Main process"),
+        options=("processes", "id"),
+        fact=PLAIN,
+        fact_label=N_("Process"),
+    )
     products = Text(500, label=N_("Products"), fact=PLAIN)
     equipment = Text(500, label=N_("Equipment"), fact=PLAIN)
-    hs_codes = Texts(hs_codes, {"type": "string", "pattern": r"^\d{4}(\.?\d{2}){0,3}$"},
-                     label=N_("HS codes"), help=N_("comma separated"), fact=PLAIN)
-    tolerance_mm = Decimal(0, 100, label=N_("Tolerance (mm)"), help=N_("e.g. 0.01"),
-                           fact=N_("±%(value)s mm"), fact_label=N_("Tolerance"))
-    capacity_per_month = Whole(1, MAX_QUANTITY, label=N_("Capacity per month"), widget="text",
-                               fact=N_("%(value)s %(capacity_unit)s/month"),
-                               fact_label=N_("Capacity"))
+    hs_codes = Texts(
+        hs_codes,
+        {"type": "string", "pattern": r"^\d{4}(\.?\d{2}){0,3}$"},
+        label=N_("HS codes"),
+        help=N_("comma separated"),
+        fact=PLAIN,
+    )
+    tolerance_mm = Decimal(
+        0,
+        100,
+        label=N_("Tolerance (mm)"),
+        help=N_("e.g. 0.01"),
+        fact=N_("±%(value)s mm"),
+        fact_label=N_("Tolerance"),
+    )
+    capacity_per_month = Whole(
+        1,
+        MAX_QUANTITY,
+        label=N_("Capacity per month"),
+        widget="text",
+        fact=N_("%(value)s %(capacity_unit)s/month"),
+        fact_label=N_("Capacity"),
+    )
     capacity_unit = Text(20, label=N_("Unit"))
-    min_order_qty = Whole(1, MAX_QUANTITY, label=N_("Minimum order"), widget="text",
-                          fact=PLAIN, fact_label=N_("MOQ"))
-    lead_time_days = Whole(1, 365, label=N_("Lead time (days)"), widget="text",
-                           help=N_("From order to delivery"), fact=N_("%(value)s days"),
-                           fact_label=N_("Lead time"))
-    materials = Concepts("material", label=N_("Materials"), options=("materials", "id"),
-                         fact=PLAIN)
+    min_order_qty = Whole(
+        1, MAX_QUANTITY, label=N_("Minimum order"), widget="text", fact=PLAIN, fact_label=N_("MOQ")
+    )
+    lead_time_days = Whole(
+        1,
+        365,
+        label=N_("Lead time (days)"),
+        widget="text",
+        help=N_("From order to delivery"),
+        fact=N_("%(value)s days"),
+        fact_label=N_("Lead time"),
+    )
+    materials = Concepts("material", label=N_("Materials"), options=("materials", "id"), fact=PLAIN)
     language = Shown({"type": "string"})
     updated_at = Shown(TIMESTAMP, nullable=True)
 
@@ -704,10 +823,15 @@ class CertificationSchema(RecordSchema):
     model = Certification
 
     id = Shown(ID)
-    standard = Text(40, lambda v: standards([v])[0], label=N_("Standard"), required=True,
-                    widget="suggest", options=("standards", ""),
-                    api={"type": "string", "maxLength": 40,
-                         "description": "e.g. `ISO 9001`, `IATF 16949`."})
+    standard = Text(
+        40,
+        lambda v: standards([v])[0],
+        label=N_("Standard"),
+        required=True,
+        widget="suggest",
+        options=("standards", ""),
+        api={"type": "string", "maxLength": 40, "description": "e.g. `ISO 9001`, `IATF 16949`."},
+    )
     issuer = Text(120, label=N_("Certification body"))
     certificate_no = Text(60, label=N_("Certificate no."))
     valid_until = Day(label=N_("Valid until"))
@@ -719,16 +843,26 @@ class NeedSchema(RecordSchema):
 
     id = Shown(ID)
     buyer_id = Shown(ID)
-    buyer_name = Shown({"type": "string"},
-                       lambda need: need.buyer.display_name if need.buyer else None,
-                       nullable=True)
-    title = Text(200, label=N_("Title"), required=True, wide=True,
-                 help=N_("e.g. PC/ABS injection moulded housings for set-top boxes"))
+    buyer_name = Shown(
+        {"type": "string"},
+        lambda need: need.buyer.display_name if need.buyer else None,
+        nullable=True,
+    )
+    title = Text(
+        200,
+        label=N_("Title"),
+        required=True,
+        wide=True,
+        help=N_("e.g. PC/ABS injection moulded housings for set-top boxes"),
+    )
     description = Text(MAX_TEXT, label=N_("Description (any language)"), widget="textarea")
     process = ConceptRef("process", label=N_("Process"), options=("processes", "id"))
     quantity_per_year = Whole(1, MAX_QUANTITY, label=N_("Quantity per year"), widget="text")
     target_price_vnd = Whole(
-        1, MAX_PRICE_VND, label=N_("Target unit price (VND)"), widget="text",
+        1,
+        MAX_PRICE_VND,
+        label=N_("Target unit price (VND)"),
+        widget="text",
         help=N_("Optional; shared with matched suppliers who can see this need."),
     )
     tolerance_mm = Decimal(0, 100, label=N_("Tolerance (mm)"))
@@ -736,20 +870,36 @@ class NeedSchema(RecordSchema):
     deadline = Day(label=N_("Deadline"))
     status = Choice(
         NeedStatus,
-        _label([("open", N_("Open")), ("closed", N_("Closed")), ("awarded", N_("Awarded")),
-                ("draft", N_("Draft"))]),
-        label=N_("Status"), form="edit",
+        _label(
+            [
+                ("open", N_("Open")),
+                ("closed", N_("Closed")),
+                ("awarded", N_("Awarded")),
+                ("draft", N_("Draft")),
+            ]
+        ),
+        label=N_("Status"),
+        form="edit",
     )
     visibility = Choice(
         NeedVisibility,
-        _label([("public", N_("Everyone")), ("registered", N_("Registered users")),
-                ("officers", N_("Officers only")), ("invited", N_("Invited suppliers only"))]),
+        _label(
+            [
+                ("public", N_("Everyone")),
+                ("registered", N_("Registered users")),
+                ("officers", N_("Officers only")),
+                ("invited", N_("Invited suppliers only")),
+            ]
+        ),
         label=N_("Who can see this need"),
     )
     materials = Concepts("material", label=N_("Materials"), options=("materials", "id"))
     required_certifications = Texts(
-        standards, {"type": "string", "maxLength": 40, "description": "e.g. `ISO 9001`."},
-        label=N_("Required certifications"), widget="checks", options=("standards", ""),
+        standards,
+        {"type": "string", "maxLength": 40, "description": "e.g. `ISO 9001`."},
+        label=N_("Required certifications"),
+        widget="checks",
+        options=("standards", ""),
     )
     created_at = Shown(TIMESTAMP, nullable=True)
 
@@ -782,7 +932,6 @@ def value_labels() -> dict[tuple[str, str], dict[str, str]]:
         for field in schema().declared()
         if isinstance(field, Choice)
     }
-
 
 
 def validate_firm(

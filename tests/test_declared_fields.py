@@ -54,9 +54,7 @@ def test_the_api_document_has_every_declared_field(client, record):
         assert name in response and name not in update, (record, name)
 
 
-def test_a_capability_field_goes_from_the_form_to_the_page_and_the_api(
-    client_as, api_as, people
-):
+def test_a_capability_field_goes_from_the_form_to_the_page_and_the_api(client_as, api_as, people):
     """``lead_time_days``: on the form, saved from it, shown on the firm's page in both
     languages, answered by the API, and refused out of its range with a message."""
     web = client_as("supplier")

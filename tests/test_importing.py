@@ -219,6 +219,9 @@ def test_officer_imports_through_the_web_with_progress_and_error_file(app, sessi
     )
     page = officer.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'value="employees" selected' in page
+    # The officer reads the fields by their names in her language, not the API's keys.
+    assert 'value="employees" selected>Số lao động</option>' in page
+    assert ">employees<" not in page and ">name_vi<" not in page
 
 
 def test_uploads_are_checked_by_name_and_bytes(client_as):

@@ -27,6 +27,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from catalog.imports import (
+    FIELD_LABELS,
     FIELDS,
     ImportRefused,
     Table,
@@ -136,7 +137,9 @@ def preview(token: str):
                 remember_mapping(db.session, table.headers, mapping)
                 job_id = queue_import(db.session, str(path), mapping, actor().id)
                 return redirect(url_for("imports.job", job_id=job_id))
-    context = {"table": table, "mapping": mapping, "fields": FIELDS, "error": error}
+    fields = [(name, translate(FIELD_LABELS[name])) for name in FIELDS]
+    context = {"table": table, "mapping": mapping, "fields": fields, "error": error}
+    context["field_names"] = {name: translate(label) for name, label in FIELD_LABELS.items()}
     if error is None:
         try:
             context.update(_preview(table, mapping))

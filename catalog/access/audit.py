@@ -486,6 +486,8 @@ def field_label(entity: str, field: str) -> str:
         or FIELD_LABELS.get(field)
         or _BY_COLUMN.get(field, field)
     )
+
+
 # Fields holding ids of other records: shown by the record's name.
 REFERENCES: dict[str, type] = {
     "province_id": Province,
