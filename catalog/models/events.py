@@ -193,6 +193,7 @@ class MeetingRequest(TimestampMixin, Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    event: Mapped[Event] = relationship()
     sender: Mapped[Registration] = relationship(foreign_keys=[sender_id])
     receiver: Mapped[Registration] = relationship(foreign_keys=[receiver_id])
     need: Mapped[Need | None] = relationship()
