@@ -80,11 +80,14 @@ services:
 			postgresql redis-server nginx openssl; }
 
 # The suite runs twice: against the embedded default (SQLite, filesystem broker), then
-# against throwaway PostgreSQL and Redis servers on loopback (tests/services.py).
+# against throwaway PostgreSQL and Redis servers on loopback (tests/services.py). Each
+# pass runs in TEST_WORKERS processes (pytest-xdist): every worker has its own data
+# folder, database and pair of Redis databases (tests/conftest.py), at most 8 workers.
+TEST_WORKERS ?= 2
 test: install browser services
 	$(BIN)/ruff check .
-	$(BIN)/pytest
-	$(BIN)/python -m tests.services $(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m tests.services $(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -36,6 +36,11 @@ _tax_counter = iter(range(1, 10_000_000))
 # ``python -m tests.services pytest`` runs the same suite against PostgreSQL and Redis.
 TEST_DATABASE_URL = os.environ.get("KETNOI_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("KETNOI_TEST_REDIS_URL")
+# Under pytest-xdist (``-n 2``) each worker process ("gw0", "gw1" …) runs its own
+# session: its own data folder (``tmp_path_factory`` is per worker), its own PostgreSQL
+# database and its own pair of Redis databases, so workers share nothing but the servers.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_NUMBER = int(WORKER.removeprefix("gw") or 0)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -75,8 +80,13 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def _redis_url(db_number: int) -> str:
+    """This worker's Redis database ``db_number`` (0: the app's, 1: the snapshots'):
+    two of Redis's sixteen per worker."""
     assert TEST_REDIS_URL
-    return TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
+    number = 2 * WORKER_NUMBER + db_number
+    if number > 15:
+        raise RuntimeError(f"Redis has 16 databases; worker {WORKER} would need {number}: -n 8")
+    return TEST_REDIS_URL.rsplit("/", 1)[0] + f"/{number}"
 
 
 def _flush_redis(url: str) -> None:
@@ -97,17 +107,27 @@ def _fresh_postgres_schema(url: str) -> None:
     engine.dispose()
 
 
-def _postgres_copy(url: str, name: str) -> str:
-    """A new database cloned from the test database (PostgreSQL's TEMPLATE copy)."""
+def _postgres_copy(url: str, name: str, template: str | None = None) -> str:
+    """A new database cloned from the test database (PostgreSQL's TEMPLATE copy), or
+    created empty from ``template`` (``template0``: a worker's own test database)."""
     from sqlalchemy import create_engine, text
 
-    base, template = url.rsplit("/", 1)
+    base, source = url.rsplit("/", 1)
     engine = create_engine(sqlalchemy_url(f"{base}/postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template or source}"'))
     engine.dispose()
     return f"{base}/{name}"
+
+
+def _test_database_url() -> str | None:
+    """The PostgreSQL database this session runs on: the one ``tests.services`` made,
+    or, under pytest-xdist, an empty one of this worker's own beside it."""
+    if not TEST_DATABASE_URL or not WORKER:
+        return TEST_DATABASE_URL
+    name = TEST_DATABASE_URL.rsplit("/", 1)[1]
+    return _postgres_copy(TEST_DATABASE_URL, f"{name}_{WORKER}", template="template0")
 
 
 def database_url_of(data_dir: Path) -> str:
@@ -133,9 +153,10 @@ def app(data_dir):
         "CELERY": {"task_always_eager": True},
         "EMBEDDING_CACHE": str(shared_embedding_cache()),
     }
-    if TEST_DATABASE_URL:
-        _fresh_postgres_schema(TEST_DATABASE_URL)
-        overrides["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(TEST_DATABASE_URL)
+    database_url = _test_database_url()
+    if database_url:
+        _fresh_postgres_schema(database_url)
+        overrides["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(database_url)
     if TEST_REDIS_URL:
         _flush_redis(_redis_url(0))
         overrides["REDIS_URL"] = _redis_url(0)
@@ -148,6 +169,17 @@ def app(data_dir):
         rt = runtime()
         indexing.rebuild(db.session, rt.store, rt.encoder)
     return app
+
+
+@pytest.fixture(autouse=True)
+def _no_requests_counted():
+    """Each test starts with nothing counted against the rate limits (sign-in,
+    registration …): which tests ran before it in the same process, and how recently,
+    depends on the order and, under pytest-xdist, on how the tests were shared out."""
+    from webapp.extensions import limiter
+
+    if getattr(limiter, "_storage", None) is not None:
+        limiter.reset()
 
 
 PASSWORD = "correct horse battery"
@@ -332,7 +364,10 @@ def snapshot_data(app, data_dir, tmp_path, monkeypatch) -> Path:
         db.session.remove()
         db.engine.dispose()
     if TEST_DATABASE_URL:
-        copy = _postgres_copy(TEST_DATABASE_URL, f"snapshot_{tmp_path.name}".lower())
+        copy = _postgres_copy(
+            app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""),
+            f"snapshot_{WORKER}_{tmp_path.name}".lower(),
+        )
         monkeypatch.setenv("DATABASE_URL", copy)
     if TEST_REDIS_URL:
         _flush_redis(_redis_url(1))
