@@ -1,3 +1,6 @@
+"""Alembic's environment for ``flask db``: migrations run against the app's database
+(Flask-Migrate's template, which reads the URL and the models' metadata from the app)."""
+
 import logging
 from logging.config import fileConfig
 
