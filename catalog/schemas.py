@@ -549,6 +549,8 @@ class RecordSchema(ma.Schema):
             if direction == "in" and not isinstance(field, Declared):
                 continue
             schema = field.openapi(direction)  # type: ignore[attr-defined]
+            if direction == "out":
+                schema = as_stored(schema)
             if (
                 direction == "in"
                 and not field.required
@@ -562,6 +564,22 @@ class RecordSchema(ma.Schema):
         if required:  # OpenAPI 3.0 forbids an empty list
             result["required"] = required
         return result
+
+
+# What input must satisfy but a stored value need not: rows older than a rule, a text
+# cleared to "" (not an e-mail address), a tax code a survey left as it was.
+_INPUT_ONLY = {"pattern", "maxLength", "minimum", "maximum", "exclusiveMinimum", "maxItems"}
+
+
+def as_stored(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request field's schema as a response shows the value: its type (and date
+    formats, enumerations, items), without the limits only input is held to."""
+    out = {k: v for k, v in schema.items() if k not in _INPUT_ONLY}
+    if out.get("format") not in (None, "date", "date-time"):
+        del out["format"]
+    if isinstance(out.get("items"), dict):
+        out["items"] = as_stored(out["items"])
+    return out
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
