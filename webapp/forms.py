@@ -157,4 +157,5 @@ def record_facts(schema: RecordSchema, record: Any) -> list[tuple[str, str]]:
 
 def register(app: Flask) -> None:
     """Page templates show a capability's declared facts with ``capability_facts``."""
-    app.jinja_env.globals["capability_facts"] = lambda cap: record_facts(CapabilitySchema(), cap)
+    capabilities = CapabilitySchema()  # reading facts keeps no state: one for every page
+    app.jinja_env.globals["capability_facts"] = lambda cap: record_facts(capabilities, cap)
