@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-CASES = [("VP", "2026-Q4"), ("VP", "2026"), ("TN", "2026"), (None, "2026")]
+CASES = [("PT", "2026-Q4"), ("PT", "2026"), ("TN", "2026"), (None, "2026")]
 
 
 def main() -> None:

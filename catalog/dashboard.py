@@ -49,6 +49,7 @@ from .models import (
     Event,
     Firm,
     FirmRole,
+    FormerProvince,
     Introduction,
     MatchJudgement,
     Meeting,
@@ -64,6 +65,8 @@ from .models import (
     latest_checks,
 )
 from .models.events import event_provinces
+from .models.reference import place_label
+from .reference_data import former_province_data, province_data
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TARGETS_FILE = DATA_DIR / "province_targets.json"
@@ -204,6 +207,15 @@ class Target:
     by_year: int | None = None
     tiers: tuple[int, ...] = (1, 2)
     base_value: float | None = None  # measured from the data when not given
+    # Set for a former province (before the 2025 map) inside ``province``: counted over
+    # that former province's firms only; its names, as the dashboard shows it.
+    former: str | None = None
+    region_vi: str = ""
+    region_en: str = ""
+
+    def region(self, lang: str = "vi") -> str:
+        """ "Phú Thọ — Vĩnh Phúc cũ" for a former province's target, "" for a unit's own."""
+        return self.region_vi if lang == "vi" else self.region_en
 
     @property
     def end_year(self) -> int | None:
@@ -211,6 +223,16 @@ class Target:
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
+
+    @property
+    def citation(self) -> str:
+        """The programme and article the target comes from, as an officer cites it
+        ("UBND tỉnh Vĩnh Phúc, Kế hoạch … (2021), II.2 Mục tiêu cụ thể"): ``source`` up
+        to the quoted wording, without what it keeps for maintainers (the seed file it
+        was read from, how a horizon was read, how the catalogue counts it), which no
+        reader of a dashboard or a report should see."""
+        cited = re.split(r":? '|; | \((?:seeds|catalog)/", self.source, maxsplit=1)[0]
+        return cited.strip(" ,;:")
 
     def value_for(self, year: int, base_value: float) -> float:
         """The level the target asks for at the end of ``year`` (capped at its end)."""
@@ -234,9 +256,12 @@ class TargetSet:
     sources: tuple[str, ...]
 
     def for_province(self, code: str | None) -> tuple[Target, ...]:
+        """A current unit's targets: its own, then those of the former provinces inside
+        it (a former province's code gives its own only)."""
+        every = tuple(t for ts in self.by_province.values() for t in ts)
         if code is None:
-            return tuple(t for ts in self.by_province.values() for t in ts)
-        return self.by_province.get(code, ())
+            return every
+        return tuple(t for t in every if code in (t.province, t.former))
 
 
 def _sector_ids() -> frozenset[str]:
@@ -257,13 +282,44 @@ def _parse_targets(data: Any, where: str, sectors: frozenset[str]) -> dict[str, 
 
     if not isinstance(data, dict) or not isinstance(data.get("provinces"), dict):
         raise TargetError(f"{where}: expected an object with a 'provinces' object")
+    if not isinstance(data.get("former_provinces", {}), dict):
+        raise TargetError(f"{where}: 'former_provinces' must be an object")
     out: dict[str, tuple[Target, ...]] = {}
     seen_ids: set[str] = set()
-    for code, entry in data["provinces"].items():
-        base = f"provinces.{code}"
+    formers = former_province_data()
+    units = {p["code"]: p for p in province_data()}
+    entries = [("provinces", code, entry) for code, entry in data["provinces"].items()]
+    entries += [
+        ("former_provinces", code, entry)
+        for code, entry in data.get("former_provinces", {}).items()
+    ]
+    for section, code, entry in entries:
+        base = f"{section}.{code}"
         if not isinstance(code, str) or not _CODE_RE.match(code):
             fail(base, "a province code is 1-8 upper-case letters or digits")
             continue
+        place: dict[str, Any] = {}
+        if section == "former_provinces":
+            former = formers.get(code)
+            if former is None:
+                fail(base, "not a province of the map before 1 July 2025")
+                continue
+            unit = units[former["province"]]
+            labels = {
+                lang: place_label(
+                    Province(name_vi=unit["name_vi"], name_en=unit["name_en"]),
+                    FormerProvince(name_vi=former["name_vi"], name_en=former["name_en"]),
+                    lang,
+                )
+                for lang in ("vi", "en")
+            }
+            renamed = labels["vi"] != unit["name_vi"]  # else the unit's own name
+            place = {
+                "province": unit["code"],
+                "former": code,
+                "region_vi": labels["vi"] if renamed else "",
+                "region_en": labels["en"] if renamed else "",
+            }
         items = entry.get("targets") if isinstance(entry, dict) else None
         if not isinstance(items, list):
             fail(base, "expected an object with a 'targets' list")
@@ -274,11 +330,13 @@ def _parse_targets(data: Any, where: str, sectors: frozenset[str]) -> dict[str, 
             target = _parse_target(code, item, path, sectors, fail)
             if target is None:
                 continue
+            if place:
+                target = dataclasses.replace(target, **place)
             if target.id in seen_ids:
                 fail(f"{path}.id", f"duplicate id {target.id!r}")
             seen_ids.add(target.id)
             targets.append(target)
-        out[code] = tuple(targets)
+        out[code if section == "provinces" else f"{section}.{code}"] = tuple(targets)
     if errors:
         raise TargetError(f"{where}: " + "; ".join(errors))
     return out
@@ -554,6 +612,19 @@ class EventFigures:
 
 
 @dataclass
+class RegionCount:
+    """Supplier firms of one former province inside the unit (None: not known)."""
+
+    code: str | None
+    label_vi: str
+    label_en: str
+    firms: int
+
+    def label(self, lang: str = "vi") -> str:
+        return self.label_vi if lang == "vi" else self.label_en
+
+
+@dataclass
 class Dashboard:
     province: ProvinceInfo | None
     period: Period
@@ -565,6 +636,7 @@ class Dashboard:
     outcomes: OutcomeFigures
     events: EventFigures
     target_sources: tuple[str, ...] = field(default_factory=tuple)
+    regions: list[RegionCount] = field(default_factory=list)  # by former province
 
     def as_dict(self) -> dict[str, Any]:
         return as_plain(self)
@@ -619,13 +691,16 @@ def _counting_year():
 
 
 def _start_year_histograms(
-    session: Session, province_id: int | None
+    session: Session, province_id: int | None, former_id: int | None = None
 ) -> dict[str | None, Counter[int]]:
-    """Supplier firms by counting year, per sector id (None: no sector; "*": all)."""
+    """Supplier firms by counting year, per sector id (None: no sector; "*": all); of
+    one former province's firms when ``former_id`` is given."""
     year = _counting_year().label("year")
     scope = [Firm.role.in_(SUPPLIER_ROLES)]
     if province_id is not None:
         scope.append(Firm.province_id == province_id)
+    if former_id is not None:
+        scope.append(Firm.former_province_id == former_id)
     hist: dict[str | None, Counter[int]] = {"*": Counter()}
     rows = session.execute(
         select(firm_sectors.c.concept_id, year, func.count(distinct(Firm.id)))
@@ -683,7 +758,11 @@ def firm_counts(
 
 
 def _tier_supplier_count(
-    session: Session, province_id: int | None, tiers: Iterable[int], on: date
+    session: Session,
+    province_id: int | None,
+    tiers: Iterable[int],
+    on: date,
+    former_id: int | None = None,
 ) -> int:
     """Local supplier firms with a supply relationship at one of ``tiers`` on ``on``
     (since its ``since`` day, else since it was recorded)."""
@@ -703,6 +782,8 @@ def _tier_supplier_count(
     )
     if province_id is not None:
         query = query.where(Firm.province_id == province_id)
+    if former_id is not None:
+        query = query.where(Firm.former_province_id == former_id)
     return session.scalar(query) or 0
 
 
@@ -717,25 +798,37 @@ def target_statuses(
     The actual is counted in the target's own province (targets of all provinces when
     ``province`` is None), at the end of the judged year: the period's year, or the
     target's last year once the period is past it (a 2021-2025 programme is then met or
-    missed, not "behind").
+    missed, not "behind"). A former province's target counts the firms of that former
+    province only (``Firm.former_province_id``), a unit's own target all of its firms.
     """
+    targets = list(targets)
     codes = {t.province for t in targets}
     rows = session.execute(select(Province.code, Province.id).where(Province.code.in_(codes)))
     ids = {code: province_id for code, province_id in rows}
-    hists: dict[int, dict[str | None, Counter[int]]] = {}
+    former_codes = {t.former for t in targets if t.former}
+    rows = session.execute(
+        select(FormerProvince.code, FormerProvince.id).where(FormerProvince.code.in_(former_codes))
+    )
+    former_ids = {code: former_id for code, former_id in rows}
+    hists: dict[tuple[int, int | None], dict[str | None, Counter[int]]] = {}
     out = []
     for target in targets:
         province_id = ids.get(target.province)
+        former_id = former_ids.get(target.former) if target.former else None
         if province is not None and target.province != province.code:
             continue
         end = target.end_year
         year = min(period.year, end) if end is not None else period.year
         final = end is not None and period.year >= end
-        if province_id is None:  # configured for a province the database lacks
+        if province_id is None or (target.former and former_id is None):
+            # configured for a province the database lacks
             out.append(TargetStatus(target, year, final, None, None, 0, None))
             continue
         if target.kind == "sector_growth":
-            hist = hists.setdefault(province_id, _start_year_histograms(session, province_id))
+            key = (province_id, former_id)
+            if key not in hists:
+                hists[key] = _start_year_histograms(session, province_id, former_id)
+            hist = hists[key]
             sector_hist = hist.get(target.sector, Counter())
             base = (
                 target.base_value
@@ -752,11 +845,15 @@ def target_statuses(
                 if target.base_value is not None
                 else float(
                     _tier_supplier_count(
-                        session, province_id, target.tiers, date(target.base_year, 12, 31)
+                        session,
+                        province_id,
+                        target.tiers,
+                        date(target.base_year, 12, 31),
+                        former_id,
                     )
                 )
             )
-            actual = _tier_supplier_count(session, province_id, target.tiers, on)
+            actual = _tier_supplier_count(session, province_id, target.tiers, on, former_id)
             rate = None
         if target.kind == "sector_growth" and not base:
             out.append(TargetStatus(target, year, final, base, None, actual, None, rate))
@@ -1017,4 +1114,39 @@ def dashboard(
         outcomes=outcome_figures(session, province_id, period),
         events=event_figures(session, province_id, period),
         target_sources=targets.sources,
+        regions=region_counts(session, province_id, period),
     )
+
+
+def region_counts(session: Session, province_id: int | None, period: Period) -> list[RegionCount]:
+    """Supplier firms at the end of the period by former province (the map before
+    2025), for a unit that absorbed several; empty for all provinces or an unchanged
+    unit."""
+    if province_id is None:
+        return []
+    province = session.get(Province, province_id)
+    formers = list(province.former_provinces) if province is not None else []
+    if len(formers) < 2:
+        return []
+    rows = session.execute(
+        select(Firm.former_province_id, func.count(Firm.id))
+        .where(
+            Firm.province_id == province_id,
+            Firm.role.in_(SUPPLIER_ROLES),
+            _counting_year() <= period.year,
+        )
+        .group_by(Firm.former_province_id)
+    )
+    counts = dict(rows.all())
+    out = [
+        RegionCount(
+            f.code,
+            place_label(province, f, "vi"),
+            place_label(province, f, "en"),
+            counts.get(f.id, 0),
+        )
+        for f in formers
+    ]
+    if counts.get(None):
+        out.append(RegionCount(None, "Chưa rõ tỉnh cũ", "Former province not known", counts[None]))
+    return out

@@ -5,6 +5,10 @@ the four seed provinces (Thái Nguyên, Thái Bình, Hưng Yên, Vĩnh Phúc), F
 open component needs. Every name is fictional. ``load_demo_catalog`` inserts what is
 missing, matched by ``demo_key``, so seeding twice adds nothing.
 
+The generator names the provinces as the catalogue was written before the 2025 map (codes
+of former provinces: "VP", "TB"); the loader places each firm in the current unit that
+absorbed it and keeps the former province ("Phú Thọ — former Vĩnh Phúc").
+
 The vocabulary (processes and what firms make with them, supplier archetypes, buyers,
 names, addresses) and the sentence templates are data, in ``catalog/data/demo/*.json``,
 so that they can be read and extended without reading the generator; this module holds
@@ -34,6 +38,7 @@ from catalog.models import (
     Concept,
     Firm,
     FirmRole,
+    FormerProvince,
     IndustrialZone,
     Need,
     NeedStatus,
@@ -41,7 +46,7 @@ from catalog.models import (
     Ownership,
     Province,
 )
-from catalog.reference_data import province_data, taxonomy_data
+from catalog.reference_data import former_province_data, taxonomy_data
 from catalog.text import fold, nfc, strip_diacritics
 
 DEMO_SEED = 20240601
@@ -105,9 +110,9 @@ def _taxonomy() -> dict[str, dict[str, Any]]:
     return {c["id"]: c for c in taxonomy_data()}
 
 
-@cache
 def _provinces() -> dict[str, dict[str, Any]]:
-    return {p["code"]: p for p in province_data()}
+    """The pre-2025 provinces by code (names, zones): the demo's provinces."""
+    return former_province_data()
 
 
 def _mat_label(mid: str, lang: str) -> str:
@@ -185,8 +190,11 @@ def _valid_until(rng: random.Random) -> date:
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
+@cache
 def _zones(code: str) -> list[dict[str, Any]]:
-    return _provinces()[code]["zones"]
+    """The zones of former province ``code`` the demo uses, in the demo's order."""
+    by_name = {z["name"]: z for z in _provinces()[code].get("zones", [])}
+    return [by_name[name] for name in _words()["zones"][code]]
 
 
 def _address(rng: random.Random, code: str, zone: dict[str, Any] | None) -> str:
@@ -696,7 +704,8 @@ def load_demo_catalog(session: Session, seed: int = DEMO_SEED) -> dict[str, int]
     Provinces, zones and concepts must already be loaded (see catalog.reference_data).
     """
     data = generate_demo_catalog(seed)
-    provinces = {p.code: p for p in session.scalars(select(Province))}
+    formers = {f.code: f for f in session.scalars(select(FormerProvince))}
+    provinces: dict[str, Province] = {code: f.province for code, f in formers.items()}
     zones = {(z.province_id, z.name): z for z in session.scalars(select(IndustrialZone))}
     concepts = {c.id: c for c in session.scalars(select(Concept))}
     _check_references(data, provinces, zones, concepts)
@@ -729,6 +738,7 @@ def load_demo_catalog(session: Session, seed: int = DEMO_SEED) -> dict[str, int]
             name_en=item["name_en"],
             tax_code=item["tax_code"] if item["tax_code"] not in taken_tax else None,
             province=prov,
+            former_province=formers[item["province"]],
             zone=zones[(prov.id, item["zone"])] if item["zone"] else None,
             address=item["address"],
             employees=item["employees"],

@@ -27,6 +27,12 @@ from .text import literal_text
 Translate = Callable[[str], str]  # a msgid in the reader's language
 Name = Callable[[Any], str]  # a province's or concept's name in the reader's language
 
+
+def _place(firm: Any) -> dict[str, str]:
+    """The firm's place in both languages ("Phú Thọ — Vĩnh Phúc cũ"), for ``Name``."""
+    return {"name_vi": firm.place_label("vi"), "name_en": firm.place_label("en")}
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -153,7 +159,7 @@ def firms_table(
             f.name_en,
             f.tax_code,
             _choice("firm", "role", f.role, translate),
-            name(f.province) if f.province else "",
+            name(_place(f)) if f.province else "",
             f.zone.label if f.zone else "",
             f.employees,
             ", ".join(name(s) for s in f.sectors),
@@ -222,7 +228,7 @@ def matches_table(
             [
                 rank,
                 firm.name_vi,
-                name(firm.province) if firm.province else "",
+                name(_place(firm)) if firm.province else "",
                 cap.title if cap else "",
                 round(match.score * 100),
                 "; ".join(translate(c.detail) for c in match.checks),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .models import (
@@ -13,6 +13,7 @@ from .models import (
     Concept,
     Firm,
     FirmRole,
+    FormerProvince,
     IndustrialZone,
     Need,
     NeedStatus,
@@ -29,7 +30,7 @@ BUYER_ROLES = (FirmRole.BUYER, FirmRole.BOTH)
 class DirectoryFilters:
     """The facets of the supplier directory; empty values mean 'any'."""
 
-    province: str | None = None  # province code
+    province: str | None = None  # code of a current unit, or of a former province in one
     zone: int | None = None
     sector: str | None = None  # concept ids
     process: str | None = None
@@ -50,8 +51,14 @@ def supplier_query(
     if firm_ids is not None:
         query = query.where(Firm.id.in_(firm_ids))
     if filters.province:
-        query = query.join(Province, Firm.province_id == Province.id).where(
-            Province.code == filters.province
+        # "VP": the firms of former Vĩnh Phúc, now in Phú Thọ ("PT": all of Phú Thọ's).
+        query = query.where(
+            or_(
+                Firm.province_id.in_(select(Province.id).where(Province.code == filters.province)),
+                Firm.former_province_id.in_(
+                    select(FormerProvince.id).where(FormerProvince.code == filters.province)
+                ),
+            )
         )
     if filters.zone:
         query = query.where(Firm.zone_id == filters.zone)
@@ -108,13 +115,22 @@ def concepts_by_kind(session: Session, kind: str) -> list[Concept]:
 
 
 def provinces(session: Session) -> list[Province]:
-    return list(session.scalars(select(Province).order_by(Province.id)))
+    """The current units, each with the former provinces inside it (for filters)."""
+    return list(
+        session.scalars(
+            select(Province).options(selectinload(Province.former_provinces)).order_by(Province.id)
+        )
+    )
 
 
 def zones(session: Session, province_code: str | None = None) -> list[IndustrialZone]:
+    """Zones of a current unit, or of a former province given by its code."""
     query = select(IndustrialZone).join(Province).order_by(Province.id, IndustrialZone.name)
     if province_code:
-        query = query.where(Province.code == province_code)
+        former = select(FormerProvince.id).where(FormerProvince.code == province_code)
+        query = query.where(
+            or_(Province.code == province_code, IndustrialZone.former_province_id.in_(former))
+        )
     return list(session.scalars(query))
 
 

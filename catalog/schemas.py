@@ -46,6 +46,7 @@ from .models import (
     Ownership,
     as_utc,
 )
+from .places import former_of
 from .text import fold
 from .validation import (
     MAX_EMAIL,
@@ -342,7 +343,9 @@ class Concepts(Declared):
 
 
 class ProvinceRef(Declared):
-    """A province by code, name or id; shown by its code."""
+    """A province by code, name or id, of today's map or the one before 2025 (the
+    firm's former province is then set too, see ``FirmSchema.assign``); shown by its
+    code."""
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("widget", "select")
@@ -364,15 +367,25 @@ class ProvinceRef(Declared):
         return value.code if value is not None else None
 
     def form_value(self, record: Any) -> Any:
+        """The code of the former province a firm is recorded in, when it is now part of
+        a unit of another name (the form offers both), else the unit's code."""
         province = getattr(record, self.name)
-        return province.code if province is not None else ""
+        if province is None:
+            return ""
+        former = getattr(record, "former_province", None) if self.name == "province" else None
+        if former is not None and former.province_id == province.id:
+            return former.code
+        return province.code
 
     def openapi(self, direction: str) -> dict[str, Any]:
         if direction == "out":
-            return {"type": "string", "description": "Province code, e.g. `VP`."}
+            return {"type": "string", "description": "Province code (2025 map), e.g. `PT`."}
         return {
             "oneOf": [{"type": "string"}, {"type": "integer"}],
-            "description": "Province code (e.g. `VP`), name or id.",
+            "description": (
+                "Province code (e.g. `PT`), name or id; the names and codes of the "
+                'provinces before the 2025 map (`VP`, "Vinh Phuc") land in today\'s.'
+            ),
         }
 
 
@@ -765,6 +778,19 @@ class FirmSchema(RecordSchema):
 
     def nullable(self, field: ma.fields.Field) -> bool:
         return field.metadata.get("contact") or super().nullable(field)
+
+    def assign(self, record: Any, clean: Mapping[str, Any]) -> None:
+        """Also place the firm in a former province when its province or zone is set:
+        "Vĩnh Phúc" puts it in Phú Thọ, region former Vĩnh Phúc (``catalog.places``)."""
+        super().assign(record, clean)
+        if "province" in clean or "zone" in clean:
+            record.former_province_id = former_of(
+                self.session,
+                record.province_id,
+                named=getattr(clean.get("province"), "former_id", None),
+                zone_id=record.zone_id,
+                kept=record.former_province_id,
+            )
 
     def check_across(self, clean, data, errors, partial):
         if not partial and not (clean.get("name_vi") or clean.get("name_en")):

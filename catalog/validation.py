@@ -32,6 +32,7 @@ from stdnum.vn import mst
 from .i18n import N_
 from .legacy_encoding import to_unicode
 from .models import Concept, Province
+from .places import resolve_place
 from .text import code_points, fold, forbidden_characters, has_surrogates, nfc, nfc_lines
 
 MAX_QUANTITY = 1_000_000_000  # beyond any single need, and within an SQL integer
@@ -352,28 +353,35 @@ def concept_list(session: Session, kind: str) -> Callable[[Any], list[str]]:
     return many(parse)
 
 
+class PlaceId(int):
+    """A current province's id that remembers the former province its text named
+    (``former_id``; None when the text named the current unit)."""
+
+    former_id: int | None = None
+
+
 def province_ref(session: Session) -> Callable[[Any], int]:
+    """Accept a province by id, or by any code or name of the current map or the one
+    before 2025, an alias or a former town (``catalog.places``); the current unit's id."""
+
     def parse(value: Any) -> int:
+        former_id = None
         if isinstance(value, int) and not isinstance(value, bool):
             prov = get_by_id(session, Province, value)
         else:
             s = str(value)
-            prov = session.scalar(select(Province).where(Province.code == s.upper()))
+            place = resolve_place(session, s)
+            prov = place.province if place is not None else None
+            former_id = place.former.id if place is not None and place.former else None
+            if prov is None:
+                prov = session.scalar(select(Province).where(Province.code == s.upper()))
             if prov is None and s.isdigit():
                 prov = get_by_id(session, Province, s)
-            if prov is None:
-                key = fold(s)
-                prov = next(
-                    (
-                        p
-                        for p in session.scalars(select(Province))
-                        if key in (fold(p.name_vi), fold(p.name_en))
-                    ),
-                    None,
-                )
         if prov is None:
             raise ValueError(N_("Unknown province: %(value)s.", value=repr(value)))
-        return prov.id
+        result = PlaceId(prov.id)
+        result.former_id = former_id
+        return result
 
     return parse
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Firm
+from catalog.places import resolve_place
 from catalog.queries import DirectoryFilters, firms_by_ids, supplier_query
 
 from .engine import MatchEngine
@@ -28,6 +30,21 @@ class DirectoryPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def _place_query(
+    session: Session, filters: DirectoryFilters, query: str
+) -> tuple[DirectoryFilters, str]:
+    """A search that is only a province's name ("vinh phuc", "Thái Bình", "Vĩnh Yên"),
+    on either map, filters by that province (a former one's firms for an old name)
+    instead of searching for the words; short codes ("CM", "HT") stay words."""
+    if filters.province or len(query.strip()) < 4:
+        return filters, query
+    place = resolve_place(session, query)
+    if place is None:
+        return filters, query
+    code = place.former.code if place.renamed and place.former else place.province.code
+    return dataclasses.replace(filters, province=code), ""
+
+
 def search_directory(
     session: Session,
     engine: MatchEngine,
@@ -38,6 +55,7 @@ def search_directory(
 ) -> DirectoryPage:
     """Suppliers passing the filters; ranked by relevance to ``query`` when one is given."""
     page = max(1, page)
+    filters, query = _place_query(session, filters, query)
     tagged = engine.firms_tagged(filters.part) if filters.part else None
     base = supplier_query(filters, tagged)
     if not query.strip():

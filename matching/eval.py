@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from catalog.models import Capability, Certification, Concept, Firm, Need, Province
-from catalog.reference_data import province_data, taxonomy_data
+from catalog.reference_data import former_province_data, taxonomy_data
 from catalog.text import nfc
 
 from .bm25 import BM25Index
@@ -146,7 +146,8 @@ class StructuredView:
                 lat=p.get("lat"),
                 lon=p.get("lon"),
             )
-            for i, p in enumerate(province_data(), start=1)
+            # The devset names the provinces of the map before 2025, as its firms do.
+            for i, p in enumerate(former_province_data().values(), start=1)
         }
         self.capability: dict[int, Any] = {}
         firms: dict[str, Firm] = {}

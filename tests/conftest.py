@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +177,27 @@ def seeded_app(overrides: dict):
     return app
 
 
+@contextmanager
+def app_of_its_own(overrides: dict):
+    """Another app in this process (another database or data folder) for one test.
+
+    Creating an app makes its Celery app the process's default, which shared tasks
+    (``send_email.delay``) resolve to: the session app's Celery is put back after the
+    test, else later tests' mail and jobs would run in this app, against its database."""
+    from celery import _state
+
+    previous, current = _state.default_app, _state.get_current_app()
+    app = create_app(overrides)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _state.set_default_app(previous)
+        _state._set_current_app(current)
+
+
 def pytest_sessionstart(session):
     """Under pytest-xdist, the controller fills a cold embedding cache once, before the
     workers start: else each worker encodes the whole demo catalogue at the same time
@@ -225,8 +247,9 @@ ROLES = (
 class People:
     """One user per role around two provinces, with their firms and API tokens.
 
-    ``supplier`` and ``buyer`` belong to firms in Vĩnh Phúc (VP), where ``officer``
-    works; ``other_supplier``'s firm and ``other_officer`` are in Bắc Ninh (BN).
+    ``supplier`` and ``buyer`` belong to firms in Phú Thọ (PT; given as "VP", they keep
+    former Vĩnh Phúc as their region), where ``officer`` works; ``other_supplier``'s firm
+    and ``other_officer`` are in Bắc Ninh (BN).
     """
 
     users: dict[str, int] = field(default_factory=dict)
@@ -243,7 +266,7 @@ def people(app) -> People:
     found = People()
     with app.app_context():
         session = db.session
-        vp = session.scalar(select(Province).where(Province.code == "VP"))
+        vp = session.scalar(select(Province).where(Province.code == "PT"))
         bn = session.scalar(select(Province).where(Province.code == "BN"))
         firms = {
             "supplier": ("supplier", "Công ty TNHH Cơ khí Kiểm Thử VP", "VP"),

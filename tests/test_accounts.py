@@ -229,11 +229,11 @@ def test_roles_are_changed_within_ones_scope(app, session, people):
     )
     assert resp.status_code == 422
     resp = officer.post(
-        f"/admin/users/{target.id}/edit", data={"role": "officer", "provinces": ["VP"]}
+        f"/admin/users/{target.id}/edit", data={"role": "officer", "provinces": ["PT"]}
     )
     assert resp.status_code == 302
     session.refresh(target)
-    assert target.role == UserRole.OFFICER and [p.code for p in target.provinces] == ["VP"]
+    assert target.role == UserRole.OFFICER and [p.code for p in target.provinces] == ["PT"]
     assert target.firm_id is None
     admin = app.test_client()
     login(admin, people.users["admin"])

@@ -26,7 +26,7 @@ def test_a_report_job_is_recorded_for_its_owner_and_outlives_the_queue(app, peop
             JobKind.REPORT,
             JobState.DONE,
         )
-        assert job.params == {"province": "VP", "period": period}
+        assert job.params == {"province": "PT", "period": period}
         assert set(job.files) == {"xlsx", "pdf"} and job.finished_at is not None
         db.session.remove()
     # Another browser of the same officer follows it: nothing is kept in the cookie.

@@ -170,6 +170,50 @@ GROWTH = {
 }
 
 
+def test_former_province_targets_count_its_firms_and_the_unit_has_its_own(session, tmp_path):
+    """The seeds' targets were set for former provinces: inside the merged unit they
+    count the former province's firms only, while the unit's own count all of them."""
+    packaged = {t.id: t for t in load_targets().for_province("PT")}
+    assert packaged["vp-tier-suppliers-2025"].former == "VP"
+    assert packaged["vp-tier-suppliers-2025"].region("vi") == "Phú Thọ — Vĩnh Phúc cũ"
+    assert packaged["vp-tier-suppliers-2025"].region("en") == "Phu Tho — former Vinh Phuc"
+    path = tmp_path / "targets.json"
+    path.write_text(
+        json.dumps(
+            {
+                "provinces": {"PT": {"targets": [{**GROWTH, "id": "pt-own"}]}},
+                "former_provinces": {"HB": {"targets": [{**GROWTH, "id": "pt-hb"}]}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    targets = load_targets(path)
+    assert {"pt-own", "pt-hb", "vp-tier-suppliers-2025"} <= {
+        t.id for t in targets.for_province("PT")
+    }
+
+    def actuals():
+        board = dashboard(session, "PT", Period(2025), targets=targets)
+        return {s.target.id: s.actual for s in board.targets if s.target.id.startswith("pt-")}
+
+    before = actuals()
+    for province in ("Hòa Bình", "Vinh Phuc"):
+        services.create_firm(
+            session,
+            {
+                "role": "supplier",
+                "name_vi": f"Công ty TNHH Thử {uuid.uuid4().hex[:8]}",
+                "tax_code": fresh_tax_code(),
+                "province": province,
+                "sectors": ["sector.electronics"],
+                "year_founded": 2025,
+            },
+        )
+    after = actuals()
+    assert after["pt-own"] - before["pt-own"] == 2  # both firms are in Phú Thọ
+    assert after["pt-hb"] - before["pt-hb"] == 1  # one of them in former Hòa Bình
+
+
 def test_target_from_an_override_file_is_applied(session, tmp_path):
     province = new_province(session)
     electronics(session, province, 2024, 2)

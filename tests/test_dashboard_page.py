@@ -13,16 +13,16 @@ from catalog.dashboard import Period
 def test_officer_sees_the_dashboard_of_their_province_only(client_as):
     officer = client_as("officer")
     period = Period.current("year").label
-    page = officer.get(f"/dashboard/?province=VP&period={period}")
+    page = officer.get(f"/dashboard/?province=PT&period={period}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Bảng điều khiển" in text and "Vĩnh Phúc" in text
     # Vĩnh Phúc's configured targets are listed with their source.
     assert "Trên 50 doanh nghiệp là nhà cung ứng cấp 1, cấp 2" in text
-    chart = officer.get(f"/dashboard/chart/sectors.png?province=VP&period={period}")
+    chart = officer.get(f"/dashboard/chart/sectors.png?province=PT&period={period}")
     assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
     assert officer.get("/dashboard/?province=BN").status_code == 403
-    assert client_as("other_officer").get("/dashboard/?province=VP").status_code == 403
+    assert client_as("other_officer").get("/dashboard/?province=PT").status_code == 403
     assert client_as("admin").get("/dashboard/").status_code == 200  # all provinces
 
 
@@ -31,25 +31,25 @@ def test_a_report_is_prepared_by_a_job_and_downloaded(client_as):
     # The previous quarter: no other test prepares its report (the browser test takes
     # the default, current one).
     period = Period.current("quarter").previous().label
-    before = officer.get(f"/dashboard/?province=VP&period={period}").get_data(as_text=True)
+    before = officer.get(f"/dashboard/?province=PT&period={period}").get_data(as_text=True)
     assert "Chưa tính" in before  # no gap analysis yet for this period
-    resp = officer.post(f"/dashboard/reports?province=VP&period={period}")
+    resp = officer.post(f"/dashboard/reports?province=PT&period={period}")
     assert resp.status_code == 302
-    page = officer.get(f"/dashboard/?province=VP&period={period}").get_data(as_text=True)
+    page = officer.get(f"/dashboard/?province=PT&period={period}").get_data(as_text=True)
     job = page.split('data-status="/dashboard/reports/')[1].split(".json")[0]
     status = officer.get(f"/dashboard/reports/{job}.json").json
     assert status["state"] == "SUCCESS", status
     xlsx = officer.get(f"/dashboard/reports/{job}.xlsx")
     assert xlsx.status_code == 200
-    assert "VP" in xlsx.headers["Content-Disposition"]
+    assert "PT" in xlsx.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(xlsx.data))
     assert len(book.sheetnames) >= 6
     pdf = officer.get(f"/dashboard/reports/{job}.pdf")
     assert pdf.data.startswith(b"%PDF")
     # The job's gap analysis now shows on the dashboard, with its charts.
     assert "Chưa tính" not in page
-    assert f"/dashboard/chart/gaps.png?province=VP&amp;period={period}" in page
-    gaps = officer.get(f"/dashboard/chart/gaps.png?province=VP&period={period}")
+    assert f"/dashboard/chart/gaps.png?province=PT&amp;period={period}" in page
+    gaps = officer.get(f"/dashboard/chart/gaps.png?province=PT&period={period}")
     assert gaps.data.startswith(b"\x89PNG")
     # Another officer cannot fetch this job's files.
     other = client_as("other_officer")

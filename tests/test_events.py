@@ -34,7 +34,7 @@ def _event(session, **data):
         "tables": "2",
         **data,
     }
-    vp = session.scalar(select(Province).where(Province.code == "VP"))
+    vp = session.scalar(select(Province).where(Province.code == "PT"))
     event = events.create_event(session, values, vp, None)
     events.set_status(session, event, EventStatus.OPEN)
     return event
@@ -56,7 +56,7 @@ def test_slots_skip_breaks_and_run_each_day():
 
 
 def test_bad_events_are_refused_with_every_reason(session):
-    vp = session.scalar(select(Province).where(Province.code == "VP"))
+    vp = session.scalar(select(Province).where(Province.code == "PT"))
     with pytest.raises(ValidationError) as err:
         events.create_event(
             session,

@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD, login
 
 
 def _officer(session, email: str) -> User:
-    vp = session.scalar(select(Province).where(Province.code == "VP"))
+    vp = session.scalar(select(Province).where(Province.code == "PT"))
     return accounts.create_user(session, email, PASSWORD, role=UserRole.OFFICER, provinces=[vp])
 
 

@@ -35,7 +35,8 @@ def test_directory_filters(client, session):
     ids = [int(i) for i in re.findall(r'href="/suppliers/(\d+)"', body)]
     assert ids
     for firm in session.scalars(select(Firm).where(Firm.id.in_(ids))):
-        assert firm.province.code == "TB"
+        # Former Thái Bình, inside Hưng Yên since the 2025 map.
+        assert (firm.province.code, firm.former_province.code) == ("HY", "TB")
         assert "ISO 9001" in {c.standard for c in firm.certifications}
 
 
@@ -239,7 +240,8 @@ def test_filtered_lists_export_to_csv_and_xlsx(client, session):
     csv_text = client.get("/suppliers/export.csv?province=VP").data.decode("utf-8-sig")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("Doanh nghiệp (VI)") and len(lines) > 5
-    vp = session.scalar(select(func.count(Firm.id)).where(Firm.province.has(code="VP")))
+    # "VP": the firms of former Vĩnh Phúc, inside Phú Thọ since the 2025 map.
+    vp = session.scalar(select(func.count(Firm.id)).where(Firm.former_province.has(code="VP")))
     assert len(lines) - 1 <= vp
     book = openpyxl.load_workbook(io.BytesIO(client.get("/suppliers/export.xlsx?q=CNC").data))
     assert book.active.max_row > 2
@@ -252,6 +254,7 @@ def test_filtered_lists_export_to_csv_and_xlsx(client, session):
     assert ",Đang mở" in client.get("/needs/export.csv").data.decode("utf-8-sig")
     client.get("/lang/en")
     english = client.get("/suppliers/export.csv?province=VP").data.decode("utf-8-sig")
-    assert ",Supplier,Vinh Phuc," in english and ",Vĩnh Phúc," not in english
+    assert ",Supplier,Phu Tho — former Vinh Phuc," in english
+    assert ",Phú Thọ" not in english and "Vĩnh Phúc cũ" not in english
     needs = client.get("/needs/export.csv").data.decode("utf-8-sig")
     assert needs.splitlines()[0].startswith("Need") and ",Open" in needs

@@ -14,9 +14,8 @@ import pytest
 from catalog import accounts, services
 from catalog.models import UserRole
 from jobs.runtime import runtime
-from tests.conftest import login
+from tests.conftest import app_of_its_own, login
 from tests.factories import make_supplier
-from webapp import create_app
 from webapp.extensions import db
 
 pytestmark = pytest.mark.slow
@@ -69,22 +68,9 @@ def worker(snapshot_data: Path):
 
 @pytest.fixture()
 def second_app(snapshot_data):
-    """A second app in this process, on the snapshot, whose tasks go to the worker.
-
-    Creating it makes its Celery app the process's default, which shared tasks
-    (``send_email.delay``) resolve to: the session app's eager Celery is put back after
-    the test, so later tests' mail is not sent to a broker no worker reads."""
-    from celery import _state
-
-    # Both: a new Celery app is made the default and this thread's current app, and
-    # shared tasks resolve to the current one.
-    previous, current = _state.default_app, _state.get_current_app()
-    app = create_app({"DATA_DIR": str(snapshot_data), "TESTING": True})
-    try:
+    """A second app in this process, on the snapshot, whose tasks go to the worker."""
+    with app_of_its_own({"DATA_DIR": str(snapshot_data), "TESTING": True}) as app:
         yield app
-    finally:
-        _state.set_default_app(previous)
-        _state._set_current_app(current)
 
 
 def test_worker_reindexes_a_changed_firm(worker, second_app, snapshot_data):

@@ -77,7 +77,7 @@ def test_the_session_refuses_writes_outside_the_actor_s_scope(session, people):
     services.update_firm(session, victim, {"employees": 78})
     session.expire_all()
     assert victim.contact_email != "attacker@evil.test" and len(victim.capabilities) == 1
-    assert own.province.code == "VP" and own.employees == 42 and victim.employees == 78
+    assert own.province.code == "PT" and own.employees == 42 and victim.employees == 78
     # Each refusal is an alert for the province whose firm it was (a move: both).
     alerts = [a for a in _alerts(session, _province(session, "BN")) if a.id > seen]
     assert [(a.changes["target"], a.entity_id, a.changes["attempt"]) for a in alerts] == [
@@ -88,7 +88,7 @@ def test_the_session_refuses_writes_outside_the_actor_s_scope(session, people):
     ]
     assert {a.actor_id for a in alerts} == {officer.id}
     assert alerts[0].changes["fields"] == ["contact_email"]
-    assert [a.entity_id for a in _alerts(session, _province(session, "VP"))][-1] == own.id
+    assert [a.entity_id for a in _alerts(session, _province(session, "PT"))][-1] == own.id
 
 
 def test_a_firm_user_cannot_move_the_firm_out_of_its_province(app, session, people, api_as):
@@ -103,7 +103,7 @@ def test_a_firm_user_cannot_move_the_firm_out_of_its_province(app, session, peop
     page = resp.get_data(as_text=True)
     assert "Chỉ cán bộ của cả hai tỉnh mới có thể chuyển doanh nghiệp sang tỉnh khác." in page
     session.expire_all()
-    assert firm.province.code == "VP"
+    assert firm.province.code == "PT"
     # Other changes still save.
     resp = client.post(
         f"/firms/{firm.id}/edit", data={**values, "province": "VP", "employees": "60"}
@@ -116,10 +116,10 @@ def test_a_firm_user_cannot_move_the_firm_out_of_its_province(app, session, peop
     resp = api_as("officer").patch(f"/api/v1/firms/{firm.id}", json={"province": "BN"})
     assert resp.status_code == 403
     session.expire_all()
-    assert firm.province.code == "VP" and session.get(Firm, supplier_firm).province.code == "VP"
+    assert firm.province.code == "PT" and session.get(Firm, supplier_firm).province.code == "PT"
     # The officers of both provinces are alerted: the one it would have left, and the
     # one it would have gone to.
-    for code in ("VP", "BN"):
+    for code in ("PT", "BN"):
         moves = [a for a in _alerts(session, _province(session, code)) if a.entity_id == firm.id]
         assert moves and moves[-1].changes["fields"] == ["province_id"]
     # An admin may move it; the change is in the log of both provinces.
@@ -133,7 +133,7 @@ def test_a_firm_user_cannot_move_the_firm_out_of_its_province(app, session, peop
         )
     ).all()
     filed = {e.province_id for e in entries}
-    assert filed == {_province(session, "VP").id, _province(session, "BN").id}
+    assert filed == {_province(session, "PT").id, _province(session, "BN").id}
 
 
 def test_the_province_a_firm_left_reads_its_move_in_the_audit_log(session, api_as, client_as):
@@ -144,15 +144,17 @@ def test_the_province_a_firm_left_reads_its_move_in_the_audit_log(session, api_a
     )
     assert resp.status_code == 200, resp.json
     page = client_as("officer").get("/admin/audit?entity=firm").get_data(as_text=True)
-    # Field names in the reader's language, names instead of ids: "Tỉnh: Vĩnh Phúc → Bắc Ninh",
-    # for every change of the move (the sectors are written by a flush of their own).
+    # Field names in the reader's language, names instead of ids: "Tỉnh: Phú Thọ → Bắc Ninh"
+    # (and its former province, Vĩnh Phúc, left behind), for every change of the move (the
+    # sectors are written by a flush of their own).
     rows = _rows_about(page, firm.name_vi)
-    assert any("<b>Tỉnh/thành</b>: Vĩnh Phúc → Bắc Ninh" in r for r in rows), rows
+    assert any("<b>Tỉnh/thành</b>: Phú Thọ → Bắc Ninh" in r for r in rows), rows
+    assert any("<b>Tỉnh cũ</b>: Vĩnh Phúc → —" in r for r in rows), rows
     assert any("<b>Ngành</b>: + Điện tử" in r for r in rows), rows
     assert not any("province_id" in r or "&lt;" in r or "sector." in r for r in rows)
     other = client_as("other_officer").get("/admin/audit?entity=firm").get_data(as_text=True)
     rows = _rows_about(other, firm.name_vi)
-    assert any("Vĩnh Phúc → Bắc Ninh" in r for r in rows)
+    assert any("Phú Thọ → Bắc Ninh" in r for r in rows)
     assert any("+ Điện tử" in r for r in rows)
     # A new record reads as one, in the reader's language.
     created = _rows_about(page, firm.name_vi)[-1]
@@ -165,11 +167,11 @@ def _rows_about(page: str, text: str) -> list[str]:
 
 
 def test_an_officer_refused_for_another_province_is_an_alert_there(session, people, client_as):
-    firm_id = people.firms["supplier"]  # Vĩnh Phúc
+    firm_id = people.firms["supplier"]  # Phú Thọ (former Vĩnh Phúc)
     intruder = client_as("other_officer")  # Bắc Ninh
-    before = len(_alerts(session, _province(session, "VP")))
+    before = len(_alerts(session, _province(session, "PT")))
     assert intruder.post(f"/firms/{firm_id}/edit", data={"name_vi": "Chiếm"}).status_code == 403
-    alerts = _alerts(session, _province(session, "VP"))
+    alerts = _alerts(session, _province(session, "PT"))
     assert len(alerts) == before + 1
     assert alerts[-1].actor_id == people.users["other_officer"]
     assert alerts[-1].entity_id == firm_id and alerts[-1].changes["target"] == "firm"
@@ -232,7 +234,7 @@ def test_an_alert_stays_though_what_it_reports_is_rolled_back(session):
     from catalog.access.audit import alert
 
     firm = make_supplier(session, f"Xưởng Cảnh Báo {uuid.uuid4().hex[:6]}", [], province="VP")
-    vp = _province(session, "VP")
+    vp = _province(session, "PT")
     vp_id, firm_id = vp.id, firm.id
     seen = max([a.id for a in _alerts(session, vp)], default=0)
     firm.employees = 5
@@ -241,7 +243,7 @@ def test_an_alert_stays_though_what_it_reports_is_rolled_back(session):
     session.rollback()
     session.close()  # no transaction now: the next alert is written at once
     alert(session, "lockout", "someone@example.test", [vp_id], "203.0.113.9", {"failures": 6})
-    alerts = [a for a in _alerts(session, _province(session, "VP")) if a.id > seen]
+    alerts = [a for a in _alerts(session, _province(session, "PT")) if a.id > seen]
     assert [(a.action, a.actor_label, a.changes) for a in alerts] == [
         ("lockout", "203.0.113.9", {"failures": 5}),
         ("lockout", "203.0.113.9", {"failures": 6}),

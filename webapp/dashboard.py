@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from catalog.dashboard import Period, dashboard, load_targets
 from catalog.models import BackgroundJob, JobKind
+from catalog.places import resolve_place
 from documents import report, snapshots
 from documents.charts import png
 from jobs import records
@@ -51,6 +52,11 @@ def _scope() -> tuple[str | None, Period, list]:
     code = request.args.get("province", codes[0] if user.is_officer and codes else "")
     if code == "" and user.is_officer:
         abort(403)
+    if code and code not in codes:
+        # A former province's code or name (bookmarks and habits from before 2025)
+        # stands for the unit it is part of now.
+        place = resolve_place(db.session, code)
+        code = place.province.code if place else code
     if code and code not in codes:
         abort(403)
     try:

@@ -21,7 +21,7 @@ from catalog.schemas import PLAIN, CapabilitySchema, Choice, Declared, RecordSch
 from catalog.validation import ValidationError
 
 from .extensions import db
-from .helpers import fmt_number, label, label_options, options, translate
+from .helpers import fmt_number, label, label_options, options, province_options, translate
 
 
 def submitted(schema: RecordSchema) -> dict[str, Any]:
@@ -64,6 +64,8 @@ def _options(field: Declared, choices: dict[str, Any]) -> list[tuple[Any, str]]:
         return options(items)
     if key == "zones":
         return options(items, attribute, "label")
+    if key == "provinces":
+        return province_options(items)
     return label_options(items, attribute)
 
 

@@ -17,7 +17,8 @@ from flask_babel import (
 )
 
 from catalog.export import to_csv, to_xlsx
-from catalog.models import BackgroundJob, JobState
+from catalog.models import BackgroundJob, Firm, JobState
+from catalog.models.reference import place_label
 from catalog.text import literal_text
 from jobs.i18n import translate
 from jobs.runtime import data_folder
@@ -127,6 +128,27 @@ def label(obj: Any) -> str:
     return localized(getattr(obj, "name_vi", None), getattr(obj, "name_en", None))
 
 
+def place(where: Any, former: Any = None) -> str:
+    """A firm's place, or a unit with a former province in it, in the interface
+    language: "Phú Thọ — Vĩnh Phúc cũ" / "Phu Tho — former Vinh Phuc"."""
+    if isinstance(where, Firm):
+        return where.place_label(current_locale())
+    return place_label(where, former, current_locale())
+
+
+def province_options(provinces: list[Any]) -> list[tuple[str, str]]:
+    """(code, name) of each current unit, each followed by the former provinces it
+    absorbed ("Phú Thọ — Vĩnh Phúc cũ"): a firm of former Vĩnh Phúc finds its place under
+    the name it knows, and choosing it keeps that former province as its region."""
+    out = []
+    for unit in provinces:
+        out.append((unit.code, label(unit)))
+        for former in unit.former_provinces:
+            if place(unit, former) != label(unit):
+                out.append((former.code, place(unit, former)))
+    return out
+
+
 def fmt_percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100):d}%"
 
@@ -168,6 +190,7 @@ def register(app: Flask) -> None:
     app.jinja_env.finalize = literal_output
     app.jinja_env.filters["options"] = options
     app.jinja_env.filters["label_options"] = label_options
+    app.jinja_env.filters["province_options"] = province_options
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["number"] = fmt_number
     app.jinja_env.filters["date"] = fmt_date
@@ -179,4 +202,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["today"] = date.today
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["place"] = place
     app.jinja_env.globals["localized"] = localized

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..demo import demo_data
-from ..models import Firm, FirmRole, Province, UserRole
+from ..models import Firm, FirmRole, UserRole
+from ..places import resolve_place
 from . import create_user, find_user
 
 DEMO_PASSWORD = "ketnoi-demo"
@@ -31,9 +32,11 @@ def load_demo_accounts(session: Session) -> dict[str, str]:
     ensure(admin["email"], "administrator", name=admin["name"], role=UserRole.ADMIN)
     officer = spec["officer"]
     for code in officer["provinces"]:
-        province = session.scalar(select(Province).where(Province.code == code))
-        if province is None:
+        # The demo's codes are those of the old map: the Vĩnh Phúc officer acts for Phú Thọ.
+        place = resolve_place(session, code)
+        if place is None:
             continue
+        province = place.province
         ensure(
             officer["email"].format(code=code.lower()),
             f"officer, {province.name_vi}",

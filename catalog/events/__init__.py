@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import notifications
 from ..i18n import N_
 from ..models import (
     Concept,
@@ -39,6 +40,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..places import resolve_place
 from ..validation import (
     ValidationError,
     _Checker,
@@ -192,10 +194,12 @@ def _province_codes(session: Session):
         codes = [v for v in (value if isinstance(value, list) else str(value).split(",")) if v]
         found = []
         for code in codes:
-            province = session.scalar(select(Province).where(Province.code == str(code).upper()))
-            if province is None:
+            # Any code or name of today's map or the one before 2025 ("VP": Phú Thọ).
+            place = resolve_place(session, str(code))
+            if place is None:
                 raise ValueError(N_("Unknown province: %(code)s.", code=code))
-            found.append(province.id)
+            if place.province.id not in found:
+                found.append(place.province.id)
         return found
 
     return many(parse)
@@ -407,6 +411,9 @@ def request_meeting(
         for r in (req, opposite):
             r.status, r.answered_at = RequestStatus.ACCEPTED, utcnow()
         _ensure_meeting(session, req, opposite)
+    notifications.meeting_requested(session, req)
+    if opposite is not None:  # both asked: the other side's request is accepted too
+        notifications.meeting_decided(session, opposite)
     session.commit()
     return req
 
@@ -424,6 +431,7 @@ def answer_request(session: Session, req: MeetingRequest, accept: bool) -> Meeti
         if meeting is not None and not meeting.added_by_officer:
             session.delete(meeting)
         meeting = None
+    notifications.meeting_decided(session, req)
     session.commit()
     return meeting
 

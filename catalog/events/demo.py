@@ -23,8 +23,8 @@ from ..models import (
     FirmRole,
     Need,
     NeedStatus,
-    Province,
 )
+from ..places import resolve_place
 
 MATCHMAKING = demo_data("events")["matchmaking"]["form"]["name"]
 REVERSE = demo_data("events")["reverse"]["form"]["name"]
@@ -47,9 +47,10 @@ def load_demo_events(session: Session, today: date | None = None) -> dict[str, i
 
 def _open_event(session: Session, spec: dict[str, Any], today: date) -> Event | None:
     """Create and open the event ``spec`` describes; None when its province is missing."""
-    province = session.scalar(select(Province).where(Province.code == spec["province"]))
-    if province is None:
+    place = resolve_place(session, spec["province"])  # a code of the old map works too
+    if place is None:
         return None
+    province = place.province
     form = {
         **spec["form"],
         "starts_on": (today + timedelta(days=spec["starts_in_days"])).isoformat(),

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, str_enum
-from .reference import Concept, IndustrialZone, Province
+from .reference import Concept, FormerProvince, IndustrialZone, Province, place_label
 
 if TYPE_CHECKING:
     from .verification import Verification
@@ -68,6 +68,10 @@ class Firm(TimestampMixin, Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     tax_code: Mapped[str | None] = mapped_column(String(14), unique=True)
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), index=True)
+    # The province before the 2025 map, a region of the current one (None: not known).
+    former_province_id: Mapped[int | None] = mapped_column(
+        ForeignKey("former_provinces.id"), index=True
+    )
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("industrial_zones.id"), index=True)
     address: Mapped[str] = mapped_column(String(300), default="")
     employees: Mapped[int | None] = mapped_column(Integer)
@@ -90,6 +94,7 @@ class Firm(TimestampMixin, Base):
     demo_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     province: Mapped[Province] = relationship()
+    former_province: Mapped[FormerProvince | None] = relationship()
     zone: Mapped[IndustrialZone | None] = relationship()
     sectors: Mapped[list[Concept]] = relationship(secondary=firm_sectors)
     capabilities: Mapped[list[Capability]] = relationship(
@@ -105,6 +110,10 @@ class Firm(TimestampMixin, Base):
     @property
     def display_name(self) -> str:
         return self.name_vi or self.name_en
+
+    def place_label(self, lang: str = "vi") -> str:
+        """ "Phú Thọ — former Vĩnh Phúc": where the firm is, as pages and files show it."""
+        return place_label(self.province, self.former_province, lang)
 
     @property
     def is_supplier(self) -> bool:
