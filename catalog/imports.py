@@ -18,14 +18,17 @@ it row by row:
 
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import io
 import re
 import time
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import PurePath
 from typing import Any
 
@@ -36,13 +39,19 @@ from . import access
 from .access import OutOfScope
 from .access.audit import acting_user, alert
 from .access.scope import OUT_OF_SCOPE
-from .export import to_csv
+from .export import safe_cell, to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
-from .models import Firm, ImportLayout, User
-from .schemas import FirmSchema, validate_firm
-from .services import add_capability, add_certification, create_firm, update_firm
-from .text import fold
+from .models import Capability, Concept, Firm, ImportLayout, Province, User
+from .schemas import CertificationSchema, FirmSchema, validate_certification, validate_firm
+from .services import (
+    add_capability,
+    add_certification,
+    create_firm,
+    update_capability,
+    update_firm,
+)
+from .text import fold, fold_aligned
 from .validation import ValidationError, canonical_standard, province_ref
 
 MAX_BYTES = 16 * 1024 * 1024  # the web request limit too (MAX_CONTENT_LENGTH)
@@ -67,22 +76,128 @@ BATCH = 500  # rows per transaction at most
 # long enough for other writers (a person saving a form) to time out.
 BATCH_SECONDS = 2.0
 
-# Columns a survey has besides a firm's own fields: its capabilities and certifications
-# as lists (header names folded: lower case, no diacritics).
+# Survey spellings of a firm's columns besides those its schema declares (``headers``)
+# and its own name: English and Vietnamese, folded (lower case, no diacritics).
+EXTRA_HEADERS: dict[str, tuple[str, ...]] = {
+    "name_vi": ("ten doanh nghiep (tieng viet)", "firm name", "ten to chuc", "ten don vi"),
+    "name_en": ("ten tieng anh", "name in english", "firm name (english)", "ten giao dich"),
+    "tax_code": ("ma so doanh nghiep", "msdn", "tax number", "ma so thue (mst)"),
+    "province": ("province", "tinh/tp", "tinh, thanh pho", "dia phuong", "province/city"),
+    "zone": ("khu/cum cong nghiep", "industrial park", "kcn, ccn", "zone"),
+    "address": ("address", "dia chi tru so", "dia chi nha may"),
+    "employees": ("employees", "workers", "so lao dong (nguoi)", "number of employees"),
+    "year_founded": ("nam thanh lap", "nam bat dau hoat dong", "established"),
+    "website": ("website", "web site", "trang thong tin dien tu", "url"),
+    "contact_name": ("nguoi dai dien", "ho ten nguoi lien he", "contact name", "ten nguoi lien he"),
+    "contact_phone": (
+        "dt",
+        "so dt",
+        "dien thoai lien he",
+        "tel",
+        "telephone",
+        "phone number",
+        "mobile",
+    ),
+    "contact_email": ("email lien he", "dia chi email", "email address", "e-mail address", "mail"),
+    "sectors": (
+        "nganh san xuat",
+        "nganh nghe kinh doanh",
+        "linh vuc hoat dong",
+        "sectors",
+        "industry",
+        "industries",
+    ),
+    "description": ("description", "about", "gioi thieu chung"),
+}
+
+# Columns a survey has besides a firm's own fields: its capabilities (their titles, and
+# the process, materials, products, equipment and capacity each capability made from the
+# row gets) and its certifications with their expiry, as (label, header names folded).
 LIST_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "capabilities": (
         N_("Capabilities"),
-        ("nang luc", "san pham", "san pham chinh", "capabilities", "products"),
+        ("nang luc", "nang luc chinh", "capabilities", "capability"),
     ),
-    "certifications": (N_("Certifications"), ("chung chi", "chung nhan", "certifications", "iso")),
+    "process": (
+        N_("Process"),
+        (
+            "cong nghe",
+            "quy trinh",
+            "cong nghe san xuat",
+            "quy trinh san xuat",
+            "cong nghe chinh",
+            "cong doan",
+            "process",
+            "processes",
+            "technology",
+            "manufacturing process",
+        ),
+    ),
+    "materials": (
+        N_("Materials"),
+        (
+            "vat lieu",
+            "nguyen lieu",
+            "nguyen vat lieu",
+            "vat lieu chinh",
+            "materials",
+            "material",
+            "raw materials",
+        ),
+    ),
+    "products": (
+        N_("Products"),
+        ("san pham", "san pham chinh", "products", "product", "main products"),
+    ),
+    "equipment": (
+        N_("Equipment"),
+        ("thiet bi", "may moc", "may moc thiet bi", "thiet bi chinh", "equipment", "machinery"),
+    ),
+    "capacity": (
+        N_("Capacity"),
+        (
+            "cong suat",
+            "nang luc san xuat",
+            "san luong",
+            "cong suat/thang",
+            "capacity",
+            "production capacity",
+            "monthly capacity",
+            "capacity per month",
+        ),
+    ),
+    "certifications": (
+        N_("Certifications"),
+        ("chung chi", "chung nhan", "certifications", "certificates", "iso", "tieu chuan"),
+    ),
+    "certification_expiry": (
+        N_("Certificate expiry"),
+        (
+            "ngay het han",
+            "het han",
+            "han chung chi",
+            "hieu luc den",
+            "ngay het hieu luc",
+            "valid until",
+            "expiry",
+            "expiry date",
+            "expires",
+            "certificate expiry",
+        ),
+    ),
 }
 # Header names → field: a firm's fields as its schema declares them (their own name and
 # the survey names of ``headers``), then the list columns.
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    **{f.name: (*f.headers, f.name) for f in FirmSchema().declared()},
+    **{
+        f.name: (*f.headers, f.name, *EXTRA_HEADERS.get(f.name, ()))
+        for f in FirmSchema().declared()
+    },
     **{name: synonyms for name, (_label, synonyms) in LIST_COLUMNS.items()},
 }
 FIELDS = tuple(HEADER_SYNONYMS)
+# The columns that make a row's capabilities, not the firm itself.
+CAPABILITY_FIELDS = ("capabilities", "process", "materials", "products", "equipment", "capacity")
 # What a person mapping the columns, or reading a row's problems, reads for each field
 # (a msgid); a problem may also name the firm, or the capability or certificate a list
 # column made.
@@ -92,8 +207,14 @@ FIELD_LABELS: dict[str, str] = {
     "firm": N_("Firm"),
     "title": LIST_COLUMNS["capabilities"][0],
     "standard": LIST_COLUMNS["certifications"][0],
+    "valid_until": LIST_COLUMNS["certification_expiry"][0],
+    "capacity_per_month": LIST_COLUMNS["capacity"][0],
+    "capacity_unit": LIST_COLUMNS["capacity"][0],
 }
-LIST_SEPARATORS = (";", "\n", "|")  # plus "," for short items (sectors, certificates)
+LIST_SEPARATORS = (";", "\n", "|")  # capability titles keep their commas
+# Where a list of short items (sectors, processes, materials, certificates) is split,
+# once the vocabulary's own labels, some of which hold these characters, are taken out.
+ITEM_SEPARATORS = frozenset(",;/\n|")
 
 
 class ImportRefused(Exception):
@@ -120,12 +241,15 @@ class ImportResult:
     mapping: dict[str, str] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
     firm_ids: set[int] = field(default_factory=set)
+    # Provinces of the firms the import created or changed: whose import history it is.
+    province_ids: set[int] = field(default_factory=set)
     dry_run: bool = False
 
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("problems")
         data.pop("firm_ids")
+        data["province_ids"] = sorted(self.province_ids)
         data["rejected_rows"] = [p.as_dict() for p in self.problems]
         return data
 
@@ -299,18 +423,40 @@ def read_table(data: bytes, filename: str | None = None) -> Table:
 # Mapping ---------------------------------------------------------------------------
 
 
+def _header_keys(header: str) -> list[str]:
+    """The names a header may be known by: as written (folded), each side of a
+    bilingual "Tên doanh nghiệp / Firm name", and each without a bracketed note
+    ("Số lao động (người)", "Tên doanh nghiệp (*)")."""
+    key = fold(header).strip(" :*")
+    keys = [key]
+    if " / " in key:
+        keys += [part.strip(" :*") for part in key.split(" / ")]
+    for name in list(keys):
+        bare = re.sub(r"\s*\([^)]*\)", "", name).strip(" :*")
+        if bare and bare != name:
+            keys.append(bare)
+    return keys
+
+
 def guess_mapping(headers: Iterable[str]) -> dict[str, str]:
     """{header: field} for the headers recognised by name; others are ignored."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
-        key = fold(header).strip(" :*")
-        for name, synonyms in HEADER_SYNONYMS.items():
-            if name not in taken and key in synonyms:
+        for key in _header_keys(header):
+            known = (n for n, names in HEADER_SYNONYMS.items() if key in names)
+            name = next((n for n in known if n not in taken), None)
+            if name is not None:
                 mapping[header] = name
                 taken.add(name)
                 break
     return mapping
+
+
+def ignored_columns(headers: Iterable[str], mapping: Mapping[str, str]) -> list[str]:
+    """The file's columns (by their names) that the mapping leaves out: the preview
+    says so, so that no column is dropped without the officer knowing."""
+    return [h for h in headers if h.strip() and not mapping.get(h)]
 
 
 def layout_key(headers: Iterable[str]) -> str:
@@ -353,16 +499,312 @@ def check_mapping(headers: list[str], mapping: Mapping[str, str]) -> dict[str, s
     return dict(mapping)
 
 
+def renamed_places(
+    session: Session, table: Table, mapping: Mapping[str, str], lang: str = "vi"
+) -> list[tuple[str, str]]:
+    """(as the file writes it, the current province) for each distinct province cell
+    that names a province of the map before 1 July 2025 ("Vĩnh Phúc" → "Phú Thọ"), in
+    ``lang``: the preview says where such rows land. Empty while the map's resolver
+    (``catalog.places``) is not installed."""
+    try:
+        from .places import resolve_place
+    except ImportError:
+        return []
+    columns = [i for i, h in enumerate(table.headers) if mapping.get(h) == "province"]
+    found: dict[str, tuple[str, str]] = {}
+    for row in table.rows:
+        for i in columns:
+            text = row[i].strip() if i < len(row) else ""
+            if not text or fold(text) in found:
+                continue
+            place = resolve_place(session, text)
+            if place is not None and place.renamed:
+                former = place.former.label(lang) if place.former is not None else text
+                found[fold(text)] = (former, place.province.label(lang))
+    return list(dict.fromkeys(found.values()))
+
+
 # Applying --------------------------------------------------------------------------
 
 
 def _split(value: str, commas: bool = True) -> list[str]:
-    """Items of a list cell. Capability texts keep their commas ("Ép nhựa ABS, PP")."""
+    """Items of a capability cell: titles keep their commas ("Ép nhựa ABS, PP")."""
     for sep in LIST_SEPARATORS:
         value = value.replace(sep, ";")
     if commas:
         value = value.replace(",", ";")
     return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def _bounded(folded: str, start: int, end: int) -> bool:
+    """Whether ``folded[start:end]`` is a whole item of the list: nothing but spaces
+    between it and the cell's ends or the separators around it."""
+    before = folded[:start].rstrip(" \t")
+    after = folded[end:].lstrip(" \t")
+    return (not before or before[-1] in ITEM_SEPARATORS) and (
+        not after or after[0] in ITEM_SEPARATORS
+    )
+
+
+def _split_rest(text: str) -> list[tuple[int, str]]:
+    """(offset, item) of what is left of a list cell, cut at , ; / | and newlines, but
+    not inside brackets ("ISO 9001 (hết hạn 12/2026)") nor between digits (a date
+    "31/12/2026", a number "5,000")."""
+    items: list[tuple[int, str]] = []
+    depth, start = 0, 0
+    for k, ch in enumerate(text + ";"):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch in ITEM_SEPARATORS and (depth == 0 or k == len(text)):
+            digits = 0 < k < len(text) - 1 and text[k - 1].isdigit() and text[k + 1].isdigit()
+            if ch in ",/." and digits:
+                continue
+            piece = text[start:k]
+            if piece.strip():
+                items.append((start + len(piece) - len(piece.lstrip()), piece.strip()))
+            start = k + 1
+    return items
+
+
+def split_list(value: str, labels: Iterable[str] = ()) -> list[str]:
+    """The items of a list cell (sectors, processes, materials, certificates), in order.
+
+    The vocabulary's labels and terms (``labels``, folded, longest first) are taken
+    first, where they are a whole item: "Linh kiện ô tô, xe máy; Điện tử" is two sectors,
+    not three. What is left is cut at , ; / | and newlines (``_split_rest``)."""
+    text = unicodedata.normalize("NFC", value)
+    folded = fold_aligned(text)
+    taken = [False] * len(text)
+    items: list[tuple[int, str]] = []
+    for label in labels:
+        if not any(ch in ITEM_SEPARATORS for ch in label):
+            continue  # a label without a separator is never cut: the split finds it whole
+        start = folded.find(label)
+        while start != -1:
+            end = start + len(label)
+            if not any(taken[start:end]) and _bounded(folded, start, end):
+                items.append((start, text[start:end]))
+                taken[start:end] = [True] * (end - start)
+            start = folded.find(label, start + 1)
+    rest = "".join(";" if hit else ch for hit, ch in zip(taken, text, strict=True))
+    items += _split_rest(rest)
+    return [item for _offset, item in sorted(items)]
+
+
+class Vocabulary:
+    """The bilingual vocabulary as an import reads it: every concept's labels and terms,
+    folded, per kind; built once per import (one query) so 50,000 rows cost lookups."""
+
+    def __init__(self, session: Session) -> None:
+        self.ids: dict[str, dict[str, str]] = {}
+        for concept in session.scalars(select(Concept)):
+            known = self.ids.setdefault(concept.kind, {})
+            for name in (concept.id, concept.name_vi, concept.name_en, *(concept.terms or [])):
+                if name:
+                    known.setdefault(fold(name), concept.id)
+        self.labels = {
+            kind: sorted(known, key=lambda k: (-len(k), k)) for kind, known in self.ids.items()
+        }
+
+    def split(self, kind: str, value: str) -> list[str]:
+        return split_list(value, self.labels.get(kind, ()))
+
+    def resolve(self, kind: str, value: str) -> str | None:
+        return self.ids.get(kind, {}).get(fold(value))
+
+
+UNKNOWN = {
+    "sector": N_("Unknown sector: %(value)s."),
+    "process": N_("Unknown process: %(value)s."),
+    "material": N_("Unknown material: %(value)s."),
+}
+
+
+def _concepts(vocabulary: Vocabulary, kind: str, value: str) -> list[str]:
+    """The concept ids a list cell names; ValueError naming the first unknown item."""
+    ids = []
+    for item in vocabulary.split(kind, value):
+        concept_id = vocabulary.resolve(kind, item)
+        if concept_id is None:
+            raise ValueError(N_(UNKNOWN[kind], value=item[:80]))
+        ids.append(concept_id)
+    return list(dict.fromkeys(ids))
+
+
+_NUMBER = re.compile(r"\d[\d.,\s]*")
+_PER_YEAR = re.compile(r"/\s*(nam|year|yr)\b|\b(moi nam|per year|a year|hang nam)\b")
+_PER_MONTH = re.compile(r"\s*(/\s*(thang|month|mo)\b|\b(moi thang|per month|a month|hang thang)\b)")
+
+
+def parse_capacity(value: str) -> tuple[int, str]:
+    """A capacity cell as (per month, unit): "5.000 sản phẩm/tháng" → (5000, "sản phẩm"),
+    "120,000 pcs/year" → (10000, "pcs"); a figure per year is divided by twelve."""
+    match = _NUMBER.search(value)
+    if match is None:
+        raise ValueError(N_("Give the capacity as a number per month, e.g. 5000 pcs/month."))
+    figure = re.sub(r"\s", "", match.group()).rstrip(".,")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", figure):
+        number = float(re.sub(r"[.,]", "", figure))
+    else:
+        try:
+            number = float(figure.replace(",", "."))
+        except ValueError:
+            raise ValueError(
+                N_("Give the capacity as a number per month, e.g. 5000 pcs/month.")
+            ) from None
+    rest = value[match.end() :]
+    folded = fold_aligned(rest)
+    if _PER_YEAR.search(folded):
+        number /= 12
+    cut = min(
+        [m.start() for m in (_PER_YEAR.search(folded), _PER_MONTH.search(folded)) if m]
+        or [len(rest)]
+    )
+    unit = rest[:cut].strip(" :-/")[:20]
+    return max(1, round(number)), unit
+
+
+_DATE = re.compile(
+    r"(?P<iso>(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2}))"
+    r"|(?P<dmy>(?P<d2>\d{1,2})[/.-](?P<m2>\d{1,2})[/.-](?P<y2>\d{4}))"
+    r"|(?P<my>(?P<m3>\d{1,2})[/.-](?P<y3>\d{4}))"
+)
+_EXPIRY_WORDS = re.compile(
+    r"\(|\b(het han|hh|hieu luc|hl|den ngay|valid|expires?|expiry|exp)\b", re.IGNORECASE
+)
+
+
+def parse_date(value: str) -> date | None:
+    """The first date written in a text: 2026-12-31, 31/12/2026 or 12/2026 (the month's
+    last day); None when there is none. ValueError for an impossible one (31/02/2026)."""
+    match = _DATE.search(value)
+    if match is None:
+        return None
+    if match["iso"]:
+        y, m, d = int(match["y1"]), int(match["m1"]), int(match["d1"])
+    elif match["dmy"]:
+        y, m, d = int(match["y2"]), int(match["m2"]), int(match["d2"])
+    else:
+        y, m = int(match["y3"]), int(match["m3"])
+        d = calendar.monthrange(y, m)[1] if 1 <= m <= 12 else 0
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise ValueError(N_("Not a date: %(value)s.", value=match.group()[:20])) from None
+
+
+def parse_certificate(item: str) -> tuple[str, date | None]:
+    """A certificate as a survey writes it, as (standard, expiry): "ISO 9001 (hết hạn
+    12/2026)" → ("ISO 9001", 2026-12-31); "IATF 16949" → ("IATF 16949", None)."""
+    folded = fold_aligned(item)
+    valid_until = parse_date(item)
+    cut = _EXPIRY_WORDS.search(folded)
+    standard = item[: cut.start()] if cut else item
+    if valid_until is not None and cut is None:
+        standard = item[: _DATE.search(item).start()]
+    return standard.strip(" -–:,;"), valid_until
+
+
+def _capability_rows(
+    vocabulary: Vocabulary, data: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The capabilities a row describes, and the problems of its capability columns.
+
+    Titles come from the capabilities column (else, in a file without processes, from
+    the products column, one each); each gets a process of the process column: by
+    position when there are as many, the only one when there is one, else the one its
+    title names. A process no title took
+    becomes a capability of its own, titled as the cell wrote it: a process column
+    never goes unused. Materials, products, equipment and capacity go to every one."""
+    errors: dict[str, Any] = {}
+    titles = _split(data.pop("capabilities", ""), commas=False)
+    products = data.pop("products", "")
+    shared: dict[str, Any] = {}
+    if equipment := data.pop("equipment", ""):
+        shared["equipment"] = equipment
+    processes: list[tuple[str, str]] = []  # (as written, concept id)
+    if cell := data.pop("process", ""):
+        for item in vocabulary.split("process", cell):
+            concept_id = vocabulary.resolve("process", item)
+            if concept_id is None:
+                errors.setdefault("process", N_(UNKNOWN["process"], value=item[:80]))
+            else:
+                processes.append((item, concept_id))
+    if not titles and products and not processes and "process" not in errors:
+        titles = _split(products, commas=False)  # a survey of products only: one each
+    elif products:
+        shared["products"] = products
+    if materials := data.pop("materials", ""):
+        try:
+            shared["materials"] = _concepts(vocabulary, "material", materials)
+        except ValueError as exc:
+            errors["materials"] = exc.args[0]
+    if cell := data.pop("capacity", ""):
+        try:
+            shared["capacity_per_month"], unit = parse_capacity(cell)
+        except ValueError as exc:
+            errors["capacity"] = exc.args[0]
+        else:
+            if unit:
+                shared["capacity_unit"] = unit
+    pairs: list[tuple[str, str | None]] = []
+    if len(processes) == len(titles):
+        pairs = [(t, p[1]) for t, p in zip(titles, processes, strict=True)]
+    elif len(processes) == 1:
+        pairs = [(t, processes[0][1]) for t in titles]
+    else:
+        for title in titles:
+            named = next(
+                (p for p in processes if fold(p[0]) in fold(title) or fold(title) in fold(p[0])),
+                None,
+            )
+            pairs.append((title, named[1] if named else None))
+    used = {p for _t, p in pairs if p}
+    pairs += [(written, pid) for written, pid in processes if pid not in used]
+    if not pairs and (shared.get("equipment") or materials):
+        # Equipment or materials alone: one capability, titled by what the cell says.
+        pairs = [(shared.get("equipment") or materials, None)]
+    rows = []
+    for title, process_id in dict.fromkeys(pairs):
+        values = {"title": title[:200], **shared}
+        if process_id:
+            values["process"] = process_id
+        rows.append(values)
+    return rows, errors
+
+
+def _certificates(data: dict[str, Any], vocabulary: Vocabulary) -> tuple[list, dict[str, Any]]:
+    """(standard, expiry) of each certificate a row names, and their problems. An expiry
+    column gives the dates of certificates that do not carry their own: by position
+    when it lists as many, else its only date to all."""
+    errors: dict[str, Any] = {}
+    found: list[tuple[str, date | None]] = []
+    for item in vocabulary.split("certification", data.pop("certifications", "")):
+        try:
+            standard, valid_until = parse_certificate(item)
+        except ValueError as exc:
+            errors["certifications"] = exc.args[0]
+            continue
+        if standard:
+            found.append((standard, valid_until))
+    dates: list[date | None] = []
+    for item in _split_rest(data.pop("certification_expiry", "")):
+        try:
+            dates.append(parse_date(item[1]))
+        except ValueError as exc:
+            errors["certification_expiry"] = exc.args[0]
+    if dates and found:
+        if len(dates) == len(found):
+            found = [(s, v or d) for (s, v), d in zip(found, dates, strict=True)]
+        elif len(dates) == 1:
+            found = [(s, v or dates[0]) for s, v in found]
+        else:
+            errors["certification_expiry"] = N_(
+                "Give one date, or one per certificate in the same order."
+            )
+    return found, errors
 
 
 def _row_data(headers: list[str], row: list[str], mapping: Mapping[str, str]) -> dict[str, Any]:
@@ -371,9 +813,6 @@ def _row_data(headers: list[str], row: list[str], mapping: Mapping[str, str]) ->
         name = mapping.get(header)
         if name and value:
             data[name] = value
-    for name in ("sectors",):
-        if name in data:
-            data[name] = _split(data[name])
     return data
 
 
@@ -496,42 +935,117 @@ def _apply_row(
     data: dict[str, Any],
     provinces: set[int] | None,
     actor: User | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[str, Firm]:
-    capabilities = _split(data.pop("capabilities", ""), commas=False)
-    certifications = _split(data.pop("certifications", ""))
+    """Create or update the row's firm, then its capabilities and certificates; every
+    problem of the row is reported at once (ValidationError), and nothing is written."""
+    vocabulary = vocabulary or Vocabulary(session)
+    capabilities, errors = _capability_rows(vocabulary, data)
+    certifications, problems = _certificates(data, vocabulary)
+    errors.update(problems)
+    if cell := data.get("sectors"):
+        try:
+            data["sectors"] = _concepts(vocabulary, "sector", cell)
+        except ValueError as exc:
+            errors["sectors"] = exc.args[0]
+            data.pop("sectors")
     province_id = _province_id(session, data.get("province"))
     if provinces is not None and province_id is not None and province_id not in provinces:
-        raise ValidationError({"province": N_("Choose one of your provinces.")})
+        raise ValidationError({**errors, "province": N_("Choose one of your provinces.")})
     found = matcher.find(data, province_id)
     _check_scope(actor, matcher, data, found)
     existing = found[0]
     outcome = "unchanged"
-    if existing is None:
-        data.setdefault("role", "supplier")  # survey lists are of suppliers unless told
-        firm = create_firm(session, data, commit=False, tax_code_required=False)
-        matcher.add(firm.id, firm.tax_code, firm.display_name, firm.province_id)
-        outcome = "created"
-    else:
-        firm = existing
-        changes = _differs(session, firm, data)
-        if changes:
-            update_firm(session, firm, changes, commit=False)
-            outcome = "updated"
+    if errors:  # the firm's own problems too, before anything is written
+        try:
+            given = data if existing is not None else {"role": "supplier", **data}
+            validate_firm(session, given, partial=existing is not None, tax_code_required=False)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        raise ValidationError(errors)
+    try:
+        if existing is None:
+            data.setdefault("role", "supplier")  # survey lists are of suppliers unless told
+            firm = create_firm(session, data, commit=False, tax_code_required=False)
+            outcome = "created"
+        else:
+            firm = existing
+            changes = _differs(session, firm, data)
+            if changes:
+                update_firm(session, firm, changes, commit=False)
+                outcome = "updated"
+    except ValidationError as exc:
+        raise ValidationError({**errors, **exc.errors}) from None
+    changed = False
     if firm.is_supplier:
-        have = {fold(c.title) for c in firm.capabilities}
-        for title in capabilities:
-            if fold(title) not in have:
-                add_capability(session, firm, {"title": title}, commit=False)
-                have.add(fold(title))
-                outcome = "updated" if outcome == "unchanged" else outcome
-    held = {c.standard for c in firm.certifications}
-    for name in certifications:
+        have = {fold(c.title): c for c in firm.capabilities}
+        for values in capabilities:
+            current = have.get(fold(values["title"]))
+            if current is None:
+                have[fold(values["title"])] = add_capability(session, firm, values, commit=False)
+                changed = True
+            elif differs := _capability_changes(current, values):
+                update_capability(session, current, differs, commit=False)
+                changed = True
+    held = {c.standard: c for c in firm.certifications}
+    for name, valid_until in certifications:
         standard = canonical_standard(name)
-        if standard not in held:
-            add_certification(session, firm, {"standard": name}, commit=False)
-            held.add(standard)
-            outcome = "updated" if outcome == "unchanged" else outcome
+        current = held.get(standard)
+        if current is None:
+            values = {"standard": name}
+            if valid_until is not None:
+                values["valid_until"] = valid_until.isoformat()
+            held[standard] = add_certification(session, firm, values, commit=False)
+            changed = True
+        elif valid_until is not None and current.valid_until != valid_until:
+            clean = validate_certification({"valid_until": valid_until.isoformat()}, partial=True)
+            CertificationSchema(session).assign(current, clean)
+            changed = True
+    if _note_former_province(session, firm, data.get("province")) and outcome == "unchanged":
+        outcome = "updated"
+    if changed and outcome == "unchanged":
+        outcome = "updated"
+    if outcome == "created":
+        session.flush()  # the row's records are written: later rows may match the firm
+        matcher.add(firm.id, firm.tax_code, firm.display_name, firm.province_id)
     return outcome, firm
+
+
+def _note_former_province(session: Session, firm: Firm, text: Any) -> bool:
+    """Keep the former province a row names ("Vĩnh Phúc", "Vinh Yen") as the firm's
+    region inside its current province, when the firm has none yet; whether it did.
+    Nothing while the map's resolver (``catalog.places``) is not installed."""
+    try:
+        from .places import resolve_place
+    except ImportError:
+        return False
+    if not text or getattr(firm, "former_province_id", False) is not None:
+        return False
+    place = resolve_place(session, str(text))
+    if place is None or place.former is None or place.province.id != firm.province_id:
+        return False
+    firm.former_province_id = place.former.id
+    return True
+
+
+def _capability_changes(cap: Capability, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the row says about a capability it already has that differs from it (an
+    empty cell never erases)."""
+    current = {
+        "process": cap.process_id,
+        "materials": sorted(m.id for m in cap.materials),
+        "products": cap.products,
+        "equipment": cap.equipment,
+        "capacity_per_month": cap.capacity_per_month,
+        "capacity_unit": cap.capacity_unit,
+    }
+    changes = {}
+    for name, value in values.items():
+        if name in current and value not in (None, "", []):
+            same = sorted(value) == current[name] if name == "materials" else value == current[name]
+            if not same:
+                changes[name] = value
+    return changes
 
 
 def _begin_batch(session: Session) -> None:
@@ -580,6 +1094,7 @@ def import_table(
             setattr(result, name, getattr(resume, name))
         result.problems = list(resume.problems)
     matcher = _Matcher(session)
+    vocabulary = Vocabulary(session)
     outer = session.begin_nested() if dry_run else None
     in_batch, batch_started = 0, time.monotonic()
     for index, row in enumerate(table.rows[result.rows_read :], start=result.rows_read):
@@ -592,7 +1107,7 @@ def import_table(
         savepoint = session.begin_nested()
         try:
             data = _row_data(table.headers, row, mapping)
-            outcome, firm = _apply_row(session, matcher, data, provinces, actor)
+            outcome, firm = _apply_row(session, matcher, data, provinces, actor, vocabulary)
             session.flush()
         except ValidationError as exc:
             savepoint.rollback()
@@ -613,6 +1128,8 @@ def import_table(
             setattr(result, outcome, getattr(result, outcome) + 1)
             if outcome != "unchanged":
                 result.firm_ids.add(firm.id)
+                if firm.province_id is not None:
+                    result.province_ids.add(firm.province_id)
         overdue = batch_seconds is not None and time.monotonic() - batch_started >= batch_seconds
         if not dry_run and (in_batch >= BATCH or overdue):
             if checkpoint is not None:
@@ -667,7 +1184,176 @@ def rejected_rows_csv(
     rows = []
     for problem in result.problems:
         reasons = "; ".join(
-            f"{field}: {translate(message)}" for field, message in problem.reasons.items()
+            f"{translate(FIELD_LABELS.get(name, name))}: {translate(message)}"
+            for name, message in problem.reasons.items()
         )
         rows.append([problem.row, reasons, *table.rows[problem.row - 2]])
     return to_csv(headers, rows)
+
+
+# The template ----------------------------------------------------------------------
+
+# The template's columns: field, header in Vietnamese, header in English. Each header
+# reads "Tên doanh nghiệp / Firm name", which ``guess_mapping`` knows by either side.
+TEMPLATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("name_vi", "Tên doanh nghiệp", "Firm name"),
+    ("name_en", "Tên tiếng Anh", "English name"),
+    ("tax_code", "Mã số thuế", "Tax code"),
+    ("province", "Tỉnh/Thành phố", "Province"),
+    ("zone", "Khu công nghiệp", "Industrial zone"),
+    ("address", "Địa chỉ", "Address"),
+    ("sectors", "Ngành", "Sector"),
+    ("capabilities", "Năng lực", "Capabilities"),
+    ("process", "Công nghệ", "Process"),
+    ("materials", "Vật liệu", "Materials"),
+    ("products", "Sản phẩm chính", "Main products"),
+    ("equipment", "Thiết bị", "Equipment"),
+    ("capacity", "Công suất", "Capacity"),
+    ("certifications", "Chứng chỉ", "Certifications"),
+    ("certification_expiry", "Ngày hết hạn", "Expiry date"),
+    ("employees", "Số lao động", "Employees"),
+    ("year_founded", "Năm thành lập", "Year founded"),
+    ("contact_name", "Người liên hệ", "Contact person"),
+    ("contact_phone", "Điện thoại", "Phone"),
+    ("contact_email", "Email", "E-mail"),
+    ("website", "Trang web", "Website"),
+    ("description", "Giới thiệu", "About"),
+)
+# The example row's concepts (by id; left out when the vocabulary lacks them).
+EXAMPLE_CONCEPTS = {
+    "sectors": ("sector.automotive_motorbike",),
+    "process": ("process.stamping", "process.mig_welding"),
+    "materials": ("material.galvanized_steel",),
+}
+EXAMPLE_ROW = {
+    "vi": {
+        "name_vi": "Công ty TNHH Cơ khí Ví Dụ",
+        "name_en": "Vi Du Engineering Co., Ltd.",
+        "address": "Số 1 đường Ví Dụ",
+        "capabilities": "Dập và hàn khung, giá đỡ xe máy",
+        "products": "Khung, giá đỡ xe máy",
+        "equipment": "Máy dập 200 tấn, robot hàn",
+        "capacity": "20.000 sản phẩm/tháng",
+        "certifications": "ISO 9001 (hết hạn 12/2027)",
+        "employees": "120",
+        "year_founded": "2010",
+        "contact_name": "Nguyễn Văn An",
+        "contact_phone": "0211 3 123 456",
+        "contact_email": "lienhe@vidu.example",
+        "website": "https://vidu.example",
+        "description": "Xóa dòng ví dụ này trước khi nhập.",
+    },
+    "en": {
+        "name_vi": "Công ty TNHH Cơ khí Ví Dụ",
+        "name_en": "Vi Du Engineering Co., Ltd.",
+        "address": "1 Vi Du street",
+        "capabilities": "Stamping and welding of motorbike frames and brackets",
+        "products": "Motorbike frames and brackets",
+        "equipment": "200-tonne presses, welding robots",
+        "capacity": "20,000 pcs/month",
+        "certifications": "ISO 9001 (expires 12/2027)",
+        "employees": "120",
+        "year_founded": "2010",
+        "contact_name": "Nguyen Van An",
+        "contact_phone": "0211 3 123 456",
+        "contact_email": "contact@vidu.example",
+        "website": "https://vidu.example",
+        "description": "Delete this example row before importing.",
+    },
+}
+
+
+def template_headers() -> list[str]:
+    return [f"{vi} / {en}" for _field, vi, en in TEMPLATE_COLUMNS]
+
+
+def template_workbook(
+    session: Session,
+    lang: str,
+    translate: Callable[[Any], str],
+    province: Province | None = None,
+) -> bytes:
+    """The survey template as an XLSX: the expected headers in Vietnamese and English,
+    one example row (in ``province``, else the first province), drop-down lists of the
+    provinces (as the database has them now), sectors and processes (the vocabulary, in
+    ``lang``), and a sheet of instructions. The lists offer values without refusing
+    others: a cell may name several sectors, or a province by its former name.
+
+    The first sheet is the one an import reads, so the filled-in template imports as it
+    is (the example row included, unless deleted)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    provinces = sorted(session.scalars(select(Province)), key=lambda p: fold(p.label(lang)))
+    concepts = {
+        kind: sorted(
+            session.scalars(select(Concept).where(Concept.kind == kind)),
+            key=lambda c: fold(c.label(lang)),
+        )
+        for kind in ("sector", "process")
+    }
+    book = Workbook()
+    sheet = book.active
+    sheet.title = translate(N_("Firms to import"))[:31]
+    lists = book.create_sheet(translate(N_("Lists"))[:31])
+    notes = book.create_sheet(translate(N_("Instructions"))[:31])
+    sheet.append(template_headers())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    example = dict(EXAMPLE_ROW["en" if lang == "en" else "vi"])
+    place = province or (provinces[0] if provinces else None)
+    if place is not None:
+        example["province"] = place.label(lang)
+    for name, ids in EXAMPLE_CONCEPTS.items():
+        found = [c for c in (session.get(Concept, i) for i in ids) if c is not None]
+        if found:
+            example[name] = "; ".join(c.label(lang) for c in found)
+    sheet.append([safe_cell(example.get(name, "")) for name, _vi, _en in TEMPLATE_COLUMNS])
+    for index, (_name, vi, en) in enumerate(TEMPLATE_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(vi) + len(en) + 4)
+    sheet.freeze_panes = "A2"
+    heads = (N_("Province list"), N_("Sector list"), N_("Process list"))
+    lists.append([translate(h) for h in heads])
+    values = [
+        [p.label(lang) for p in provinces],
+        [c.label(lang) for c in concepts["sector"]],
+        [c.label(lang) for c in concepts["process"]],
+    ]
+    for row in range(max(len(v) for v in values)):
+        lists.append([safe_cell(v[row]) if row < len(v) else None for v in values])
+    for index in range(1, 4):
+        lists.column_dimensions[get_column_letter(index)].width = 40
+    columns = {name: i for i, (name, _vi, _en) in enumerate(TEMPLATE_COLUMNS, start=1)}
+    prompt = translate(N_("Choose from the list, or type several separated by semicolons."))
+    for (name, source), items in zip(
+        (("province", 1), ("sectors", 2), ("process", 3)), values, strict=True
+    ):
+        if not items:
+            continue
+        letter = get_column_letter(source)
+        formula = f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(items) + 1}"
+        rule = DataValidation(type="list", formula1=formula, allow_blank=True)
+        rule.showErrorMessage = False  # offered, not imposed: see above
+        rule.showInputMessage = name != "province"
+        rule.prompt = prompt
+        column = get_column_letter(columns[name])
+        rule.add(f"{column}2:{column}{MAX_ROWS + 1}")
+        sheet.add_data_validation(rule)
+    for line in (
+        N_("One firm per row under the header row; the first sheet is the one imported."),
+        N_("Replace the example row (row 2) with your firms, or delete it."),
+        N_(
+            "Lists in a cell (sectors, processes, materials, certificates) are separated by "
+            "semicolons; a name from the lists may contain commas."
+        ),
+        N_("A certificate may carry its expiry: ISO 9001 (expires 12/2027)."),
+        N_("Capacity is per month, e.g. 5000 pcs/month; a figure per year is divided by 12."),
+        N_("Provinces may also be written by their names before 1 July 2025."),
+    ):
+        notes.append([translate(line)])
+    notes.column_dimensions["A"].width = 110
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -124,10 +124,12 @@ def add_capability(
     return cap
 
 
-def update_capability(session: Session, cap: Capability, data: Mapping[str, Any]) -> Capability:
+def update_capability(
+    session: Session, cap: Capability, data: Mapping[str, Any], commit: bool = True
+) -> Capability:
     clean = validate_capability(session, data, partial=True)
     _apply_capability(session, cap, clean)
-    session.commit()
+    _done(session, commit)
     return cap
 
 

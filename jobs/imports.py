@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from catalog import access
 from catalog.i18n import Message
 from catalog.imports import ImportResult, RowProblem
-from catalog.models import as_utc, utcnow
+from catalog.models import BackgroundJob, JobKind, Province, User, as_utc, utcnow
 
 from .models import STALE_AFTER, ImportJob, ImportJobProblem, WorkerHeartbeat
 
@@ -110,6 +111,7 @@ def resume_point(session: Session, job: ImportJob) -> ImportResult | None:
         return None
     result = ImportResult(**{name: int(job.counts.get(name, 0)) for name in COUNTS})
     result.rows_read = job.rows_done
+    result.province_ids = {int(p) for p in job.counts.get("province_ids", [])}
     problems = session.scalars(
         select(ImportJobProblem)
         .where(ImportJobProblem.job_id == job.id)
@@ -133,7 +135,8 @@ class Checkpoint:
     saved_problems: int = 0
 
     def __call__(self, result: ImportResult) -> None:
-        counts = {name: getattr(result, name) for name in COUNTS}
+        counts: dict[str, Any] = {name: getattr(result, name) for name in COUNTS}
+        counts["province_ids"] = sorted(result.province_ids)
         held = self.session.execute(
             update(ImportJob)
             .where(ImportJob.id == self.job_id, ImportJob.attempts == self.attempt)
@@ -158,12 +161,95 @@ class Checkpoint:
 
 
 def finish(session: Session, job_id: str, attempt: int, summary: dict[str, Any]) -> None:
+    """Mark the job done with its summary; the provinces its rows landed in join its
+    record's, so their officers find it in their import history (same transaction)."""
     session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id, ImportJob.attempts == attempt)
         .values(state=DONE, summary=summary, worker=None, instance=None, updated_at=utcnow())
     )
+    record = session.get(BackgroundJob, job_id)
+    if record is not None:
+        params = dict(record.params or {})
+        landed = {int(p) for p in summary.get("province_ids", [])}
+        params["provinces"] = sorted(landed | set(params.get("provinces", [])))
+        record.params = params
     session.commit()
+
+
+def history_params(session: Session, actor_id: int | None, filename: str) -> dict[str, Any]:
+    """What the record of a new import keeps for the import history: the file's name as
+    the officer uploaded it, and the provinces the job belongs to from the start (an
+    officer's; those its rows land in are added when it ends, ``finish``)."""
+    actor = session.get(User, actor_id) if actor_id else None
+    provinces = sorted(actor.province_ids) if actor is not None and actor.is_officer else []
+    return {"filename": filename[:200], "provinces": provinces}
+
+
+@dataclass
+class HistoryEntry:
+    """One import as the history page lists it."""
+
+    job: BackgroundJob
+    record: ImportJob | None
+    owner: User | None
+    provinces: list[Province]
+
+    @property
+    def filename(self) -> str:
+        return str((self.job.params or {}).get("filename") or self.job.subject)
+
+    def count(self, name: str) -> int:
+        if self.record is None:
+            return 0
+        source = self.record.summary if self.record.state == DONE else self.record.counts
+        return int((source or {}).get(name, 0))
+
+    @property
+    def state(self) -> str:
+        return self.record.state if self.record is not None else str(self.job.state)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.state == DONE and self.count("rejected") > 0
+
+
+def history(
+    session: Session, user: User | None, province_id: int | None = None, limit: int = 200
+) -> list[HistoryEntry]:
+    """The imports ``user`` may follow (``job.own``: their own, those of their
+    provinces; every one for an admin), newest first; of one province when given.
+
+    The provinces are read from each job's record (a JSON list), so the filter runs
+    here over the newest imports; a province's history is short (a few files a
+    quarter), and ``limit`` bounds the page."""
+    query = (
+        select(BackgroundJob)
+        .where(BackgroundJob.kind == JobKind.IMPORT)
+        .order_by(BackgroundJob.created_at.desc(), BackgroundJob.id)
+    )
+    entries: list[HistoryEntry] = []
+    provinces: dict[int, Province | None] = {}
+    for job in session.scalars(query.limit(limit * 10)):
+        ids = [int(p) for p in (job.params or {}).get("provinces", [])]
+        if province_id is not None and province_id not in ids:
+            continue
+        if not access.can(user, "job.own", job):
+            continue
+        for pid in ids:
+            if pid not in provinces:
+                provinces[pid] = session.get(Province, pid)
+        entries.append(
+            HistoryEntry(
+                job=job,
+                record=session.get(ImportJob, job.id),
+                owner=session.get(User, job.owner_id) if job.owner_id else None,
+                provinces=[p for p in (provinces[i] for i in ids) if p is not None],
+            )
+        )
+        if len(entries) >= limit:
+            break
+    return entries
 
 
 def fail(session: Session, job_id: str, reason: str, attempt: int | None = None) -> None:

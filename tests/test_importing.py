@@ -313,7 +313,8 @@ def test_an_officer_s_rows_never_reach_firms_of_other_provinces(session, people)
     )
     _untouched(session, victim)
     for name in (f"Xưởng Hợp Lệ Một {tag}", f"Xưởng Hợp Lệ Hai {tag}"):
-        assert session.scalar(select(Firm).where(Firm.name_vi == name)).province.code == "VP"
+        firm = session.scalar(select(Firm).where(Firm.name_vi == name))
+        assert firm.province_id in officer.province_ids  # Phú Thọ since the 2025 map
     # Bắc Ninh's officers are told, in their audit log, who tried and which rows.
     alert = _alert_for(session, victim)
     assert alert.actor_id == officer.id and alert.action == "out_of_scope"
@@ -364,3 +365,337 @@ def import_firms_result(job_id: str):
     db.session.expire_all()
     job = db.session.get(ImportJob, job_id)
     return job.summary if job.state == "done" else None
+
+
+# Officers' files as they really are (issue 16, section 4) --------------------------
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _vp_name(session, people) -> str:
+    """The name of the officer's province, as the database has it."""
+    return session.get(Firm, people.firms["supplier"]).province.name_vi
+
+
+SURVEY_HEADERS = [
+    "STT",
+    "Tên doanh nghiệp",
+    "Tỉnh",
+    "Ngành",
+    "Công nghệ",
+    "Vật liệu",
+    "Sản phẩm chính",
+    "Thiết bị",
+    "Công suất",
+    "Chứng chỉ",
+    "Ngày hết hạn",
+    "Người liên hệ",
+    "Điện thoại",
+    "E-mail",
+    "Website",
+    "Ghi chú",
+]
+
+
+def _survey(tag: str, province: str) -> bytes:
+    """A hand-made survey: a sector whose name holds a comma, a "Công nghệ" column, and
+    columns nothing maps (STT, Ghi chú); row 3 names a sector the vocabulary lacks."""
+    return _xlsx(
+        [
+            SURVEY_HEADERS,
+            [
+                1,
+                f"Công ty TNHH Dập Khảo Sát {tag}",
+                province,
+                "Linh kiện ô tô, xe máy; Điện tử",
+                "Dập kim loại, Hàn MIG/MAG",
+                "Tôn mạ kẽm SECC/SGCC",
+                "Khung xe máy, giá đỡ",
+                "Máy dập 200 tấn",
+                "20.000 sản phẩm/tháng",
+                "ISO 9001 (hết hạn 12/2026), IATF 16949",
+                "30/06/2027",
+                "Nguyễn Văn Khảo",
+                "0211 3 555 666",
+                f"khaosat-{tag}@firm.test",
+                "https://khaosat.example",
+                "gọi lại sau",
+            ],
+            [2, f"Xưởng Sai Ngành {tag}", province, "Ngành không có", "", "", "", "", "", "", ""],
+            [
+                3,
+                f"Xưởng Ép Nhựa {tag}",
+                province,
+                "Nhựa và cao su",
+                "ép phun nhựa",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "items"),
+    [
+        ("Linh kiện ô tô, xe máy", ["Linh kiện ô tô, xe máy"]),
+        ("linh kien o to, xe may; Điện tử", ["linh kien o to, xe may", "Điện tử"]),
+        ("Điện tử, Xe đạp, xe điện\nDệt may", ["Điện tử", "Xe đạp, xe điện", "Dệt may"]),
+        ("Hàn MIG/MAG / Tiện CNC", ["Hàn MIG/MAG", "Tiện CNC"]),
+        (
+            "ISO 9001 (hết hạn 12/2026), ISO/TS 16949",
+            ["ISO 9001 (hết hạn 12/2026)", "ISO/TS 16949"],
+        ),
+    ],
+)
+def test_list_cells_keep_the_vocabulary_s_labels_whole(session, cell, items):
+    from catalog.imports import Vocabulary
+
+    vocabulary = Vocabulary(session)
+    kind = "certification" if "ISO" in cell else "process" if "MIG" in cell else "sector"
+    assert vocabulary.split(kind, cell) == items
+
+
+def test_certificates_and_capacities_as_surveys_write_them():
+    from datetime import date
+
+    from catalog.imports import parse_capacity, parse_certificate
+
+    assert parse_certificate("ISO 9001 (hết hạn 12/2026)") == ("ISO 9001", date(2026, 12, 31))
+    assert parse_certificate("ISO 14001 hết hạn 31/12/2027") == ("ISO 14001", date(2027, 12, 31))
+    assert parse_certificate("IATF 16949") == ("IATF 16949", None)
+    assert parse_capacity("20.000 sản phẩm/tháng") == (20000, "sản phẩm")
+    assert parse_capacity("120,000 pcs/year") == (10000, "pcs")
+    with pytest.raises(ValueError):
+        parse_capacity("nhiều")
+
+
+def test_every_survey_column_maps_to_a_field():
+    from catalog.imports import guess_mapping
+
+    headers = {
+        "Tên doanh nghiệp": "name_vi",
+        "Cong nghe": "process",
+        "Quy trình": "process",
+        "Công nghệ sản xuất": "process",
+        "Process": "process",
+        "Nguyên vật liệu": "materials",
+        "Materials": "materials",
+        "Sản phẩm chính": "products",
+        "Products": "products",
+        "Máy móc thiết bị": "equipment",
+        "Equipment": "equipment",
+        "Công suất": "capacity",
+        "Capacity": "capacity",
+        "Chứng chỉ": "certifications",
+        "Ngay het han": "certification_expiry",
+        "Expiry date": "certification_expiry",
+        "Người liên hệ": "contact_name",
+        "Contact person": "contact_name",
+        "Số điện thoại": "contact_phone",
+        "Phone": "contact_phone",
+        "E-mail": "contact_email",
+        "Website": "website",
+        "Trang web": "website",
+        "Tỉnh/Thành phố / Province": "province",
+    }
+    for header, name in headers.items():
+        assert guess_mapping([header]) == {header: name}, header
+
+
+def test_a_hand_made_survey_lands_with_processes_materials_and_dated_certificates(session, people):
+    from datetime import date
+
+    tag = uuid.uuid4().hex[:6]
+    data = _survey(tag, _vp_name(session, people))
+    result = import_table(session, read_table(data))
+    assert (result.rows_read, result.created, result.rejected) == (3, 2, 1)
+    assert [(p.row, set(p.reasons)) for p in result.problems] == [(3, {"sectors"})]
+    assert str(result.problems[0].reasons["sectors"]) == ("Unknown sector: Ngành không có.")
+    firm = session.scalar(select(Firm).where(Firm.name_vi == f"Công ty TNHH Dập Khảo Sát {tag}"))
+    assert sorted(s.id for s in firm.sectors) == [
+        "sector.automotive_motorbike",
+        "sector.electronics",
+    ]
+    caps = {c.process_id: c for c in firm.capabilities}
+    assert set(caps) == {"process.stamping", "process.mig_welding"}
+    for cap in caps.values():
+        assert [m.id for m in cap.materials] == ["material.galvanized_steel"]
+        assert (cap.products, cap.equipment) == ("Khung xe máy, giá đỡ", "Máy dập 200 tấn")
+        assert (cap.capacity_per_month, cap.capacity_unit) == (20000, "sản phẩm")
+    assert {c.standard: c.valid_until for c in firm.certifications} == {
+        "ISO 9001": date(2026, 12, 31),
+        "IATF 16949": date(2027, 6, 30),
+    }
+    assert (firm.contact_name, firm.contact_phone) == ("Nguyễn Văn Khảo", "0211 3 555 666")
+    assert firm.contact_email == f"khaosat-{tag}@firm.test"
+    assert firm.website.startswith("https://khaosat.example")
+    plastics = session.scalar(select(Firm).where(Firm.name_vi == f"Xưởng Ép Nhựa {tag}"))
+    assert [(c.title, c.process_id) for c in plastics.capabilities] == [
+        ("ép phun nhựa", "process.injection_molding")
+    ]
+    again = import_table(session, read_table(data))
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 1)
+    # A later file with a new expiry updates the certificate, and only it.
+    later = read_table(data)
+    later.rows[0][10] = "31/12/2028"
+    third = import_table(session, later)
+    assert (third.updated, third.unchanged) == (1, 1)
+    session.refresh(firm)
+    held = {c.standard: c.valid_until for c in firm.certifications}
+    assert held["IATF 16949"] == date(2028, 12, 31)
+
+
+def test_the_preview_names_ignored_columns_and_fields_in_the_user_s_language(
+    session, people, client_as
+):
+    tag = uuid.uuid4().hex[:6]
+    data = _survey(tag, _vp_name(session, people))
+    officer = client_as("officer")
+    resp = officer.post(
+        "/imports/",
+        data={"file": (io.BytesIO(data), "khao-sat.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    page = officer.get(resp.headers["Location"], headers={"Accept-Language": "vi"}).get_data(
+        as_text=True
+    )
+    assert "Các cột sau sẽ bị bỏ qua: STT, Ghi chú." in page
+    assert 'value="process" selected>Công nghệ</option>' in page
+    assert 'value="certification_expiry" selected>Ngày hết hạn chứng chỉ</option>' in page
+    for internal in ("name_vi", "tax_code", "certification_expiry", "contact_email"):
+        assert f">{internal}<" not in page
+    assert "Không có ngành này trong danh mục: Ngành không có." in page  # row 3's problem
+    english = client_as("officer")
+    english.get("/lang/en")
+    page = english.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "These columns will be ignored: STT, Ghi chú." in page
+    assert 'value="process" selected>Process</option>' in page
+
+
+def _second_vp_officer(session, people):
+    from catalog import accounts
+    from catalog.models import User, UserRole
+
+    province = session.get(Firm, people.firms["supplier"]).province
+    email = f"officer2.{uuid.uuid4().hex[:6]}@people.test"
+    user = accounts.create_user(
+        session,
+        email,
+        "correct horse battery",
+        "Cán bộ Hai",
+        role=UserRole.OFFICER,
+        provinces=[province],
+    )
+    return session.get(User, user.id)
+
+
+def test_import_jobs_are_followed_from_anywhere_and_kept_in_the_history(
+    app, session, people, client_as
+):
+    from tests.conftest import login
+
+    tag = uuid.uuid4().hex[:6]
+    data = _survey(tag, _vp_name(session, people))
+    officer = client_as("officer")
+    resp = officer.post(
+        "/imports/",
+        data={"file": (io.BytesIO(data), f"khao-sat-{tag}.xlsx")},
+        content_type="multipart/form-data",
+    )
+    resp = officer.post(
+        resp.headers["Location"],
+        data={
+            **{f"map-{i}": "" for i in range(len(SURVEY_HEADERS))},
+            "map-1": "name_vi",
+            "map-2": "province",
+            "map-3": "sectors",
+            "map-4": "process",
+            "action": "import",
+        },
+    )
+    job_url = resp.headers["Location"]
+    assert "/imports/jobs/" in job_url
+    # The owner in another browser: the job is found by its record, not the cookie.
+    elsewhere = app.test_client()
+    login(elsewhere, people.users["officer"])
+    assert elsewhere.get(job_url).status_code == 200
+    status = elsewhere.get(job_url + ".json").json
+    assert (status["summary"]["created"], status["summary"]["rejected"]) == (2, 1), status
+    # Another officer of the province follows it and reads its rejected rows.
+    colleague = _second_vp_officer(session, people)
+    other_browser = app.test_client()
+    login(other_browser, colleague.id)
+    assert other_browser.get(job_url).status_code == 200
+    assert other_browser.get(job_url + ".json").json["summary"]["created"] == 2
+    errors = other_browser.get(job_url + "/errors.csv")
+    assert errors.status_code == 200 and f"Xưởng Sai Ngành {tag}" in errors.data.decode("utf-8-sig")
+    assert "Ngành: Không có ngành này" in errors.data.decode("utf-8-sig")  # labels, not keys
+    # Officers of another province do not; nor do firm users (the route's rule).
+    bn = client_as("other_officer")
+    assert bn.get(job_url).status_code == 404 and bn.get(job_url + ".json").status_code == 404
+    assert client_as("supplier").get(job_url).status_code == 403
+    # The history: who, the file, the counts, the error file; per province.
+    page = other_browser.get("/imports/history", headers={"Accept-Language": "vi"}).get_data(
+        as_text=True
+    )
+    assert f"khao-sat-{tag}.xlsx" in page and "Officer" in page
+    row = page[page.index(f"khao-sat-{tag}.xlsx") :].split("</tr>")[0]
+    assert [c.split("<")[0] for c in row.split("<td>")[-4:-1]] == ["2", "0", "1"]
+    assert job_url.rsplit("/", 1)[1] + "/errors.csv" in row
+    assert f"khao-sat-{tag}.xlsx" not in bn.get("/imports/history").get_data(as_text=True)
+    code = session.get(Firm, people.firms["supplier"]).province.code
+    admin = client_as("admin")
+    assert f"khao-sat-{tag}.xlsx" in admin.get(f"/imports/history?province={code}").get_data(
+        as_text=True
+    )
+    other_code = session.get(Firm, people.firms["other_supplier"]).province.code
+    assert f"khao-sat-{tag}.xlsx" not in admin.get(
+        f"/imports/history?province={other_code}"
+    ).get_data(as_text=True)
+    upload = officer.get("/imports/").get_data(as_text=True)
+    assert "/imports/history" in upload and "/imports/template.xlsx" in upload
+
+
+def test_old_province_names_are_shown_where_they_land(session, client_as):
+    pytest.importorskip("catalog.places")
+    tag = uuid.uuid4().hex[:6]
+    data = _csv(
+        [
+            ["Tên doanh nghiệp", "Tỉnh"],
+            [f"Xưởng Tỉnh Cũ Một {tag}", "Vinh Phuc"],
+            [f"Xưởng Tỉnh Cũ Hai {tag}", "Vĩnh Phúc"],
+        ]
+    )
+    admin = client_as("admin")
+    resp = admin.post(
+        "/imports/",
+        data={"file": (io.BytesIO(data), "tinh-cu.csv")},
+        content_type="multipart/form-data",
+    )
+    page = admin.get(resp.headers["Location"], headers={"Accept-Language": "vi"}).get_data(
+        as_text=True
+    )
+    assert page.count("Vĩnh Phúc → Phú Thọ") == 1, page
+    result = import_table(session, read_table(data))
+    assert result.created == 2
+    for name in (f"Xưởng Tỉnh Cũ Một {tag}", f"Xưởng Tỉnh Cũ Hai {tag}"):
+        firm = session.scalar(select(Firm).where(Firm.name_vi == name))
+        assert (firm.province.name_vi, firm.former_province.name_vi) == ("Phú Thọ", "Vĩnh Phúc")

@@ -1,9 +1,12 @@
 """Officers import survey files: upload, map the columns, preview, import with progress.
 
-The upload is checked and kept under ``DATA_DIR/imports/`` with a random name; the
-import itself runs as a Celery job (``jobs.tasks.import_firms``) whose progress the page
-polls. Each job is recorded for the officer who started it (``jobs.records``): nobody else
-can watch it or download its rejected rows.
+The upload is checked and kept under ``DATA_DIR/imports/`` with a random name (its own
+name beside it, for the history); the import itself runs as a Celery job
+(``jobs.tasks.import_firms``) whose progress the page polls. Each job is recorded for the
+officer who started it (``jobs.records``): they, the officers of the provinces it belongs
+to and admins may watch it and download its rejected rows, from any browser
+(``catalog.access``: ``job.own``), and find it in the import history. The template
+(``/imports/template.xlsx``) is a survey file with the headers the import knows.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from flask import (
 )
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from catalog.imports import (
     FIELD_LABELS,
@@ -32,12 +36,15 @@ from catalog.imports import (
     ImportRefused,
     Table,
     check_mapping,
+    ignored_columns,
     import_table,
     read_table,
     remember_mapping,
     remembered_mapping,
+    renamed_places,
+    template_workbook,
 )
-from catalog.models import JobKind
+from catalog.models import JobKind, Province
 from jobs import imports as import_jobs
 from jobs import records
 from jobs.models import ImportJob
@@ -47,7 +54,8 @@ from jobs.tasks import import_firms, queue_import
 from .access import actor, rule
 from .background import job_notice
 from .extensions import db
-from .helpers import translate
+from .helpers import attachment, translate
+from .i18n import current_locale
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -68,6 +76,12 @@ def _upload_path(token: str) -> Path:
     if not path.exists():
         abort(404)
     return path
+
+
+def _upload_name(path: Path) -> str:
+    """The name the file was uploaded under (the stored one when it was not kept)."""
+    named = path.with_suffix(".name")
+    return named.read_text()[:200] if named.exists() else path.name
 
 
 def _scope() -> set[int] | None:
@@ -95,6 +109,7 @@ def upload():
             return render_template("imports/upload.html"), 422
         token = secrets.token_hex(16)
         (_upload_dir() / f"{token}.upload").write_bytes(data)
+        (_upload_dir() / f"{token}.name").write_text(Path(name.replace("\\", "/")).name[:200])
         return redirect(url_for("imports.preview", token=token))
     return render_template("imports/upload.html")
 
@@ -135,11 +150,15 @@ def preview(token: str):
         else:
             if request.form.get("action") == "import":
                 remember_mapping(db.session, table.headers, mapping)
-                job_id = queue_import(db.session, str(path), mapping, actor().id)
+                job_id = queue_import(
+                    db.session, str(path), mapping, actor().id, filename=_upload_name(path)
+                )
                 return redirect(url_for("imports.job", job_id=job_id))
     fields = [(name, translate(FIELD_LABELS[name])) for name in FIELDS]
     context = {"table": table, "mapping": mapping, "fields": fields, "error": error}
     context["field_names"] = {name: translate(label) for name, label in FIELD_LABELS.items()}
+    context["ignored"] = ignored_columns(table.headers, mapping)
+    context["renamed"] = renamed_places(db.session, table, mapping, current_locale())
     if error is None:
         try:
             context.update(_preview(table, mapping))
@@ -232,4 +251,37 @@ def job_errors(job_id: str):
         path.read_bytes(),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="ketnoi-import-errors.csv"'},
+    )
+
+
+@bp.get("/history")
+@rule("firm.create")
+def history():
+    """The import history: who imported which file when, what came of it, and its
+    rejected rows; an officer's provinces (one of them with ``?province=``), every
+    province for an admin."""
+    me = actor()
+    if me.is_officer:
+        provinces = sorted(me.provinces, key=lambda p: p.name_vi)
+    else:
+        provinces = list(db.session.scalars(select(Province).order_by(Province.name_vi)))
+    chosen = next((p for p in provinces if p.code == request.args.get("province")), None)
+    entries = import_jobs.history(db.session, me, chosen.id if chosen else None)
+    return render_template(
+        "imports/history.html", entries=entries, provinces=provinces, chosen=chosen
+    )
+
+
+@bp.get("/template.xlsx")
+@rule("firm.create")
+def template():
+    """A survey file to fill in: the headers the import knows, in Vietnamese and English,
+    drop-down lists of provinces, sectors and processes, an example row."""
+    me = actor()
+    lang = current_locale()
+    mine = sorted(me.provinces, key=lambda p: p.name_vi) if me.is_officer else []
+    body = template_workbook(db.session, lang, translate, mine[0] if mine else None)
+    name = "ketnoi-mau-khao-sat.xlsx" if lang == "vi" else "ketnoi-survey-template.xlsx"
+    return attachment(
+        body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
     )

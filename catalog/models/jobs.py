@@ -2,7 +2,8 @@
 each: whose it is, what it is about, how it stands and the files it produced.
 
 The pages that follow a job find it here, never in the user's cookie: a job is seen by
-its owner only (``catalog.access``: ``job.own``), from any browser they sign in with,
+its owner (a survey import also by its provinces' officers and admins; ``catalog.access``:
+``job.own``), from any browser they sign in with,
 and its record outlives the task queue's result (which expires after a day).
 """
 
