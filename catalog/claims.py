@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from . import notifications
 from .i18n import N_
 from .models import ClaimStatus, Firm, FirmClaim, User, UserRole, officer_provinces, utcnow
 from .validation import ValidationError, clean_field
@@ -86,6 +87,8 @@ def file_claim(
         )
     claim = FirmClaim(user=user, firm=firm, message=text)
     session.add(claim)
+    # In the officers' list; the mail is the claims page's own (``webapp.claims.announce``).
+    notifications.claim_filed(session, claim, mailed=True)
     if commit:
         session.commit()
     return claim
@@ -162,6 +165,7 @@ def approve(
     claim.status = ClaimStatus.APPROVED
     claim.reason = reason
     claimant.firm = claim.firm
+    notifications.claim_decided(session, claim, mailed=True)
     session.commit()
     return removed
 
@@ -172,4 +176,5 @@ def reject(session: Session, claim: FirmClaim, officer: User | None, reason: Any
     _decided(claim, officer)
     claim.status = ClaimStatus.REJECTED
     claim.reason = text
+    notifications.claim_decided(session, claim, mailed=True)
     session.commit()

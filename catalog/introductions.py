@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from . import notifications
 from .i18n import N_
 from .models import (
     Firm,
@@ -50,6 +51,7 @@ def request_introduction(
     if supplier not in need.invited and need.visibility == NeedVisibility.INVITED:
         need.invited.append(supplier)  # the supplier must be able to read the need
     session.add(intro)
+    notifications.introduction_requested(session, intro)
     session.commit()
     return intro
 
@@ -63,6 +65,7 @@ def decide_introduction(
     intro.decided_by_id = user.id if user else None
     intro.decided_at = utcnow()
     session.flush()
+    notifications.introduction_decided(session, intro)
     if accept:
         record_outcome(session, intro.need, intro.supplier, "introduced", source="introduction")
     else:

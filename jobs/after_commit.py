@@ -50,11 +50,14 @@ def new_judgements(new: list[object], _touched: list[object]) -> set[int]:
 def side_effects() -> tuple[AfterCommit, ...]:
     """The table: a firm's record changed → re-index it; a judgement recorded → ask
     the reranker whether it is due for training."""
+    from .notifications import new_notifications, queue_notification_mails
     from .tasks import queue_reindex, queue_retraining
 
     return (
         AfterCommit("reindex", lambda _new, touched: firm_ids(touched), queue_reindex, True),
         AfterCommit("retrain", new_judgements, queue_retraining),
+        # A notification filed → mail it to whoever chose immediate mails.
+        AfterCommit("notify", new_notifications, queue_notification_mails),
     )
 
 

@@ -20,6 +20,6 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.flask_app = app  # for worker signal handlers (heartbeat)
     app.extensions["celery"] = celery_app
     # Import for their side effect of registering tasks and worker signal handlers.
-    from . import heartbeat, mail, notices, tasks  # noqa: F401
+    from . import heartbeat, mail, notices, notifications, tasks  # noqa: F401
 
     return celery_app

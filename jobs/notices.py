@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from catalog import verification
+from catalog import notifications, verification
 from catalog.access.visibility import reading_as
 from catalog.models import User, Verification
 
@@ -51,6 +51,11 @@ def notify_verification(check_id: int) -> int:
     check = session.get(Verification, check_id)
     if check is None:  # withdrawn before the notice went out
         return 0
+    # In the firm's users' notifications too; this job's mail is theirs.
+    notifications.verification_result(
+        session, check.firm_id, check.item_label, check.result.value, mailed=True
+    )
+    session.commit()
     sent = 0
     for user in _recipients(session, check.firm_id):
         with force_locale(user.locale or "vi"), reading_as(session, user):

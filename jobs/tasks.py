@@ -25,6 +25,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy.exc import OperationalError
 
+from catalog import notifications
 from catalog.access.audit import set_actor
 from catalog.imports import import_table, read_table, rejected_rows_csv
 from catalog.models import JobKind, User
@@ -366,6 +367,7 @@ def import_firms(self, path: str, mapping: dict[str, str] | None, actor_id: int 
     Path(path + ".errors.csv").write_bytes(errors)
     summary = {**result.summary(), "upload": Path(path).name}
     imports.finish(session, job_id, attempt, summary)
+    notifications.import_finished(session, actor_id, job_id, summary)
     return summary
 
 
@@ -379,12 +381,20 @@ def _record_failure(session, job_id: str, attempt: int, exc: Exception) -> None:
         log.exception("could not record the failure of import job %s", job_id)
 
 
-def queue_import(session, path: str, mapping: dict[str, str] | None, actor_id: int | None) -> str:
-    """Record an import job (its checkpoints, and the record its owner follows) and queue
-    it (in-process if eager); return the job's id."""
+def queue_import(
+    session,
+    path: str,
+    mapping: dict[str, str] | None,
+    actor_id: int | None,
+    filename: str | None = None,
+) -> str:
+    """Record an import job (its checkpoints, and the record its owner and the officers
+    of its provinces follow, with the file's name as uploaded) and queue it (in-process
+    if eager); return the job's id."""
     from . import imports, records
 
     job_id = imports.record_import(session, path, mapping, actor_id)
-    records.record(session, actor_id, JobKind.IMPORT, Path(path).name, job_id=job_id)
+    params = imports.history_params(session, actor_id, filename or Path(path).name)
+    records.record(session, actor_id, JobKind.IMPORT, Path(path).name, params=params, job_id=job_id)
     session.commit()
     return dispatch(import_firms, [path, mapping, actor_id], task_id=job_id)

@@ -243,16 +243,20 @@ def test_unanswered_requests_are_recalled_and_agendas_print_as_pdf(
     b = service.register(session, event, session.get(Firm, people.firms["buyer"]))
     s = service.register(session, event, session.get(Firm, people.firms["supplier"]))
     req = service.request_meeting(session, b, s, priority=2)
+    # The request itself is notified at once (jobs.notifications); reminders come later.
+    asked = [m for m in smtp_server.messages if "đề nghị gặp bạn tại Ngày gặp nhắc việc\n" in m]
+    assert len(asked) == 1 and "supplier@people.test" in asked[0].split("\n")[0]
     remind_unanswered_requests.apply().get()
-    assert not [m for m in smtp_server.messages if "Ngày gặp nhắc việc" in m]  # too recent
+    reminder = "Ngày gặp nhắc việc. Hãy nhận lời"
+    assert not [m for m in smtp_server.messages if reminder in m]  # too recent
     req = session.get(MeetingRequest, req.id)
     req.created_at = utcnow() - timedelta(days=3)
     session.commit()
     remind_unanswered_requests.apply().get()
-    recalled = [m for m in smtp_server.messages if "Ngày gặp nhắc việc" in m]
+    recalled = [m for m in smtp_server.messages if reminder in m]
     assert len(recalled) == 1 and "supplier@people.test" in recalled[0].split("\n")[0]
     remind_unanswered_requests.apply().get()  # not again so soon
-    assert len([m for m in smtp_server.messages if "Ngày gặp nhắc việc" in m]) == 1
+    assert len([m for m in smtp_server.messages if reminder in m]) == 1
 
     meeting = service.answer_request(session, req, accept=True)
     service.move_meeting(session, event, meeting, 1, 0)

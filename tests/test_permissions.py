@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from catalog import services
+from catalog import accounts, services
 from catalog.models import AuditEntry, Firm, Introduction, Need
-from tests.conftest import fresh_tax_code
+from tests.conftest import PASSWORD, fresh_tax_code, login
+from tests.factories import make_buyer
 
 
 def _need(session, people, visibility: str, title: str) -> Need:
@@ -195,11 +196,20 @@ def test_a_supplier_asked_for_an_introduction_may_read_the_need(session, people,
 
 
 def test_shortlist_export_keeps_contacts_until_the_introduction_is_accepted(
-    session, people, client_as
+    app, session, people, client_as
 ):
+    # A buyer firm of its own: contacts open per pair of firms, and other tests may have
+    # introduced the shared buyer to the shared supplier already.
     supplier = session.get(Firm, people.firms["supplier"])
-    need = _need(session, people, "registered", "Vỏ hộp nhựa ABS cho bộ đàm")
-    buyer = client_as("buyer")
+    firm = make_buyer(session, f"Contact Test Buyer {fresh_tax_code()}")
+    user = accounts.create_user(
+        session, f"contact.buyer.{firm.id}@people.test", PASSWORD, "Contact Buyer", firm=firm
+    )
+    need = services.create_need(
+        session, firm, {"title": "Vỏ hộp nhựa ABS cho bộ đàm", "visibility": "registered"}
+    )
+    buyer = app.test_client()
+    login(buyer, user.id)
     buyer.post(f"/needs/{need.id}/shortlist", data={"firm_id": supplier.id})
     csv_text = buyer.get(f"/needs/{need.id}/shortlist.csv").data.decode("utf-8-sig")
     assert supplier.name_vi in csv_text and supplier.contact_email not in csv_text

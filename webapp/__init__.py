@@ -142,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from .introductions import bp as introductions_bp
     from .main import bp as main_bp
     from .needs import bp as needs_bp
+    from .notifications import bp as notifications_bp
     from .opportunities import bp as opportunities_bp
     from .verifications import bp as verifications_bp
 
@@ -155,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(introductions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(claims_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(verifications_bp)
     app.register_blueprint(opportunities_bp)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
+
 from matching.encoder import DEFAULT_MODEL
 
 
@@ -68,6 +70,12 @@ def _celery_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
             "meeting-request-reminders": {
                 "task": "ketnoi.remind_unanswered_requests",
                 "schedule": 3600,
+            },
+            # Notifications of the day for those who chose a digest (jobs.notifications),
+            # at 17:00 in Vietnam (10:00 UTC), the end of the working day.
+            "notification-digest": {
+                "task": "ketnoi.send_notification_digest",
+                "schedule": crontab(hour=10, minute=0),
             },
             # A damaged or drifted index heals within minutes (cheap when all is well).
             "index-check": {"task": "ketnoi.check_index", "schedule": 5 * 60},

@@ -35,10 +35,12 @@ from ..models import (
     FirmClaim,
     Introduction,
     IntroductionStatus,
+    JobKind,
     Meeting,
     MeetingRequest,
     Need,
     NeedPhoto,
+    Notification,
     Registration,
     SupplyRelationship,
     User,
@@ -238,6 +240,23 @@ def decide_introduction(user: User | None, intro: Introduction) -> bool:
     return _member(user, intro.supplier_id)
 
 
+def consent_for_firm(user: User | None, intro: Introduction) -> bool:
+    """Record a firm's consent on its behalf (``catalog.notifications.consent``): the
+    officers of the supplier's province and admins; the firm's own users answer instead."""
+    return _officer_for(user, intro.supplier.province_id)
+
+
+def invite_claimant(user: User | None, firm: Firm) -> bool:
+    """Invite a firm's contact to claim its profile (``catalog.notifications.invitations``):
+    officers of the firm's province and admins, whose invitation is their approval."""
+    return _officer_for(user, firm.province_id)
+
+
+def own_notification(user: User | None, note: Notification) -> bool:
+    """A notification is its recipient's alone."""
+    return user is not None and note.user_id == user.id
+
+
 def view_introduction(user: User | None, intro: Introduction) -> bool:
     return (
         _member(user, intro.supplier_id)
@@ -294,9 +313,19 @@ def own_token(user: User | None, token: ApiToken) -> bool:
 
 
 def own_job(user: User | None, job: BackgroundJob) -> bool:
-    """Follow a background job (its progress, its files): its owner only, whatever their
-    role (a report holds what its owner may read, not what another officer may)."""
-    return user is not None and job.owner_id is not None and job.owner_id == user.id
+    """Follow a background job (its progress, its files): its owner, whatever their
+    role (a report holds what its owner may read, not what another officer may). A
+    survey import is also followed by the officers of the provinces it belongs to and by
+    admins: it is part of those provinces' import history, and its rejected rows hold
+    only what the file said about firms there."""
+    if user is None:
+        return False
+    if job.owner_id is not None and job.owner_id == user.id:
+        return True
+    if job.kind != JobKind.IMPORT:
+        return False
+    provinces = (job.params or {}).get("provinces") or []
+    return user.role == UserRole.ADMIN or any(_officer_for(user, p) for p in provinces)
 
 
 def firm_member(user: User | None, _: Any = None) -> bool:
@@ -343,6 +372,9 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "need_photo.manage": manage_need_photo,
     "introduction.view": view_introduction,
     "introduction.decide": decide_introduction,
+    "introduction.consent": consent_for_firm,
+    "claim.invite": invite_claimant,
+    "notification.own": own_notification,
     "users.manage": manage_users,
     "user.manage": manage_user,
     "audit.view": view_audit,

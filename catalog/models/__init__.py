@@ -50,7 +50,8 @@ from .needs import (
     need_invitations,
     need_materials,
 )
-from .reference import Concept, IndustrialZone, Province
+from .notifications import ClaimInvitation, ConsentMethod, MailMode, Notification
+from .reference import Concept, FormerProvince, IndustrialZone, Province
 from .relationships import SupplyRelationship, relationship_parts
 from .verification import (
     EvidenceFile,
@@ -62,6 +63,10 @@ from .verification import (
 )
 
 __all__ = [
+    "ClaimInvitation",
+    "ConsentMethod",
+    "MailMode",
+    "Notification",
     "check_stands",
     "ClaimStatus",
     "FirmClaim",
@@ -108,6 +113,7 @@ __all__ = [
     "Concept",
     "Firm",
     "FirmRole",
+    "FormerProvince",
     "IndustrialZone",
     "MatchJudgement",
     "Need",

@@ -81,6 +81,9 @@ class User(TimestampMixin, Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     recovery_codes: Mapped[list] = mapped_column(JSON, default=list)
+    # Notifications by mail: "immediate" (each at once) or "digest" (one mail a day);
+    # ``catalog.models.notifications.MailMode``.
+    mail_mode: Mapped[str] = mapped_column(String(10), default="immediate")
 
     firm: Mapped[Firm | None] = relationship(foreign_keys=[firm_id])
     provinces: Mapped[list[Province]] = relationship(
@@ -186,6 +189,12 @@ class Introduction(TimestampMixin, Base):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A supplier without a user agrees through its province's officer, who records who
+    # agreed, when and how (``ConsentMethod``), with a note (``catalog.notifications.consent``).
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_method: Mapped[str | None] = mapped_column(String(20))
+    consent_note: Mapped[str | None] = mapped_column(String(1000))
 
     need: Mapped[Need] = relationship()
     supplier: Mapped[Firm] = relationship(foreign_keys=[supplier_id])
