@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app webapp
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser services lint serve ctl bench clean
+.PHONY: run test install browser documents services lint serve ctl bench clean
 
 # Create the virtual environment and install the project with everything it needs.
 # torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build;
@@ -34,7 +34,7 @@ SUPERVISOR_ENV := PATH="$(abspath $(BIN)):$$PATH" KETNOI_DATA_DIR="$(DATA_DIR)" 
 
 # Database (migrations), demo catalog, search index, then a Celery worker and the web
 # server on http://127.0.0.1:$(PORT), each restarted when it dies. Ctrl-C stops both.
-run: install
+run: install documents
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "KetNoi starts on http://127.0.0.1:$(PORT) (a process that dies is restarted; Ctrl-C stops it all)"
@@ -44,7 +44,7 @@ run: install
 # named by DATABASE_URL and REDIS_URL, gunicorn with WEB_CONCURRENCY workers, a Celery
 # worker with CELERY_CONCURRENCY processes and one beat, under supervisord with the
 # production configuration (deploy/supervisord.conf), started and stopped together.
-serve: install
+serve: install documents
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { \
 		echo "make serve needs DATABASE_URL and REDIS_URL (README, Production)" >&2; exit 2; }
 	$(FLASK) db upgrade
@@ -67,6 +67,15 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
 			chromium poppler-utils; }
 
+# The periodic reports' PDF is typeset by WeasyPrint, which needs Pango (and a font with
+# every Vietnamese letter: DejaVu): installed with apt when missing (as root, or sudo).
+documents:
+	@{ ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && fc-list 2>/dev/null | grep -q 'DejaVu Sans'; } || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-dejavu-core; }
+
 # PostgreSQL, Redis and nginx from Debian's packages, for the production-path tests
 # (nginx and openssl: the example reverse proxy of deploy/nginx/ with a throwaway
 # certificate, tests/test_http_edge.py) and
@@ -84,7 +93,7 @@ services:
 # pass runs in TEST_WORKERS processes (pytest-xdist): every worker has its own data
 # folder, database and pair of Redis databases (tests/conftest.py), at most 8 workers.
 TEST_WORKERS ?= 2
-test: install browser services
+test: install browser documents services
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(TEST_WORKERS)
 	$(BIN)/python -m tests.services $(BIN)/pytest -n $(TEST_WORKERS)

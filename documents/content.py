@@ -3,8 +3,8 @@ layout a report takes in both of its formats.
 
 Kept apart from the formats so that the report's content (``documents.report``) and the
 formats (``documents.xlsx``, ``documents.pdf``) depend on it and not on each other: the
-spreadsheet and the PDF of a report are written from one ``Document``, so they never
-disagree.
+spreadsheet and the PDF of a report are written from the same figures and rows
+(``documents.report``), so they never disagree.
 
 Texts are gettext msgids marked with ``N_`` (or ``pgettext`` where a word needs a
 context) and translated by a ``Translator`` the caller gives: documents have no Flask
@@ -86,13 +86,11 @@ class Table:
 
 @dataclass
 class Document:
-    """A report as both formats lay it out, every text already in the reader's language.
-
-    The spreadsheet has a summary sheet (the title, ``facts``, the ``summary`` rows under
+    """A report as the spreadsheet lays it out, every text already in the reader's
+    language: a summary sheet (the title, ``facts``, the ``summary`` rows under
     ``headers``, the ``note``), one sheet per entry of ``sheets`` and a sheet of charts.
-    The PDF has a cover (the title, ``facts``, the summary and the note), the tables
-    ``before_charts``, one page per chart and the tables ``after_charts``, each page
-    but the charts' with ``footer`` and its number (``page``).
+    The PDF, an administrative document, is laid out from the same figures by its
+    template (``documents.report.pdf_html``).
     """
 
     title: str
@@ -104,8 +102,4 @@ class Document:
     sheets: list[tuple[str, Table]]  # (sheet name, table)
     charts_sheet: str
     charts: dict[str, Figure]
-    before_charts: list[Table]
-    after_charts: list[Table]
     empty: str  # what an empty table says
-    footer: str
-    page: Callable[[int], str]

@@ -1,38 +1,44 @@
-"""PDF documents: a report (``Document``) and plain tables (agendas), on A4 pages.
+"""PDF documents: the periodic report, from an HTML template, and plain tables (agendas).
 
-Tables are laid out by hand on matplotlib pages rather than through a PDF library:
-every page, the report's charts included, is drawn in one style (``charts.chart_style``:
-DejaVu Sans, which has every Vietnamese letter, and no mathtext), and text stays
-selectable TrueType. Every text goes through ``charts.plain``, so stored text is written
-as the literal text it is, even from rows stored before validation refused control
-characters. A long table wraps its cells and continues on as many pages as it needs.
+The report is an administrative document (header, sections, tables, charts, signature
+block), laid out from ``documents/templates/*.html`` with Jinja2 and typeset by
+WeasyPrint: real tables with fixed column widths that wrap their text and repeat their
+header row on every page, page numbers, and fonts found by Pango (DejaVu has every
+Vietnamese letter). No Flask: the environment here is the documents' own, so a worker
+renders exactly what a page would.
+
+Stored text is literal text: the environment escapes every value it prints (a firm
+named "<b>Cơ khí</b>" shows its angle brackets) and first passes it through
+``charts.plain``, which drops the characters no file should carry (control characters,
+bidirectional overrides), even from rows stored before validation refused them.
+
+Agendas and table sheets (``tables_pdf``) are still drawn as matplotlib pages: one
+table, laid out by hand, in the charts' style (``charts.chart_style``).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import io
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import jinja2
+from markupsafe import Markup, escape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from . import charts
-from .content import Document, Pct, Table, number
+from .content import Pct, Table, number
 
-A4 = (8.27, 11.69)
-# Table layout on an A4 page: the table's axes are 0.92 x 0.86 of the page; at 6.5 pt
-# DejaVu Sans a text line takes about 1.35 % of that height and a column as wide as
-# the axes holds about 140 average characters. A page holds about 50 one-line rows.
-FONT_SIZE = 6.5
-LINE_HEIGHT = 0.0135
-CELL_PADDING = 0.006
-CHARS_PER_WIDTH = 140
-MAX_CELL_LINES = 6
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CHART_DPI = 150  # sharp on paper at the width the template gives charts (16 cm)
 
 
 def cell_text(value: Any) -> str:
@@ -46,6 +52,75 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         return number(value)
     return " ".join(charts.plain(value).split())
+
+
+def _printed(value: Any) -> Any:
+    """What the templates print for a value: markup the template built stays markup,
+    anything else is literal text without the characters no file may carry."""
+    if value is None or isinstance(value, Markup):
+        return "" if value is None else value
+    if isinstance(value, str):
+        return charts.plain(value)
+    return value
+
+
+def unbroken(text: str, longest: int = 16) -> Markup:
+    """A table cell's text that wraps at its spaces only, as the reader wrote it: a name
+    or a code such as "ISO/TS 16949" or "Cơ khí $\\frac{a}{b}$" is not cut at the
+    other places Unicode allows a line break. Words too long for any column may still
+    be cut (``overflow-wrap`` in the stylesheet)."""
+    words = []
+    for word in text.split(" "):
+        if 1 < len(word) <= longest:
+            words.append(Markup('<span class="word">%s</span>') % word)
+        else:
+            words.append(escape(word))
+    return Markup(" ").join(words)
+
+
+def chart_image(fig: Figure) -> str:
+    """A chart as a data: URL for an <img> (PNG: what WeasyPrint draws most faithfully)."""
+    return "data:image/png;base64," + base64.b64encode(charts.png(fig, dpi=CHART_DPI)).decode()
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The documents' templates, every printed value escaped and made literal."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        finalize=_printed,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cell"] = cell_text
+    env.tests["number"] = lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+    return env
+
+
+def html(template: str, **context: Any) -> str:
+    """A template of ``documents/templates`` rendered with ``context``."""
+    return environment().get_template(template).render(**context)
+
+
+def html_pdf(document: str) -> bytes:
+    """An HTML document (with its own CSS, no external resources) as a PDF."""
+    import weasyprint  # needs Pango (Debian: libpango-1.0-0, libpangoft2-1.0-0)
+
+    return weasyprint.HTML(string=document, base_url=str(TEMPLATES)).write_pdf()
+
+
+# Agendas and table sheets: matplotlib pages.
+A4 = (8.27, 11.69)
+# Table layout on an A4 page: the table's axes are 0.92 x 0.86 of the page; at 6.5 pt
+# DejaVu Sans a text line takes about 1.35 % of that height and a column as wide as
+# the axes holds about 140 average characters. A page holds about 50 one-line rows.
+FONT_SIZE = 6.5
+LINE_HEIGHT = 0.0135
+CELL_PADDING = 0.006
+CHARS_PER_WIDTH = 140
+MAX_CELL_LINES = 6
 
 
 def _wrap(value: Any, chars: int) -> list[str]:
@@ -134,44 +209,6 @@ def _table_pages(table: Table, footer: Callable[[], str], empty: str) -> list[Fi
     return figures
 
 
-def _fact(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def pages(doc: Document) -> list[Figure]:
-    """The pages of a report: a cover with the facts, the summary and the note, the
-    tables before the charts, one page per chart, then the tables after them. Each
-    table takes at least one page and continues on as many as its wrapped rows need."""
-    counter = iter(range(1, 10_000))
-
-    def footer() -> str:
-        return f"{doc.footer} — {doc.page(next(counter))}"
-
-    cover = _page(doc.title, footer())
-    with charts.chart_style():
-        lines = [(f"{label}: {_fact(value)}", i == 0) for i, (label, value) in enumerate(doc.facts)]
-        for label, value in doc.summary:
-            if value is None:
-                lines += [("", False), (label, True)]
-            else:
-                lines.append((f"    {cell_text(label)}: {cell_text(value)}", False))
-        lines += [("", False), *((line, False) for line in textwrap.wrap(doc.note, 120))]
-        y, step = 0.92, min(0.018, 0.86 / max(1, len(lines)))
-        for text, bold in lines:
-            weight = "bold" if bold else "normal"
-            cover.text(0.06, y, charts.plain(text), fontsize=8, fontweight=weight)
-            y -= step
-    figures = [cover]
-    for table in doc.before_charts:
-        figures += _table_pages(table, footer, doc.empty)
-    for fig in doc.charts.values():
-        next(counter)  # chart pages are the charts as drawn for the web: no footer
-        figures.append(fig)
-    for table in doc.after_charts:
-        figures += _table_pages(table, footer, doc.empty)
-    return figures
-
-
 def _write(title: str, figures: Callable[[], Iterable[Figure]]) -> bytes:
     """The pages ``figures`` draws, drawn and saved in the charts' style."""
     out = io.BytesIO()
@@ -179,11 +216,6 @@ def _write(title: str, figures: Callable[[], Iterable[Figure]]) -> bytes:
         for fig in figures():
             pdf.savefig(fig)
     return out.getvalue()
-
-
-def render(doc: Document) -> bytes:
-    """The report as a PDF (see ``pages``), text kept as selectable TrueType."""
-    return _write(charts.plain(doc.title), lambda: pages(doc))
 
 
 def tables_pdf(title: str, tables: Sequence[Table], empty: str = "—") -> bytes:

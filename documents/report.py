@@ -18,15 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from matplotlib.figure import Figure
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import models
 from catalog.access.visibility import reading_as
 from catalog.dashboard import (
+    SUPPLIER_ROLES,
     Dashboard,
     EventFigures,
     NeedFigures,
@@ -40,6 +45,7 @@ from catalog.dashboard import (
     province_reader,
 )
 from catalog.i18n import N_
+from catalog.models import Firm, Province, Verification, latest_checks
 from matching.engine import MatchEngine
 from matching.localisation import Localisation, localisation
 
@@ -55,7 +61,12 @@ from .content import (
 )
 
 FORMATS = ("xlsx", "pdf")
-CHARTS = 4
+CHART_TITLE: dict[str, str | InContext] = {
+    "sectors": N_("Supplier firms by sector, with targets"),
+    "local": pgettext("report", "Open needs with and without a local supplier"),
+    "verification": pgettext("report", "Verification coverage"),
+    "gaps": N_("Largest localisation gaps"),
+}
 TOP_SECTORS = 5  # sector lines on the firm-count chart (besides targeted sectors)
 TOP_GAPS = 12
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}  # Vietnamese reports write "quý III/2026"
@@ -126,16 +137,49 @@ class QuarterFigures:
 
 
 @dataclass
+class RegionFigures:
+    """Supplier firms of one region of the report's province, counted as the dashboard
+    counts them: a former province inside a merged one (2025 map), or a province in a
+    report of all provinces. ``key`` None: firms whose former province is not recorded."""
+
+    key: int | None
+    name_vi: str
+    name_en: str
+    firms: int  # counted at the end of the period's year (founded, else registered)
+    new: int  # counting year is the period's year
+    verified: int  # with a current officer check on the report's "as of" day
+
+    def label(self, lang: str = "vi") -> str:
+        return self.name_vi if lang == "vi" else self.name_en
+
+
+@dataclass
 class ReportData:
     """Everything a report shows, computed once for both formats."""
 
     dashboard: Dashboard
     localisation: Localisation
     quarters: list[QuarterFigures]  # annual reports only
+    # Province code → (name_vi, name_en), to write names where the figures keep codes.
+    province_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Firms by former province (or by province, for all provinces); None: no breakdown.
+    regions: list[RegionFigures] | None = None
 
     @property
     def period(self) -> Period:
         return self.dashboard.period
+
+    @property
+    def as_of(self) -> date:
+        """The day the figures are judged on, the dashboard's: the period's last day, or
+        the day the report was made if the period is still under way."""
+        return self.dashboard.verification.on
+
+    def province_name(self, code: str | None, lang: str) -> str:
+        if not code:
+            return ""
+        vi, en = self.province_names.get(code, (code, code))
+        return vi if lang == "vi" else en
 
 
 def report_filename(province_code: str | None, period: Period, fmt: str) -> str:
@@ -169,7 +213,78 @@ def collect(
             for q in (period.quarters() if period.kind == "year" else [])
         ]
         gaps = localisation(session, engine, province_code, period)
-    return ReportData(board, gaps, quarters)
+    names = {
+        code: (vi, en)
+        for code, vi, en in session.execute(
+            select(Province.code, Province.name_vi, Province.name_en)
+        )
+    }
+    regions = region_figures(session, province_id, period, board.verification.on)
+    return ReportData(board, gaps, quarters, names, regions)
+
+
+def _former_provinces() -> tuple[Any, Any] | None:
+    """The 2025 map's former provinces (``catalog.models.FormerProvince``) and the firm's
+    column naming one, or None on a catalogue that does not have them yet."""
+    model = getattr(models, "FormerProvince", None)
+    column = getattr(Firm, "former_province_id", None)
+    return None if model is None or column is None else (model, column)
+
+
+def region_figures(
+    session: Session, province_id: int | None, period: Period, on: date
+) -> list[RegionFigures] | None:
+    """Supplier firms by region, counted as ``catalog.dashboard`` counts the province's
+    total, new and verified firms (so the rows add up to the dashboard's figures): by
+    former province inside a merged province ("Phú Thọ — former Vĩnh Phúc"), or by
+    province in a report of all provinces. None for a province that absorbed no other
+    (one region is no breakdown) or a catalogue without former provinces."""
+    former = _former_provinces()
+    scope = [Firm.role.in_(SUPPLIER_ROLES)]
+    if province_id is None:
+        regions = {
+            p.id: (p.name_vi, p.name_en)
+            for p in session.scalars(select(Province).order_by(Province.name_vi))
+        }
+        key_column: Any = Firm.province_id
+    elif former is None:
+        return None
+    else:
+        model, key_column = former
+        regions = {
+            f.id: (f.name_vi, f.name_en)
+            for f in session.scalars(
+                select(model).where(model.province_id == province_id).order_by(model.name_vi)
+            )
+        }
+        if len(regions) < 2:
+            return None
+        scope.append(Firm.province_id == province_id)
+    rows = session.execute(
+        select(Firm.id, key_column, Firm.year_founded, Firm.created_at).where(*scope)
+    ).all()
+    checks = session.scalars(
+        select(Verification).where(
+            Verification.firm_id.in_(select(Firm.id).where(*scope)),
+            Verification.checked_on <= on,
+        )
+    ).all()
+    verified = {v.firm_id for v in latest_checks(checks).values() if v.is_current(on)}
+    counts: dict[int | None, list[int]] = {}
+    for firm_id, key, founded, created in rows:
+        year = founded if founded is not None else created.year
+        tally = counts.setdefault(key if key in regions else None, [0, 0, 0])
+        tally[0] += year <= period.year
+        tally[1] += year == period.year
+        tally[2] += firm_id in verified
+    out = [
+        RegionFigures(key, vi, en, *counts.get(key, (0, 0, 0)))
+        for key, (vi, en) in regions.items()
+        if province_id is not None or key in counts
+    ]
+    if None in counts:
+        out.append(RegionFigures(None, "", "", *counts[None]))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -199,15 +314,73 @@ def _share(done: int, total: int) -> str:
     return f"{done}/{total}" + (f" ({done / total:.0%})" if total else "")
 
 
-def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
-    """(figure, value) rows with section headings (a heading has value None)."""
-    d, loc = data.dashboard, data.localisation
-    v, o = d.verification, d.outcomes
-    rows: list[list[Any]] = [
-        [t(N_("Supporting-industry firms")), None],
+def firm_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    """(figure, value) rows of the firms in the catalogue, as the dashboard shows them."""
+    d = data.dashboard
+    return [
         [t(N_("Supplier firms (end of period)")), d.firms.total.latest],
         [t(N_("Firms founded or registered in the year")), d.firms.new_in_period],
     ]
+
+
+def need_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    loc = data.localisation
+    return [
+        [t(N_("Needs posted in the period")), data.dashboard.needs.posted],
+        [t(N_("Open needs")), len(loc.needs)],
+        [t(N_("Open needs with a good local supplier")), loc.with_local],
+        [t(N_("Open needs without a local supplier")), loc.without_local],
+        [t(N_("Good-match score threshold")), round(loc.threshold * 100)],
+    ]
+
+
+def verification_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    v = data.dashboard.verification
+    return [
+        [
+            t(N_("Firms with a current verification")),
+            _share(v.firms_verified, v.supplier_firms),
+        ],
+        [t(N_("Capabilities verified")), _share(v.capabilities_verified, v.capabilities)],
+        [t(N_("Certifications verified")), _share(v.certifications_verified, v.certifications)],
+        [t(N_("Firm profiles confirmed")), v.profiles_confirmed],
+        [t(N_("Verifications in the period")), v.checks_in_period],
+        [t(pgettext("report", "Verifications lapsing within 60 days")), len(v.expiring)],
+    ]
+
+
+def outcome_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    """What matching led to, introductions, and the supply links that came of them."""
+    o = data.dashboard.outcomes
+    rows: list[list[Any]] = []
+    judgements = t(N_("Outcomes recorded in the period"))
+    for outcome in ("shortlisted", "introduced", "meeting", "deal", "rejected"):
+        rows.append([f"{judgements}: {t(JUDGEMENT[outcome])}", o.judgements.get(outcome, 0)])
+    introductions = t(N_("Introductions requested in the period"))
+    for status in ("requested", "accepted", "declined"):
+        rows.append([f"{introductions}: {t(INTRODUCTION[status])}", o.introductions.get(status, 0)])
+    return rows + [
+        [t(N_("New supply relationships in the period")), o.relationships_created],
+        ["  " + t(N_("of which from deals made on KetNoi")), o.relationships_from_deals],
+        [t(N_("Firms supplying at tier 1 or 2 (end of period)")), o.tier_suppliers],
+    ]
+
+
+def event_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    e = data.dashboard.events
+    return [
+        [t(N_("Events held in the period")), e.events],
+        *([f"  {t(EVENT_MODE[mode])}", e.by_mode.get(mode, 0)] for mode in EVENT_MODE),
+        *([t(REGISTERED[side]), e.registrations.get(side, 0)] for side in REGISTERED),
+        *([t(MEETING[status]), e.meetings.get(status, 0)] for status in MEETING),
+        *([t(MEETING_OUTCOME[outcome]), e.outcomes.get(outcome, 0)] for outcome in MEETING_OUTCOME),
+    ]
+
+
+def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    """(figure, value) rows with section headings (a heading has value None)."""
+    d = data.dashboard
+    rows: list[list[Any]] = [[t(N_("Supporting-industry firms")), None], *firm_rows(data, t)]
     if d.targets:
         rows.append([t(N_("Province targets")), None])
         for s in d.targets:
@@ -218,46 +391,17 @@ def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
                     f"{s.actual} / {value} — {t(TARGET_STATUS[s.status])}",
                 ]
             )
-    rows += [
+    return [
+        *rows,
         [t(N_("Assemblers' needs")), None],
-        [t(N_("Needs posted in the period")), d.needs.posted],
-        [t(N_("Open needs")), len(loc.needs)],
-        [t(N_("Open needs with a good local supplier")), loc.with_local],
-        [t(N_("Open needs without a local supplier")), loc.without_local],
-        [t(N_("Good-match score threshold")), round(loc.threshold * 100)],
+        *need_rows(data, t),
         [t(N_("Capability verification")), None],
-        [
-            t(N_("Firms with a current verification")),
-            _share(v.firms_verified, v.supplier_firms),
-        ],
-        [t(N_("Capabilities verified")), _share(v.capabilities_verified, v.capabilities)],
-        [t(N_("Certifications verified")), _share(v.certifications_verified, v.certifications)],
-        [t(N_("Firm profiles confirmed")), v.profiles_confirmed],
-        [t(N_("Verifications in the period")), v.checks_in_period],
-        [t(pgettext("report", "Verifications lapsing within 60 days")), len(v.expiring)],
+        *verification_rows(data, t),
         [t(N_("Matchmaking outcomes")), None],
-    ]
-    judgements = t(N_("Outcomes recorded in the period"))
-    for outcome in ("shortlisted", "introduced", "meeting", "deal", "rejected"):
-        rows.append([f"{judgements}: {t(JUDGEMENT[outcome])}", o.judgements.get(outcome, 0)])
-    introductions = t(N_("Introductions requested in the period"))
-    for status in ("requested", "accepted", "declined"):
-        rows.append([f"{introductions}: {t(INTRODUCTION[status])}", o.introductions.get(status, 0)])
-    rows += [
-        [t(N_("New supply relationships in the period")), o.relationships_created],
-        ["  " + t(N_("of which from deals made on KetNoi")), o.relationships_from_deals],
-        [t(N_("Firms supplying at tier 1 or 2 (end of period)")), o.tier_suppliers],
-    ]
-    e = d.events
-    rows += [
+        *outcome_rows(data, t),
         [t(N_("Matchmaking events and reverse exhibitions")), None],
-        [t(N_("Events held in the period")), e.events],
-        *([f"  {t(EVENT_MODE[mode])}", e.by_mode.get(mode, 0)] for mode in EVENT_MODE),
-        *([t(REGISTERED[side]), e.registrations.get(side, 0)] for side in REGISTERED),
-        *([t(MEETING[status]), e.meetings.get(status, 0)] for status in MEETING),
-        *([t(MEETING_OUTCOME[outcome]), e.outcomes.get(outcome, 0)] for outcome in MEETING_OUTCOME),
+        *event_rows(data, t),
     ]
-    return rows
 
 
 def target_table(data: ReportData, t: Translator) -> Table:
@@ -363,8 +507,8 @@ def need_table(data: ReportData, t: Translator, gaps_only: bool = False) -> Tabl
             n.need_id,
             n.title,
             n.buyer_name,
-            n.buyer_province or "",
-            n.delivery_province or "",
+            data.province_name(n.buyer_province, t.lang),
+            data.province_name(n.delivery_province, t.lang),
             ", ".join(names.get(f, f) for f in n.part_families),
             yes if n.has_local_match else no,
             best.firm_name if best else "",
@@ -416,7 +560,7 @@ def expiring_table(data: ReportData, t: Translator) -> Table:
 def quarter_table(data: ReportData, t: Translator) -> Table:
     rows = [
         [
-            q.period.label,
+            period_name(q.period, t),
             q.needs.posted,
             sum(q.outcomes.judgements.values()),
             q.outcomes.judgements.get("deal", 0),
@@ -529,26 +673,8 @@ def report_charts(
 # --------------------------------------------------------------------------------------
 
 
-def _tables_before_charts(data: ReportData, t: Translator) -> list[Table]:
-    return [target_table(data, t), sector_table(data, t)]
-
-
-def _tables_after_charts(data: ReportData, t: Translator) -> list[Table]:
-    tables = [
-        gap_table(data, t),
-        gap_sector_table(data, t),
-        need_table(data, t, gaps_only=True),
-        expiring_table(data, t),
-    ]
-    if data.quarters:
-        tables.append(quarter_table(data, t))
-    return tables
-
-
 def document(data: ReportData, t: Translator, figures: dict[str, Figure]) -> Document:
-    """The report laid out for both formats (see ``documents.content.Document``)."""
-    heading = title(data, t)
-    province = _province(data, t)
+    """The report as the spreadsheet lays it out (see ``documents.content.Document``)."""
     sheets = [
         (t(N_("Targets")), target_table(data, t)),
         (t(pgettext("report", "Sectors")), sector_table(data, t)),
@@ -560,11 +686,12 @@ def document(data: ReportData, t: Translator, figures: dict[str, Figure]) -> Doc
     if data.quarters:
         sheets.append((t(N_("Quarters")), quarter_table(data, t)))
     return Document(
-        title=heading,
+        title=title(data, t),
         facts=[
-            (t(pgettext("report", "Province")), province),
-            (t(pgettext("report", "Period")), data.period.label),
+            (t(pgettext("report", "Province")), _province(data, t)),
+            (t(pgettext("report", "Period")), period_name(data.period, t)),
             (t(N_("Generated on")), data.dashboard.generated_on),
+            (t(N_("Figures as of")), data.as_of),
         ],
         summary_sheet=t(N_("Summary")),
         headers=(t(N_("Figure")), t(N_("Value"))),
@@ -573,28 +700,289 @@ def document(data: ReportData, t: Translator, figures: dict[str, Figure]) -> Doc
         sheets=sheets,
         charts_sheet=t(N_("Charts")),
         charts=figures,
-        before_charts=_tables_before_charts(data, t),
-        after_charts=_tables_after_charts(data, t),
         empty=t(N_("None")),
-        footer=f"KetNoi — {heading} — {province}",
-        page=lambda n: t(N_("Page %(n)s"), n=n),
     )
 
 
-def pdf_pages(
-    data: ReportData, t: Translator, figures: dict[str, Figure] | None = None
-) -> list[Figure]:
-    """The PDF's pages: a title page with the figures, the targets and firm counts,
-    one page per chart, then the lists: gap groups, gaps by sector, needs without a
-    local supplier, lapsing verifications, and for a year the quarters."""
-    figures = figures if figures is not None else report_charts(data, t)
-    return pdf.pages(document(data, t, figures))
+# --------------------------------------------------------------------------------------
+# The PDF: an administrative document (documents/templates/report.html)
+# --------------------------------------------------------------------------------------
 
 
-def expected_pdf_pages(data: ReportData, t: Translator) -> int:
-    """The number of pages the PDF has, without drawing them."""
-    tables = _tables_before_charts(data, t) + _tables_after_charts(data, t)
-    return 1 + CHARTS + sum(len(pdf.layout(table).pages) for table in tables)
+def period_name(period: Period, t: Translator) -> str:
+    """ "quý IV năm 2026" / "Q4 2026"; "năm 2026" / "the year 2026"."""
+    if period.kind == "year":
+        return t(N_("the year %(year)s"), year=period.year)
+    # One placeholder for both languages: Vietnamese writes quarters in Roman numerals.
+    quarter = ROMAN[period.quarter] if t.lang == "vi" else period.quarter
+    return t(N_("Q%(quarter)s %(year)s"), quarter=quarter, year=period.year)
+
+
+def long_date(day: date, t: Translator) -> str:
+    """A date as a document writes it: "ngày 3 tháng 12 năm 2026" / "3 December 2026"."""
+    # TRANSLATORS: a CLDR date pattern; quoted words are literal.
+    return format_date(day, t(N_("d MMMM y")), locale=t.lang)
+
+
+def short_date(day: date, t: Translator) -> str:
+    # TRANSLATORS: a CLDR date pattern for table cells.
+    return format_date(day, t(N_("yyyy-MM-dd")), locale=t.lang)
+
+
+def _cell(t: Translator):
+    """How a table cell is written in the report's language."""
+
+    def cell(value: Any) -> str:  # text: markup of its escaped words (``pdf.unbroken``)
+        if isinstance(value, date):
+            return short_date(value, t)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_decimal(value, locale=t.lang)
+        if isinstance(value, Pct):
+            return format_percent(value, "+#,##0%;-#,##0%", locale=t.lang)
+        if isinstance(value, str):
+            return pdf.unbroken(pdf.cell_text(value))
+        return pdf.cell_text(value)
+
+    return cell
+
+
+def _with_data(data: ReportData) -> list[str]:
+    """The charts that have something to show: an empty chart is a wasted page."""
+    d, loc = data.dashboard, data.localisation
+    keys = []
+    if d.firms.total.latest:
+        keys.append("sectors")
+    if d.verification.firms_verified or d.verification.capabilities_verified:
+        keys.append("verification")
+    if loc is not None and loc.needs:
+        keys.append("local")
+    if loc is not None and loc.by_part_family:
+        keys.append("gaps")
+    return keys
+
+
+def pdf_target_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            s.target.label(t.lang),
+            str(s.year),  # a year, not a quantity: no thousands separator
+            None if s.target_value is None else round(s.target_value, 1),
+            s.actual,
+            t(TARGET_STATUS[s.status]),
+        ]
+        for s in data.dashboard.targets
+    ]
+    headers = [
+        t(N_("Target")),
+        t(N_("Year")),
+        t(pgettext("report", "Target value")),
+        t(N_("Actual")),
+        t(pgettext("report", "Status")),
+    ]
+    return Table(t(N_("Targets and results")), headers, rows, [0.5, 0.09, 0.14, 0.1, 0.17])
+
+
+def pdf_sector_table(data: ReportData, t: Translator) -> Table:
+    """Firms per sector at the end of each year, with the last year's growth."""
+    firms = data.dashboard.firms
+    years = firms.years[-6:]
+    last = years[-1]
+    rows = []
+    for s in [*firms.sectors, firms.total]:
+        if s.sector_id == "*":
+            name = t(N_("All supplier firms"))
+        elif s.sector_id is None:
+            name = t(N_("No sector declared"))
+        else:
+            name = s.label(t.lang)
+        growth = s.growth.get(last)
+        rows.append([name, *(s.counts[y] for y in years), None if growth is None else Pct(growth)])
+    headers = [t(N_("Sector")), *(str(y) for y in years), t(N_("Growth on the year before"))]
+    share = 0.58 / len(years)
+    return Table(
+        t(N_("Firms at the end of the year")), headers, rows, [0.28, *[share] * len(years), 0.14]
+    )
+
+
+def region_table(data: ReportData, t: Translator) -> Table | None:
+    if data.regions is None:
+        return None
+    merged = data.dashboard.province is not None
+    rows = [
+        [
+            r.label(t.lang) if r.key is not None else t(N_("Not recorded")),
+            r.firms,
+            r.new,
+            r.verified,
+        ]
+        for r in data.regions
+    ]
+    d = data.dashboard
+    rows.append(
+        [t(N_("Total")), d.firms.total.latest, d.firms.new_in_period, d.verification.firms_verified]
+    )
+    headers = [
+        t(N_("Former province")) if merged else t(pgettext("report", "Province")),
+        t(N_("Supplier firms (end of period)")),
+        t(N_("Firms founded or registered in the year")),
+        t(N_("Firms with a current verification")),
+    ]
+    heading = t(N_("Firms by former province")) if merged else t(N_("Firms by province"))
+    return Table(heading, headers, rows, [0.37, 0.21, 0.21, 0.21])
+
+
+def pdf_gap_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            g.label(t.lang),
+            _sector_name(data, g.sector_id, t.lang),
+            g.needs,
+            g.buyers,
+            g.quantity_per_year or None,
+            "; ".join(e.title for e in g.examples),
+        ]
+        for g in data.localisation.by_part_family[:TOP_GAPS]
+    ]
+    headers = [
+        t(N_("Part family / process")),
+        t(N_("Sector")),
+        t(pgettext("report", "Needs")),
+        t(pgettext("report", "Buyers")),
+        t(N_("Total quantity/year")),
+        t(N_("Examples")),
+    ]
+    return Table(
+        t(N_("Localisation gaps by part family")),
+        headers,
+        rows,
+        [0.22, 0.15, 0.08, 0.08, 0.12, 0.35],
+    )
+
+
+def pdf_need_table(data: ReportData, t: Translator) -> Table:
+    """The open needs without a good local supplier, with the buyer and the best local
+    firm found (if any) and why it falls short."""
+    rows = []
+    for n in data.localisation.gaps:
+        best = n.best_local
+        rows.append(
+            [
+                n.title,
+                n.buyer_name,
+                data.province_name(n.buyer_province, t.lang),
+                best.firm_name if best else "",
+                round(best.score * 100) if best else None,
+                t(REASON[n.reason]),
+            ]
+        )
+    headers = [
+        t(N_("Need")),
+        t(pgettext("report", "Buyer")),
+        t(N_("Buyer's province")),
+        t(N_("Best local supplier")),
+        t(N_("Score")),
+        t(N_("Reason")),
+    ]
+    return Table(
+        t(N_("Open needs without a local supplier")),
+        headers,
+        rows,
+        [0.27, 0.19, 0.12, 0.19, 0.08, 0.15],
+    )
+
+
+def pdf_html(
+    data: ReportData,
+    t: Translator,
+    figures: dict[str, Figure] | None = None,
+    *,
+    number: str | None = None,
+) -> str:
+    """The report as an HTML document for WeasyPrint (``documents/templates``).
+
+    Sections follow what the provincial programmes ask the Department to report (Thái
+    Nguyên 2021, Điều 2; Vĩnh Phúc §IV): results against the targets; the firms of the
+    catalogue, by sector and by former province; supply links and matchmaking; and the
+    difficulties and proposals, left for the officer to write. ``number`` is the
+    document's number ("15"); without it the number is left blank to be filled in.
+    Only the charts that have data are shown.
+    """
+    wanted = _with_data(data)
+    if figures is None:
+        figures = report_charts(data, t, only=wanted)
+    d = data.dashboard
+    province = d.province
+    place = province.label(t.lang) if province else ""
+    subject_period = period_name(data.period, t)
+    # Names and the period are not broken across lines in the header and the title.
+    nbsp = str.maketrans(" ", "\u00a0")
+    if province is not None:
+        issuer = t(
+            N_("Department of Industry and Trade of %(province)s"),
+            province=place.upper().translate(nbsp),
+        )
+        committee = t(N_("People's Committee of %(province)s"), province=place)
+    else:
+        issuer, committee = t(N_("All provinces")), None
+    ministry = t(N_("Ministry of Industry and Trade"))
+    empty = t(N_("None"))
+    regions = region_table(data, t)
+    context = {
+        "lang": t.lang,
+        "_": t,
+        "pgettext": lambda context, msgid: t(pgettext(context, msgid)),
+        "cell": _cell(t),
+        "issuer": issuer.upper(),
+        "number_line": t(N_("No.: %(number)s/BC-SCT"), number=number or "\u2008" * 10),
+        "place_date": t(N_("%(place)s, %(date)s"), place=place, date=long_date(d.generated_on, t))
+        if place
+        else long_date(d.generated_on, t),
+        "heading": t(N_("REPORT")),
+        "subject": t(
+            N_("Results of the supporting-industry development programme, %(period)s"),
+            period=subject_period.translate(nbsp),
+        ),
+        "addressees": [ministry, *([committee] if committee else [])],
+        "intro": t(
+            N_(
+                "Carrying out the supporting-industry development programme, the "
+                "Department of Industry and Trade reports its results for %(period)s, "
+                "with the figures of the KetNoi supplier database as of %(date)s, as "
+                "follows:"
+            ),
+            period=subject_period,
+            date=long_date(data.as_of, t),
+        ),
+        "targets": pdf_target_table(data, t),
+        "firm_rows": firm_rows(data, t),
+        "sectors": pdf_sector_table(data, t),
+        "regions": regions,
+        "verification_rows": verification_rows(data, t),
+        "expiring": expiring_table(data, t),
+        "need_rows": need_rows(data, t),
+        "gaps": pdf_gap_table(data, t),
+        "needs": pdf_need_table(data, t),
+        "outcome_rows": outcome_rows(data, t),
+        # Without events in the period, their meeting figures would be a column of zeros.
+        "event_rows": event_rows(data, t) if d.events.events else event_rows(data, t)[:1],
+        "quarters": quarter_table(data, t) if data.quarters else None,
+        "charts": {k: pdf.chart_image(figures[k]) for k in wanted if k in figures},
+        "chart_titles": {k: t(CHART_TITLE[k]) for k in CHART_TITLE},
+        "closing": t(
+            N_(
+                "The Department of Industry and Trade respectfully reports the above "
+                "for consideration and direction."
+            )
+        ),
+        "recipients": [t(N_("As above;")), t(N_("Filed: Records."))],
+        "note": t(METHOD_NOTE, threshold=data.localisation.threshold * 100),
+        "generated": t(
+            N_("Prepared by KetNoi on %(date)s; the dashboard shows the same figures."),
+            date=long_date(d.generated_on, t),
+        ),
+        "empty": empty,
+    }
+    return pdf.html("report.html", **context)
 
 
 def render(
@@ -602,16 +990,22 @@ def render(
     t: Translator,
     figures: dict[str, Figure] | None = None,
     formats: Sequence[str] = FORMATS,
+    *,
+    number: str | None = None,
 ) -> dict[str, bytes]:
-    """The report in each of ``formats``, {"xlsx": bytes, "pdf": bytes}, from one layout
-    (and one drawing of the charts, ``figures`` if given)."""
+    """The report in each of ``formats``, {"xlsx": bytes, "pdf": bytes}, from the same
+    figures (and one drawing of the charts, ``figures`` if given). ``number``: the
+    PDF's document number, blank when not given."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown report formats {sorted(unknown)} (one of {FORMATS})")
     figures = figures if figures is not None else report_charts(data, t)
-    doc = document(data, t, figures)
-    writers = {"xlsx": xlsx.render, "pdf": pdf.render}
-    return {fmt: writers[fmt](doc) for fmt in FORMATS if fmt in formats}
+    out = {}
+    if "xlsx" in formats:
+        out["xlsx"] = xlsx.render(document(data, t, figures))
+    if "pdf" in formats:
+        out["pdf"] = pdf.html_pdf(pdf_html(data, t, figures, number=number))
+    return out
 
 
 def build_report(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import subprocess
 import uuid
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -40,7 +38,7 @@ from documents import report as reports
 from jobs.i18n import document_language
 from jobs.runtime import runtime
 from tests.conftest import PASSWORD, fresh_tax_code, login
-from tests.factories import make_need
+from tests.factories import make_need, pdf_text
 from tests.test_dashboard import firm, new_province
 from tests.test_reports import HEAT_SINK_NEED
 
@@ -49,16 +47,6 @@ DAY = date.today() + timedelta(days=30)
 MATH = ("$x^2$", "$\\frac{a}{b}$", "$\\foo$", "$\\sqrt{2}$")
 # What no stored text may hold; a name with any of them is refused.
 REFUSED = ("\x00", "\x1b", "\x07", "\x7f", "\x9b", "\u202e", "\u2066", "\ufffe", "\ud800")
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF as poppler extracts it (``make test`` installs poppler-utils)."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    out = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
-    )
-    return out.stdout.decode("utf-8")
 
 
 @pytest.fixture()
