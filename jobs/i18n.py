@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask_babel import force_locale, format_decimal, gettext, pgettext
+from flask_babel import force_locale, format_decimal, get_locale, gettext, pgettext
 
-from catalog.i18n import Message
+from catalog.i18n import Label, Message
 from documents.content import Translator
 
 
@@ -24,9 +24,12 @@ def translate(text: Any) -> str:
     if not text:
         return ""
     if isinstance(text, Message):
+        vietnamese = str(get_locale() or "").startswith("vi")
         params = {
             key: format_decimal(value)
             if isinstance(value, int | float) and not isinstance(value, bool)
+            else (value.vi if vietnamese else str(value))
+            if isinstance(value, Label)
             else value
             for key, value in text.params.items()
         }

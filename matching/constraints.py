@@ -12,10 +12,12 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from catalog.i18n import N_
+from catalog.i18n import N_, Label, bilingual
 from catalog.models import Capability, Firm, Need, Province
 
 from .firm_facts import CapabilityFacts, FirmFacts, ProvinceFacts
+
+LIST = Label(", ", ", ")  # joins names listed in a message, in both languages
 
 # Checks read a firm's row or the facts a match keeps of it (the same attribute names).
 AnyFirm = Firm | FirmFacts
@@ -101,7 +103,7 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
     checks: list[Check] = []
     if need.process_id:
         firm_processes = {c.process_id for c in firm.capabilities}
-        label = need.process.name_en if need.process else need.process_id
+        label = bilingual(need.process) if need.process else need.process_id
         if cap.process_id == need.process_id:
             checks.append(
                 Check(
@@ -136,11 +138,11 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
         have = {m.id for m in cap.materials} | {
             m.id for c in firm.capabilities for m in c.materials
         }
-        got = [m.name_en for m in need.materials if m.id in have]
-        lacking = [m.name_en for m in need.materials if m.id not in have]
+        got = [bilingual(m) for m in need.materials if m.id in have]
+        lacking = [bilingual(m) for m in need.materials if m.id not in have]
         if not lacking:
             checks.append(
-                Check("materials", OK, False, N_("Materials: %(got)s", got=", ".join(got)))
+                Check("materials", OK, False, N_("Materials: %(got)s", got=LIST.join(got)))
             )
         elif got:
             checks.append(
@@ -150,8 +152,8 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
                     False,
                     N_(
                         "Materials: %(got)s; not %(lacking)s",
-                        got=", ".join(got),
-                        lacking=", ".join(lacking),
+                        got=LIST.join(got),
+                        lacking=LIST.join(lacking),
                     ),
                     0.5,
                 )
@@ -163,7 +165,7 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
                     "materials",
                     status,
                     False,
-                    N_("Materials %(lacking)s: not declared", lacking=", ".join(lacking)),
+                    N_("Materials %(lacking)s: not declared", lacking=LIST.join(lacking)),
                 )
             )
     if need.quantity_per_year:
@@ -211,7 +213,7 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
             checks.append(Check("tolerance", FAIL, False, detail))
     if need.delivery_province is not None:
         km = distance_km(firm.province, need.delivery_province)
-        where = need.delivery_province.name_vi
+        where = bilingual(need.delivery_province)
         if firm.province_id == need.delivery_province_id:
             checks.append(Check("location", OK, False, N_("In %(where)s", where=where), 0.5))
         elif km is not None and km <= 120:

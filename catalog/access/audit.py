@@ -36,9 +36,11 @@ from ..models import (
     AuditEntry,
     Capability,
     Certification,
+    ClaimInvitation,
     Concept,
     Firm,
     FirmClaim,
+    FormerProvince,
     IndustrialZone,
     Introduction,
     Need,
@@ -66,6 +68,7 @@ ENTITIES: dict[type, str] = {
     User: "user",
     Introduction: "introduction",
     FirmClaim: "firm_claim",
+    ClaimInvitation: "claim_invitation",
     Verification: "verification",
 }
 # Bookkeeping columns whose changes say nothing about who changed what, and secrets,
@@ -83,6 +86,7 @@ IGNORED = {
     "totp_secret",
     "totp_last_step",
     "recovery_codes",
+    "nonce",  # a claim invitation's link key
 }
 
 
@@ -178,7 +182,7 @@ def _own_province_ids(session: Session, obj: Any) -> list[int | None]:
     firm = None
     if isinstance(obj, Firm):
         return [obj.province_id]
-    if isinstance(obj, Capability | Certification | Verification | FirmClaim):
+    if isinstance(obj, Capability | Certification | Verification | FirmClaim | ClaimInvitation):
         firm = obj.firm or (session.get(Firm, obj.firm_id) if obj.firm_id else None)
     elif isinstance(obj, Need | Introduction):
         firm = obj.buyer or (session.get(Firm, obj.buyer_id) if obj.buyer_id else None)
@@ -381,6 +385,7 @@ ENTITY_LABELS = {
     "meeting": N_("Meeting"),
     "import": N_("Import"),
     "firm_claim": N_("Claim on a firm"),
+    "claim_invitation": N_("Invitation to claim a firm"),
     ALERT: N_("Alert"),
 }
 ACTION_LABELS = {
@@ -404,6 +409,7 @@ ALERT_KINDS = {
 # declare them (``DECLARED_LABELS``); these name the other records' columns, and a column
 # any record has when its schema does not name it.
 FIELD_LABELS = {
+    "former_province_id": N_("Former province"),
     "description": N_("Description"),
     "verified_at": N_("Verified by the province"),
     "verified_by_id": N_("Verified by"),
@@ -444,6 +450,16 @@ FIELD_LABELS = {
     "user_id": N_("User"),
     "reason": N_("Reason"),
     "removed_users": N_("Users removed"),
+    "mail_mode": N_("Notification e-mails"),
+    "consent_by": N_("Consent given by"),
+    "consent_at": N_("Consent given on"),
+    "consent_method": N_("Consent given"),
+    "consent_note": N_("Note on the consent"),
+    "created_by_id": N_("Invited by"),
+    "introduction_id": N_("Introduction request"),
+    "despite_users": N_("Confirmed though the firm has users"),
+    "expires_at": N_("Expires on"),
+    "used_at": N_("Used on"),
 }
 _ENUMS = {
     "method": {"documents": N_("Document check"), "site_visit": N_("Site visit")},
@@ -463,6 +479,12 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
         "requested": N_("Waiting for the supplier"),
         "accepted": N_("Accepted"),
         "declined": N_("Declined"),
+    },
+    ("introduction", "consent_method"): {
+        "phone": N_("by phone"),
+        "email": N_("by e-mail"),
+        "in_person": N_("in person"),
+        "event": N_("at an event"),
     },
     ("firm_claim", "status"): {
         "requested": N_("Waiting for a decision"),
@@ -491,6 +513,7 @@ def field_label(entity: str, field: str) -> str:
 # Fields holding ids of other records: shown by the record's name.
 REFERENCES: dict[str, type] = {
     "province_id": Province,
+    "former_province_id": FormerProvince,
     "delivery_province_id": Province,
     "provinces": Province,
     "zone_id": IndustrialZone,
@@ -505,6 +528,7 @@ REFERENCES: dict[str, type] = {
     "officer_id": User,
     "requested_by_id": User,
     "decided_by_id": User,
+    "created_by_id": User,
     "user_id": User,
     "need_id": Need,
     "capability_id": Capability,
