@@ -54,10 +54,12 @@ from catalog.models import (
     MeetingRequest,
     Need,
     NeedPhoto,
+    Notification,
     Registration,
     SupplyRelationship,
     User,
     Verification,
+    utcnow,
 )
 from jobs.sync import index_sync_paused
 from tests.conftest import ROLES, fresh_tax_code
@@ -259,6 +261,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("imports.job", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
     ("imports.job_status", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
     ("imports.job_errors", "GET"): Row(STAFF, lambda t: {"job_id": "no-such-job"}),
+    ("imports.history", "GET"): Row(STAFF),
+    ("imports.template", "GET"): Row(STAFF),
     # administration
     ("admin.users", "GET"): Row(STAFF),
     ("admin.create_user", "POST"): Row(STAFF),
@@ -277,6 +281,28 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda t: {"claim_id": t["claim"]},
         lambda t: {"decision": "reject", "reason": "Không phải người của doanh nghiệp"},
     ),
+    # notifications (one for the supplier's user), consent recorded by officers and
+    # claim invitations (the supplier's firm has users: consent and an unconfirmed
+    # invitation are refused there with 422, after the rule let the officers through)
+    ("notifications.index", "GET"): Row(SIGNED_IN),
+    ("notifications.open", "GET"): Row(SUPPLIER_ONLY, lambda t: {"notification_id": t["note"]}),
+    ("notifications.mark_read", "POST"): Row(
+        SUPPLIER_ONLY, lambda t: {"notification_id": t["note"]}
+    ),
+    ("notifications.mark_all_read", "POST"): Row(SIGNED_IN),
+    ("notifications.preference", "POST"): Row(SIGNED_IN, body=lambda t: {"mail_mode": "immediate"}),
+    ("notifications.consent_form", "GET"): Row(OFFICERS_HERE, lambda t: {"intro_id": t["intro"]}),
+    ("notifications.record_consent", "POST"): Row(
+        OFFICERS_HERE,
+        lambda t: {"intro_id": t["intro"]},
+        lambda t: {"consent_by": "Chị Hoa", "consent_method": "phone"},
+    ),
+    ("notifications.invite_form", "GET"): Row(OFFICERS_HERE, _firm),
+    ("notifications.invite", "POST"): Row(
+        OFFICERS_HERE, _firm, lambda t: {"email": "moi.nhan@xuong.test"}
+    ),
+    ("notifications.accept_invitation", "GET"): Row(ALL, lambda t: {"token": "not-a-token"}),
+    ("notifications.accept_invitation", "POST"): Row(ALL, lambda t: {"token": "not-a-token"}),
     # API
     ("api.openapi", "GET"): Row(ALL),
     ("api.list_firms", "GET"): Row(ALL),
@@ -384,6 +410,10 @@ ACCESS: dict[tuple[str, str | None], frozenset[str]] = {
     ("need_photo.manage", "photo"): NEED_MANAGERS,
     ("introduction.view", "intro"): frozenset({"supplier", "buyer", "officer", "admin"}),
     ("introduction.decide", "intro"): SUPPLIER_ONLY,
+    ("introduction.consent", "intro"): OFFICERS_HERE,
+    ("claim.invite", "supplier_firm"): OFFICERS_HERE,
+    ("claim.invite", "other_supplier_firm"): frozenset({"other_officer", "admin"}),
+    ("notification.own", "note"): SUPPLIER_ONLY,
     ("users.manage", None): STAFF,
     ("user.manage", "member"): OFFICERS_HERE,
     ("user.manage", "officer_user"): OFFICERS_HERE,
@@ -396,6 +426,8 @@ ACCESS: dict[tuple[str, str | None], frozenset[str]] = {
     ("claim.decide", "claim"): OFFICERS_HERE,
     ("token.own", "token"): SUPPLIER_ONLY,
     ("job.own", "supplier_job"): SUPPLIER_ONLY,
+    # an admin's survey import that landed in VP: its officers follow it too
+    ("job.own", "vp_import_job"): OFFICERS_HERE,
     ("two_factor.use", None): STAFF,
 }
 
@@ -412,6 +444,16 @@ def _record(session, people, targets: dict, name: str | None):
         from catalog.models.jobs import BackgroundJob
 
         return BackgroundJob(id="matrix-job", owner_id=people.users["supplier"])
+    if name == "vp_import_job":  # never added to the session either
+        from catalog.models.jobs import BackgroundJob, JobKind
+
+        vp = session.get(Firm, people.firms["supplier"]).province_id
+        return BackgroundJob(
+            id="matrix-import",
+            owner_id=people.users["admin"],
+            kind=JobKind.IMPORT,
+            params={"provinces": [vp]},
+        )
     if name == "draft_event":  # unflushed, and undone by the row's rollback
         event = session.get(Event, targets["event"])
         event.status = EventStatus.DRAFT
@@ -446,6 +488,7 @@ def _record(session, people, targets: dict, name: str | None):
         "member": (User, "user"),
         "claim": (FirmClaim, "claim"),
         "token": (ApiToken, "token"),
+        "note": (Notification, "note"),
     }[name]
     return session.get(model, targets[key], execution_options={ALL_NEEDS: True})
 
@@ -623,6 +666,19 @@ def _make_claim(session, people, ids):
     return {"claimant": claimant.id, "claim": claim.id}
 
 
+def _make_note(session, people, ids):
+    note = Notification(
+        user_id=people.users["supplier"],
+        kind="introduction.requested",
+        params={"need_id": ids["need"], "buyer_id": people.firms["buyer"]},
+        subject_type="introduction",
+        mailed_at=utcnow(),
+    )
+    session.add(note)
+    session.flush()
+    return {"note": note.id}
+
+
 def _make_token(session, people, ids):
     token, _plain = accounts.issue_api_token(
         session, session.get(User, people.users["supplier"]), "matrix"
@@ -682,6 +738,7 @@ MODELS = {
     "claimant": User,
     "claim": FirmClaim,
     "token": ApiToken,
+    "note": Notification,
     "photo": NeedPhoto,
     "event": Event,
     "buyer_reg": Registration,
@@ -699,6 +756,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "member": ("user",),
     "claim": ("claimant", "claim"),
     "token": ("token",),
+    "note": ("note",),
     "photo": ("photo",),
     "event": ("event", "buyer_reg", "supplier_reg", "meeting_request", "meeting"),
 }
@@ -711,6 +769,7 @@ BUILDERS = {
     "member": _make_member,
     "claim": _make_claim,
     "token": _make_token,
+    "note": _make_note,
     "photo": _make_photo,
     "event": _make_event,
 }
