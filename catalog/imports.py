@@ -42,7 +42,7 @@ from .access.scope import OUT_OF_SCOPE
 from .export import safe_cell, to_csv
 from .i18n import N_
 from .legacy_encoding import to_unicode_all
-from .models import Capability, Concept, Firm, ImportLayout, Province, User
+from .models import Capability, Concept, Firm, ImportLayout, IndustrialZone, Province, User
 from .schemas import CertificationSchema, FirmSchema, validate_certification, validate_firm
 from .services import (
     add_capability,
@@ -929,6 +929,29 @@ def _differs(session: Session, firm: Firm, data: Mapping[str, Any]) -> dict[str,
     return changes
 
 
+_ZONE_WORDS = {"KCN": ("kcn", "khu cong nghiep"), "CCN": ("ccn", "cum cong nghiep")}
+
+
+def zone_in_address(session: Session, province_id: int, address: Any) -> int | None:
+    """The industrial zone or cluster an address names ("Lô 5, KCN Khai Quang, Vĩnh
+    Yên"), among the province's: surveys often have no zone column but write the zone
+    into the address. Only a name after its kind's word counts ("KCN …", "cụm công
+    nghiệp …"), so a street or ward of the same name is not taken for a zone."""
+    text = fold(str(address or ""))
+    if not text:
+        return None
+    zones = session.scalars(
+        select(IndustrialZone).where(IndustrialZone.province_id == province_id)
+    ).all()
+    # The longest name first: "Bình Xuyên II" before "Bình Xuyên".
+    for zone in sorted(zones, key=lambda z: -len(z.name)):
+        name = re.escape(fold(zone.name))
+        for word in _ZONE_WORDS.get(zone.kind, ()):
+            if re.search(rf"(?<!\w){word}\.?\s+{name}(?![\w])", text):
+                return zone.id
+    return None
+
+
 def _apply_row(
     session: Session,
     matcher: _Matcher,
@@ -952,6 +975,10 @@ def _apply_row(
     province_id = _province_id(session, data.get("province"))
     if provinces is not None and province_id is not None and province_id not in provinces:
         raise ValidationError({**errors, "province": N_("Choose one of your provinces.")})
+    named = data.get("zone") or province_id is None
+    zone_id = None if named else zone_in_address(session, province_id, data.get("address"))
+    if zone_id is not None:
+        data["zone"] = zone_id
     found = matcher.find(data, province_id)
     _check_scope(actor, matcher, data, found)
     existing = found[0]

@@ -270,6 +270,8 @@ def _walk(app, data_dir: Path, admin_address: str) -> None:
             assert firm.capabilities and all(c.process_id for c in firm.capabilities)
             assert firm.place_label("vi") == "Phú Thọ — Vĩnh Phúc cũ"
         plastics = landed["Công ty TNHH Nhựa Khai Quang"]
+        assert plastics.zone.name == "Khai Quang"  # read from the address
+        assert landed["Công ty CP Cơ khí Vĩnh Yên"].zone is None
         sectors = {c.id for c in plastics.sectors}
         assert {"sector.automotive_motorbike", "sector.plastics_rubber"} <= sectors
         machining = landed["Công ty CP Cơ khí Vĩnh Yên"]

@@ -699,3 +699,32 @@ def test_old_province_names_are_shown_where_they_land(session, client_as):
     for name in (f"Xưởng Tỉnh Cũ Một {tag}", f"Xưởng Tỉnh Cũ Hai {tag}"):
         firm = session.scalar(select(Firm).where(Firm.name_vi == name))
         assert (firm.province.name_vi, firm.former_province.name_vi) == ("Phú Thọ", "Vĩnh Phúc")
+
+
+def test_a_zone_written_into_the_address_is_the_firm_s_zone(session):
+    """Surveys often have no zone column and write the zone into the address: a name of
+    one of the province's zones after its kind's word is taken, nothing else."""
+    from catalog.imports import zone_in_address
+    from catalog.models import IndustrialZone, Province
+
+    pt = session.scalar(select(Province).where(Province.code == "PT"))
+    zones = {
+        z.name: z.id
+        for z in session.scalars(select(IndustrialZone).where(IndustrialZone.province_id == pt.id))
+    }
+    assert (
+        zone_in_address(session, pt.id, "Lô B2, KCN Khai Quang, TP. Vĩnh Yên")
+        == zones["Khai Quang"]
+    )
+    assert (
+        zone_in_address(session, pt.id, "lo 5 kcn binh xuyen ii, vinh phuc")
+        == zones["Bình Xuyên II"]
+    )
+    assert (
+        zone_in_address(session, pt.id, "Khu công nghiệp Bình Xuyên, Vĩnh Phúc")
+        == zones["Bình Xuyên"]
+    )
+    assert zone_in_address(session, pt.id, "Đường Khai Quang, Vĩnh Yên") is None  # a street
+    hy = session.scalar(select(Province).where(Province.code == "HY"))
+    assert zone_in_address(session, hy.id, "KCN Khai Quang") is None  # another province's
+    assert zone_in_address(session, pt.id, "") is None
