@@ -699,6 +699,22 @@ class FirmSchema(RecordSchema):
         nullable=True,
         card=True,
     )
+    former_province = Shown(
+        {
+            "type": "string",
+            "description": "Code of the province before the 2025 map, kept as a region "
+            "of today's (e.g. `VP` in `PT`).",
+        },
+        lambda firm: firm.former_province.code if firm.former_province else None,
+        nullable=True,
+        card=True,
+    )
+    former_province_name = Shown(
+        {"type": "string"},
+        lambda firm: firm.former_province.name_vi if firm.former_province else None,
+        nullable=True,
+        card=True,
+    )
     zone = ZoneRef(
         card=True,
         headers=("kcn", "kcn/ccn", "khu cong nghiep", "cum cong nghiep", "industrial zone"),

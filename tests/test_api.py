@@ -327,3 +327,21 @@ def test_references_to_no_record_are_explained_in_the_callers_language(client, p
     assert said["en", 999_999] == "No firm with id 999999."
     assert said["vi", "seven"] == "Nhập mã (id) của doanh nghiệp."
     assert said["vi", 999_999] == "Không có doanh nghiệp nào có mã 999999."
+
+
+def test_a_firm_given_by_its_old_province_lands_in_today_s_with_its_region(client):
+    """A province of before the 2025 map, by name without diacritics, lands in the unit
+    it is part of now; the answer names both."""
+    body = {
+        "role": "supplier",
+        "name_vi": "Xưởng Ép Nhựa Vĩnh Yên",
+        "tax_code": fresh_tax_code(),
+        "province": "Vinh Phuc",
+    }
+    created = client.post("/api/v1/firms", json=body)
+    assert created.status_code == 201, created.json
+    firm = client.get(f"/api/v1/firms/{created.json['id']}").json
+    assert (firm["province"], firm["former_province"]) == ("PT", "VP")
+    assert (firm["province_name"], firm["former_province_name"]) == ("Phú Thọ", "Vĩnh Phúc")
+    listed = client.get("/api/v1/firms", query_string={"q": "Xưởng Ép Nhựa Vĩnh Yên"}).json
+    assert any(item.get("former_province") == "VP" for item in listed["items"])
