@@ -40,6 +40,14 @@ def fmt_number(value: Any) -> str:
         return str(value)
 
 
+def fmt_figure(value: Any) -> str:
+    """A measured or targeted figure, to one decimal where it has one, the locale's way:
+    50 and 12,5 in Vietnamese, 50 and 12.5 in English."""
+    if value is None or value == "":
+        return "—"
+    return format_decimal(round(float(value), 1), format="#,##0.#")
+
+
 def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
@@ -193,6 +201,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["province_options"] = province_options
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["number"] = fmt_number
+    app.jinja_env.filters["figure"] = fmt_figure
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["percent"] = fmt_percent
     app.jinja_env.filters["datetime"] = fmt_datetime
