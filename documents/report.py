@@ -451,34 +451,35 @@ def sector_table(data: ReportData, t: Translator) -> Table:
     )
 
 
-def gap_table(data: ReportData, t: Translator) -> Table:
+def gap_table(data: ReportData, t: Translator, limit: int | None = None) -> Table:
+    """Localisation gaps by part family: every one in the workbook; the PDF keeps the
+    ``limit`` largest and leaves out the grouping column to fit a page's width."""
+    brief = limit is not None
     rows = [
         [
             g.label(t.lang),
-            t(GROUP_KIND[g.kind]),
+            *([] if brief else [t(GROUP_KIND[g.kind])]),
             _sector_name(data, g.sector_id, t.lang),
             g.needs,
             g.buyers,
             g.quantity_per_year or None,
             "; ".join(e.title for e in g.examples),
         ]
-        for g in data.localisation.by_part_family
+        for g in data.localisation.by_part_family[:limit]
     ]
     headers = [
         t(N_("Part family / process")),
-        t(N_("Grouped by")),
+        *([] if brief else [t(N_("Grouped by"))]),
         t(N_("Sector")),
         t(pgettext("report", "Needs")),
         t(pgettext("report", "Buyers")),
         t(N_("Total quantity/year")),
         t(N_("Examples")),
     ]
-    return Table(
-        t(N_("Localisation gaps by part family")),
-        headers,
-        rows,
-        [0.2, 0.12, 0.14, 0.06, 0.06, 0.1, 0.32],
+    widths = (
+        [0.22, 0.15, 0.08, 0.08, 0.12, 0.35] if brief else [0.2, 0.12, 0.14, 0.06, 0.06, 0.1, 0.32]
     )
+    return Table(t(N_("Localisation gaps by part family")), headers, rows, widths)
 
 
 def gap_sector_table(data: ReportData, t: Translator) -> Table:
@@ -831,34 +832,6 @@ def region_table(data: ReportData, t: Translator) -> Table | None:
     return Table(heading, headers, rows, [0.37, 0.21, 0.21, 0.21])
 
 
-def pdf_gap_table(data: ReportData, t: Translator) -> Table:
-    rows = [
-        [
-            g.label(t.lang),
-            _sector_name(data, g.sector_id, t.lang),
-            g.needs,
-            g.buyers,
-            g.quantity_per_year or None,
-            "; ".join(e.title for e in g.examples),
-        ]
-        for g in data.localisation.by_part_family[:TOP_GAPS]
-    ]
-    headers = [
-        t(N_("Part family / process")),
-        t(N_("Sector")),
-        t(pgettext("report", "Needs")),
-        t(pgettext("report", "Buyers")),
-        t(N_("Total quantity/year")),
-        t(N_("Examples")),
-    ]
-    return Table(
-        t(N_("Localisation gaps by part family")),
-        headers,
-        rows,
-        [0.22, 0.15, 0.08, 0.08, 0.12, 0.35],
-    )
-
-
 def pdf_need_table(data: ReportData, t: Translator) -> Table:
     """The open needs without a good local supplier, with the buyer and the best local
     firm found (if any) and why it falls short."""
@@ -960,7 +933,7 @@ def pdf_html(
         "verification_rows": verification_rows(data, t),
         "expiring": expiring_table(data, t),
         "need_rows": need_rows(data, t),
-        "gaps": pdf_gap_table(data, t),
+        "gaps": gap_table(data, t, limit=TOP_GAPS),
         "needs": pdf_need_table(data, t),
         "outcome_rows": outcome_rows(data, t),
         # Without events in the period, their meeting figures would be a column of zeros.

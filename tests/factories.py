@@ -64,3 +64,23 @@ def pdf_text(pdf: bytes) -> str:
         ["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
     )
     return out.stdout.decode("utf-8")
+
+
+def make_surveyed_firm(session, name: str, contact: str, email: str, **extra) -> Firm:
+    """A supplier as a survey import leaves it: the survey's contact, no user acting
+    for it, in former Vĩnh Phúc (Phú Thọ); not indexed (the tests read no matches)."""
+    from jobs.sync import index_sync_paused
+
+    with index_sync_paused(session):
+        return services.create_firm(
+            session,
+            {
+                "role": "supplier",
+                "name_vi": name,
+                "tax_code": fresh_tax_code(),
+                "province": "VP",
+                "contact_name": contact,
+                "contact_email": email,
+                **extra,
+            },
+        )

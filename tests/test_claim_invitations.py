@@ -23,7 +23,8 @@ from catalog.models import (
 )
 from catalog.notifications import invitations
 from jobs.sync import index_sync_paused
-from tests.conftest import PASSWORD, fresh_tax_code
+from tests.conftest import PASSWORD
+from tests.factories import make_surveyed_firm
 from webapp.extensions import db
 
 
@@ -35,18 +36,7 @@ def _clean_session(app):
 
 
 def _imported_firm(session, tag: str) -> Firm:
-    with index_sync_paused(session):
-        return services.create_firm(
-            session,
-            {
-                "role": "supplier",
-                "name_vi": f"Nhựa Được Mời {tag}",
-                "tax_code": fresh_tax_code(),
-                "province": "VP",
-                "contact_name": "Chị Lan",
-                "contact_email": f"lan.{tag}@survey.test",
-            },
-        )
+    return make_surveyed_firm(session, f"Nhựa Được Mời {tag}", "Chị Lan", f"lan.{tag}@survey.test")
 
 
 def _link(smtp_server, email: str) -> str:

@@ -20,7 +20,7 @@ from catalog.models import (
     officer_provinces,
 )
 from jobs.sync import index_sync_paused
-from tests.conftest import fresh_tax_code
+from tests.factories import make_surveyed_firm
 from webapp.extensions import db
 
 
@@ -32,20 +32,13 @@ def _clean_session(app):
 
 
 def _imported_firm(session, tag: str) -> Firm:
-    """As a survey import leaves it: contact from the survey, nobody acting for it."""
-    with index_sync_paused(session):
-        return services.create_firm(
-            session,
-            {
-                "role": "supplier",
-                "name_vi": f"Cơ khí Khảo Sát {tag}",
-                "tax_code": fresh_tax_code(),
-                "province": "VP",
-                "contact_name": "Anh Tuấn",
-                "contact_email": f"tuan.{tag}@khao-sat.test",
-                "contact_phone": "0211 3 845 678",
-            },
-        )
+    return make_surveyed_firm(
+        session,
+        f"Cơ khí Khảo Sát {tag}",
+        "Anh Tuấn",
+        f"tuan.{tag}@khao-sat.test",
+        contact_phone="0211 3 845 678",
+    )
 
 
 def _request(session, people, client, firm: Firm, tag: str) -> Introduction:
