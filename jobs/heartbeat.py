@@ -75,7 +75,7 @@ def _recover(celery_app, first: bool) -> None:
 
     # At start, jobs still waiting in the queue are sent again too: a dead worker may
     # have taken their message with it (a duplicate is ignored).
-    imports.recover(runtime().session(), send, queued_too=first)
+    imports.recover(runtime().session(), send, queued_too=first, alive=INSTANCE)
 
 
 def _beat(flask_app, hostname: str, started: datetime) -> None:

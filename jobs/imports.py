@@ -260,17 +260,23 @@ def fail(session: Session, job_id: str, reason: str, attempt: int | None = None)
     session.commit()
 
 
-def recover(session: Session, send, *, queued_too: bool = False) -> list[str]:
+def recover(
+    session: Session, send, *, queued_too: bool = False, alive: str | None = None
+) -> list[str]:
     """Re-queue the jobs whose worker died (and, with ``queued_too``, jobs waiting in
     the queue, whose message a dead worker may have taken); return their ids.
 
     ``send(job)`` queues the job's task. A job is marked queued before it is sent: a
-    failed send leaves it for the next worker that starts."""
+    failed send leaves it for the next worker that starts. ``alive`` is the instance of
+    the worker asking: its own jobs are running, whatever its heartbeat row says (a
+    beat can be late when the database is busy with that very job's writes)."""
     states = [RUNNING, QUEUED] if queued_too else [RUNNING]
     now = utcnow()
     requeued = []
     for job in session.scalars(select(ImportJob).where(ImportJob.state.in_(states))).all():
-        if job.state == RUNNING and owner_alive(session, job, now):
+        if job.state == RUNNING and (
+            (alive is not None and job.instance == alive) or owner_alive(session, job, now)
+        ):
             continue
         if job.attempts >= MAX_ATTEMPTS:
             log.error("import job %s stopped %d workers: given up", job.id, job.attempts)

@@ -491,6 +491,22 @@ def test_jobs_of_dead_workers_are_requeued_and_those_of_live_ones_left_alone(ses
         sent = []
         dead = {jobs["w@back"], jobs["w@stale"], jobs["w@gone"]}
         ours = set(jobs.values())  # (the suite's other jobs are not this test's)
+        # The stale worker itself, asking, knows its job runs: its beat was only late.
+        assert not set(imports.recover(session, sent.append, alive="stale")) & {jobs["w@stale"]}
+        assert {job.id for job in sent} & ours == dead - {jobs["w@stale"]}
+        assert set(imports.recover(session, sent.append)) & ours == {jobs["w@stale"]}
+        sent.clear()
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id.in_(dead))
+            .values(state="running", worker=None, instance=None)
+        )
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == jobs["w@stale"])
+            .values(worker="w@stale", instance="stale")
+        )
+        session.commit()
         assert set(imports.recover(session, sent.append)) & ours == dead
         assert {job.id for job in sent} & ours == dead
         assert not set(imports.recover(session, sent.append)) & ours  # once
