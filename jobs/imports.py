@@ -82,8 +82,13 @@ def claim(
         session.commit()
     if job.state in (DONE, FAILED):
         return None
-    # Another live worker runs it. (This worker's own claim is taken again: a retry.)
-    if job.state == RUNNING and job.instance != instance and owner_alive(session, job):
+    if job.state == RUNNING and job.instance == instance:
+        # This worker run's own job, taken again after a transient error (a busy
+        # database): the same attempt goes on from its last committed row. It is not
+        # a new attempt, and no worker was lost that the officer should hear of.
+        return job
+    # Another live worker runs it.
+    if job.state == RUNNING and owner_alive(session, job):
         return None
     seen = job.attempts
     won = session.execute(

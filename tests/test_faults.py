@@ -379,7 +379,7 @@ def test_worker_killed_mid_import_loses_no_row_and_the_next_worker_resumes(
         "total": IMPORT_ROWS,
         "attempts": 2,
         "resumed_from": stopped_after,
-    }
+    }, procs.log("worker-2")[-6000:]
     # The officer is told the worker was lost and where the import resumed, in their
     # language (numbers written their way).
     assert f"stopped after {stopped_after:,} of {IMPORT_ROWS:,} rows" in status["notice"]
@@ -422,6 +422,10 @@ def test_an_import_resumes_from_its_record_and_a_stale_run_cannot_commit(session
     session.rollback()
     assert _landed(session, tag) == sorted(tax for row, tax in good.items() if row - 2 < 500)
 
+    # Run one retrying after a transient error (a busy database) goes on as the same
+    # attempt: no worker was lost.
+    again = imports.claim(session, job_id, "w@one", "run-one", {})
+    assert (again.attempts, again.resumed_from, again.rows_done) == (1, None, 500)
     # Run one has no heartbeat (it died): a new run claims the job and carries on.
     second = imports.claim(session, job_id, "w@two", "run-two", {})
     assert (second.attempts, second.resumed_from) == (2, 500)
