@@ -404,15 +404,17 @@ def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
     ]
 
 
-def target_table(data: ReportData, t: Translator) -> Table:
+def target_table(data: ReportData, t: Translator, brief: bool = False) -> Table:
+    """Targets and results: with the programme and article each comes from in the
+    workbook; the PDF, whose section already names the programme, leaves that out."""
     rows = [
         [
             s.target.label(t.lang),
-            s.year,
+            str(s.year) if brief else s.year,  # a year, not a quantity, in running text
             None if s.target_value is None else round(s.target_value, 1),
             s.actual,
             t(TARGET_STATUS[s.status]),
-            s.target.source,
+            *([] if brief else [s.target.citation]),
         ]
         for s in data.dashboard.targets
     ]
@@ -422,9 +424,10 @@ def target_table(data: ReportData, t: Translator) -> Table:
         t(pgettext("report", "Target value")),
         t(N_("Actual")),
         t(pgettext("report", "Status")),
-        t(N_("Source")),
+        *([] if brief else [t(N_("Source"))]),
     ]
-    return Table(t(N_("Targets and results")), headers, rows, [0.3, 0.07, 0.1, 0.08, 0.1, 0.35])
+    widths = [0.5, 0.09, 0.14, 0.1, 0.17] if brief else [0.3, 0.07, 0.1, 0.08, 0.1, 0.35]
+    return Table(t(N_("Targets and results")), headers, rows, widths)
 
 
 def sector_table(data: ReportData, t: Translator) -> Table:
@@ -762,27 +765,6 @@ def _with_data(data: ReportData) -> list[str]:
     return keys
 
 
-def pdf_target_table(data: ReportData, t: Translator) -> Table:
-    rows = [
-        [
-            s.target.label(t.lang),
-            str(s.year),  # a year, not a quantity: no thousands separator
-            None if s.target_value is None else round(s.target_value, 1),
-            s.actual,
-            t(TARGET_STATUS[s.status]),
-        ]
-        for s in data.dashboard.targets
-    ]
-    headers = [
-        t(N_("Target")),
-        t(N_("Year")),
-        t(pgettext("report", "Target value")),
-        t(N_("Actual")),
-        t(pgettext("report", "Status")),
-    ]
-    return Table(t(N_("Targets and results")), headers, rows, [0.5, 0.09, 0.14, 0.1, 0.17])
-
-
 def pdf_sector_table(data: ReportData, t: Translator) -> Table:
     """Firms per sector at the end of each year, with the last year's growth."""
     firms = data.dashboard.firms
@@ -926,7 +908,7 @@ def pdf_html(
             period=subject_period,
             date=long_date(data.as_of, t),
         ),
-        "targets": pdf_target_table(data, t),
+        "targets": target_table(data, t, brief=True),
         "firm_rows": firm_rows(data, t),
         "sectors": pdf_sector_table(data, t),
         "regions": regions,

@@ -438,3 +438,12 @@ def test_firms_by_former_province_add_up_to_the_dashboard(session):
     assert "Doanh nghiệp theo địa bàn tỉnh cũ" in text
     assert f"Tỉnh Cũ A {tag} 2 0 0" in text and "Chưa xác định 1 0 0" in text
     assert "Tổng cộng 4 1 0" in text
+
+
+def test_the_workbook_cites_a_target_s_programme_not_the_file_it_was_read_from(session):
+    with document_language("vi") as t:
+        out = report.build_report(session, runtime().engine, "PT", Period.current(), t)
+        sheet = load_workbook(io.BytesIO(out["xlsx"]))[t("Targets")]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any("Kế hoạch" in c for c in cells)  # the programme of former Vĩnh Phúc
+    assert not [c for c in cells if "seeds/" in c or ".txt" in c]
