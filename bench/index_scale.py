@@ -46,7 +46,7 @@ from catalog.demo import generate_demo_catalog
 from catalog.reference_data import taxonomy_data
 from catalog.text import nfc
 from matching.embedding_cache import EmbeddingCache
-from matching.encoder import DEFAULT_MODEL, Encoder
+from matching.encoder import Encoder, default_model
 
 EVAL_CACHE = Path("~/.cache/ketnoi/embeddings.sqlite").expanduser()
 WORK = Path("/tmp/ketnoi-index-scale")
@@ -113,12 +113,12 @@ def embed(texts: list[str], kind: str, cache: Path) -> tuple[np.ndarray, int]:
     Looks in the evaluation harness's cache (read only) and in the benchmark's own cache
     first, so a rerun encodes nothing.
     """
-    keys = [EmbeddingCache.key(DEFAULT_MODEL, kind, t) for t in texts]
+    keys = [EmbeddingCache.key(default_model(), kind, t) for t in texts]
     found = _cached(EVAL_CACHE, keys)
     found.update(_cached(cache, [k for k in keys if k not in found]))
     todo = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in found]
     if todo:
-        encoder = Encoder(DEFAULT_MODEL)
+        encoder = Encoder(default_model())
         prompt = "passage" if kind == "passage" else "query"
         fresh = encoder._encode([t for _, t in todo], prompt, True)
         new = {k: v for (k, _), v in zip(todo, fresh, strict=True)}
@@ -1118,7 +1118,7 @@ def main() -> None:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python -m bench.index_scale " + " ".join(sys.argv[1:]),
         "machine": _machine(),
-        "model": DEFAULT_MODEL,
+        "model": default_model(),
         "real": len(real),
         "encoded": encoded + encoded_q,
         "components": len(mixture.weights),

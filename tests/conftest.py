@@ -27,7 +27,7 @@ from catalog.reference_data import load_reference_data
 from jobs.runtime import runtime
 from jobs.sync import index_sync_paused
 from matching import indexing
-from matching.encoder import DEFAULT_MODEL
+from matching.encoder import default_model
 from webapp import create_app
 from webapp.extensions import db
 
@@ -69,7 +69,7 @@ def shared_embedding_cache() -> Path:
             versions.append(f"{package}={version(package)}")
         except PackageNotFoundError:
             versions.append(package)
-    tag = hashlib.blake2b("|".join([DEFAULT_MODEL, *versions]).encode(), digest_size=6)
+    tag = hashlib.blake2b("|".join([default_model(), *versions]).encode(), digest_size=6)
     return ROOT / ".cache" / f"test-embeddings-{tag.hexdigest()}.sqlite"
 
 

