@@ -616,7 +616,8 @@ def profile(args: argparse.Namespace) -> dict[str, Any]:
     timers.wrap(FirmFactsCache, "_load", "DB: load firms not kept (or changed)", static=True)
     timers.wrap(engine_mod.MatchEngine, "score_firm", "constraint checks", static=True)
     timers.wrap(engine_mod.MatchEngine, "reranker", "reranker")
-    timers.wrap_factory(engine_mod.MatchEngine, "explainer", "explanations")
+    timers.wrap_factory(engine_mod, "Explainer", "explanations")
+    timers.wrap(engine_mod, "capability_texts", "explanations")
     timers.wrap(api_mod, "firm_dict", "serialise firms")
     timers.wrap(api_mod, "jsonify", "JSON encoding")
 

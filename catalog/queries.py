@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -83,7 +84,14 @@ def supplier_query(
     if filters.certification:
         query = query.where(
             Firm.id.in_(
-                select(Certification.firm_id).where(Certification.standard == filters.certification)
+                # A certificate past its validity is not held (None: without end).
+                select(Certification.firm_id).where(
+                    Certification.standard == filters.certification,
+                    or_(
+                        Certification.valid_until.is_(None),
+                        Certification.valid_until >= date.today(),
+                    ),
+                )
             )
         )
     return query.order_by(Firm.name_vi)

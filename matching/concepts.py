@@ -156,6 +156,29 @@ class ConceptTagger:
                 hits.setdefault(term.concept_id, ConceptHit(term.concept_id, surface))
         return list(hits.values())
 
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Every place a term occurs, as (start, end, concept id) offsets into ``nfc(text)``,
+        overlapping ones and repeats included: the gloss (matching.translation) lays them
+        out in reading order, which ``tag``'s one hit per concept cannot give."""
+        if not text:
+            return []
+        folded, original, spans = _spans(text)
+        words = [normalize_token(folded[a:b]) for a, b in spans]
+        found = []
+        for i, word in enumerate(words):
+            for term in self._by_first.get(word, ()):
+                n = len(term.folded)
+                if tuple(words[i : i + n]) != term.folded:
+                    continue
+                start, end = spans[i][0], spans[i + n - 1][1]
+                surface = original[start:end]
+                if term.exact is not None and surface.lower() != term.exact:
+                    continue
+                if term.case_sensitive is not None and surface != term.case_sensitive:
+                    continue
+                found.append((start, end, term.concept_id))
+        return found
+
     def concept_ids(self, text: str) -> set[str]:
         return {h.concept_id for h in self.tag(text)}
 

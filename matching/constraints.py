@@ -9,8 +9,9 @@ to a fit score in [0, 1] that is blended with retrieval relevance.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from catalog.i18n import N_, Label, bilingual
 from catalog.models import Capability, Firm, Need, Province
@@ -31,7 +32,7 @@ VERIFIED = "verification"
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # certification | process | materials | capacity | tolerance | location
+    name: str  # certification | process | materials | capacity | tolerance | location | treatment
     status: str  # ok | fail | unknown
     hard: bool
     detail: str
@@ -39,6 +40,26 @@ class Check:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class Requirements:
+    """What a match is checked against, read with a need's attribute names: a need's
+    form merged with the hard terms of its text, or the terms of a directory search
+    (``matching.query_terms``). ``treatments`` have no form field: the text alone."""
+
+    process_id: str | None = None
+    process: Any = None
+    materials: list[Any] = field(default_factory=list)  # with id, name_vi, name_en
+    quantity_per_year: int | None = None
+    tolerance_mm: float | None = None
+    required_certifications: list[str] = field(default_factory=list)
+    delivery_province: Any = None
+    delivery_province_id: int | None = None
+    treatments: list[Any] = field(default_factory=list)  # process concepts
+
+
+AnyNeed = Need | Requirements
 
 
 def distance_km(a: Province | ProvinceFacts | None, b: Province | None) -> float | None:
@@ -50,7 +71,7 @@ def distance_km(a: Province | ProvinceFacts | None, b: Province | None) -> float
     return 2 * 6371 * math.asin(math.sqrt(h))
 
 
-def certification_checks(need: Need, firm: AnyFirm, today: date | None = None) -> list[Check]:
+def certification_checks(need: AnyNeed, firm: AnyFirm, today: date | None = None) -> list[Check]:
     today = today or date.today()
     held: dict[str, bool] = {}
     for cert in firm.certifications:
@@ -99,7 +120,7 @@ def certification_checks(need: Need, firm: AnyFirm, today: date | None = None) -
     return checks
 
 
-def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Check]:
+def capability_checks(need: AnyNeed, cap: AnyCapability, firm: AnyFirm) -> list[Check]:
     checks: list[Check] = []
     if need.process_id:
         firm_processes = {c.process_id for c in firm.capabilities}
@@ -145,16 +166,16 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
                 Check("materials", OK, False, N_("Materials: %(got)s", got=LIST.join(got)))
             )
         elif got:
+            # Each side shown as it is: a material lacking is a requirement not met.
+            checks.append(
+                Check("materials", OK, False, N_("Materials: %(got)s", got=LIST.join(got)), 0.5)
+            )
             checks.append(
                 Check(
                     "materials",
-                    OK,
+                    FAIL,
                     False,
-                    N_(
-                        "Materials: %(got)s; not %(lacking)s",
-                        got=LIST.join(got),
-                        lacking=LIST.join(lacking),
-                    ),
+                    N_("Materials %(lacking)s: not declared", lacking=LIST.join(lacking)),
                     0.5,
                 )
             )
@@ -236,6 +257,26 @@ def capability_checks(need: Need, cap: AnyCapability, firm: AnyFirm) -> list[Che
                     0.5,
                 )
             )
+        else:
+            checks.append(
+                Check(
+                    "location",
+                    UNKNOWN,
+                    False,
+                    N_("Distance to %(where)s unknown", where=where),
+                    0.5,
+                )
+            )
+    for treatment in getattr(need, "treatments", None) or []:
+        name = bilingual(treatment)
+        if any(c.process_id == treatment.id for c in firm.capabilities):
+            checks.append(
+                Check("treatment", OK, False, N_("Treatment %(name)s: declared", name=name))
+            )
+        else:
+            checks.append(
+                Check("treatment", FAIL, False, N_("Treatment %(name)s: not declared", name=name))
+            )
     badge = verification_check(cap, firm)
     if badge is not None:
         checks.append(badge)
@@ -277,3 +318,13 @@ def fit_score(checks: list[Check]) -> float | None:
 
 def hard_failures(checks: list[Check]) -> list[Check]:
     return [c for c in checks if c.hard and c.status == FAIL]
+
+
+def meets_all(checks: list[Check]) -> bool:
+    """ "Meets all requirements": every stated requirement holds. A failed check, and
+    one the firm has not declared (unknown capacity, tolerance, materials, distance),
+    counts as not met. An officer's badge is not a requirement, nor is a surface
+    treatment read from the text: no form states one, and a firm names its finishing
+    in its description as often as a capability of its own (the check is shown and
+    weighs in the fit)."""
+    return all(c.status == OK for c in checks if c.name not in (VERIFIED, "treatment"))

@@ -1,9 +1,16 @@
-"""Directory search: the facet filters of the catalog combined with hybrid search."""
+"""Directory search: the facet filters of the catalog combined with hybrid search.
+
+A search shows the firms whose best match is above the relevance threshold
+(``matching.calibration``: the calibrated probability that maximised F1 of a relevant
+match on the development set); the others are counted and shown only when asked
+("Show weaker matches"). Scores are calibrated probabilities, comparable across
+searches, not the per-query normalised score whose first result was always 100 %."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -13,7 +20,9 @@ from catalog.models import Firm
 from catalog.places import resolve_place
 from catalog.queries import DirectoryFilters, firms_by_ids, supplier_query
 
+from . import calibration
 from .engine import MatchEngine
+from .query_terms import QueryTerms, constrain_ranking, understand
 
 
 @dataclass
@@ -24,6 +33,11 @@ class DirectoryPage:
     per_page: int
     scores: dict[int, float] = field(default_factory=dict)
     matched: dict[int, int] = field(default_factory=dict)  # firm id → best capability id
+    weaker: int = 0  # matches below the relevance threshold, left out (or included)
+    show_weaker: bool = False
+    # The search's hard terms ("Understood: …") and each shown firm's checks of them.
+    understood: QueryTerms = field(default_factory=QueryTerms)
+    checks: dict[int, list] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -52,8 +66,13 @@ def search_directory(
     query: str = "",
     page: int = 1,
     per_page: int = 20,
+    dismissed: Collection[str] = (),
+    show_weaker: bool = False,
 ) -> DirectoryPage:
-    """Suppliers passing the filters; ranked by relevance to ``query`` when one is given."""
+    """Suppliers passing the filters; ranked by relevance to ``query`` when one is given,
+    its hard terms (but the ``dismissed`` ones) checked and weighed
+    (``query_terms.constrain_ranking``); only the matches above the relevance threshold
+    unless ``show_weaker`` (``DirectoryPage.weaker`` counts the others)."""
     page = max(1, page)
     filters, query = _place_query(session, filters, query)
     tagged = engine.firms_tagged(filters.part) if filters.part else None
@@ -63,23 +82,39 @@ def search_directory(
         firms = list(session.scalars(base.limit(per_page).offset((page - 1) * per_page)))
         loaded = firms_by_ids(session, [f.id for f in firms])
         return DirectoryPage([loaded[f.id] for f in firms], total, page, per_page)
-    ranked = engine.search_firms(session, query, k=1000)
+    hits = engine.search_firms(session, query, k=1000)
+    calibrated = calibration.for_model(engine.encoder.model_name)
+    ranked: list[tuple[int, float, int, bool]] = []  # firm, score, capability, strong
+    for h in hits:
+        p = calibrated.probability(h.fused, h) if calibrated is not None else None
+        strong = calibrated is None or calibrated.is_strong(p)
+        ranked.append((h.firm_id, h.fused if p is None else p, h.capability_id, strong))
+    ranked.sort(key=lambda r: (-r[1], r[0]))
+    understood = understand(query, engine.tagger, session, dismissed)
+    ranked, checks = constrain_ranking(session, engine, ranked, understood)
     # Only the ranked firms are asked about: not every supplier passing the filters
     # (37k of them at 100k capabilities, per search).
-    ids = [fid for fid, _, _ in ranked]
+    ids = [r[0] for r in ranked]
     allowed = (
         set(session.scalars(base.with_only_columns(Firm.id).order_by(None).where(Firm.id.in_(ids))))
         if ids
         else set()
     )
     ordered = [r for r in ranked if r[0] in allowed]
+    weaker = sum(1 for r in ordered if not r[3])
+    if not show_weaker:
+        ordered = [r for r in ordered if r[3]]
     window = ordered[(page - 1) * per_page : page * per_page]
-    loaded = firms_by_ids(session, [fid for fid, _, _ in window])
+    loaded = firms_by_ids(session, [r[0] for r in window])
     return DirectoryPage(
-        [loaded[fid] for fid, _, _ in window if fid in loaded],
+        [loaded[r[0]] for r in window if r[0] in loaded],
         len(ordered),
         page,
         per_page,
-        {fid: score for fid, score, _ in window},
-        {fid: cap for fid, _, cap in window},
+        {r[0]: r[1] for r in window},
+        {r[0]: r[2] for r in window},
+        weaker,
+        show_weaker,
+        understood=understood,
+        checks={r[0]: checks[r[0]] for r in window if r[0] in checks},
     )

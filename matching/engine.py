@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Need
 from catalog.queries import firms_by_ids
 
+from . import calibration
 from .concepts import ConceptTagger, expand_query
 from .constraints import (
     Check,
@@ -29,18 +30,21 @@ from .constraints import (
     certification_checks,
     fit_score,
     hard_failures,
+    meets_all,
     verified_bonus,
 )
 from .documents import capability_documents, need_text
 from .encoder import Encoder
+from .explanations import Explainer, capability_texts
 from .firm_facts import FirmFactsCache
+from .fusion import Hit, fuse, weights_for
 from .lexical import LexicalIndex
+from .query_terms import need_requirements
 from .reranker import FEATURES, Example, Reranker, pair_features
 from .store import IndexBundle, IndexDamaged, IndexStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS = (0.5, 0.5)  # dense, lexical
 CANDIDATES = 200
 FIRM_POOL = 40  # firms whose structured fit is checked for one need
 FILTER_DEPTH = 60  # matches drawn before the buyer's filters, when some are set
@@ -48,17 +52,6 @@ RETRY_UNUSABLE_SECONDS = 60  # an unusable index version is checked again after 
 FIT_WEIGHT = 0.35  # share of the final score given to structured fit
 HARD_FAIL_FACTOR = 0.6  # a failed hard constraint keeps the supplier visible, lower down
 RETRIEVERS = ("dense", "lexical", "hybrid")
-
-
-@dataclass
-class Hit:
-    capability_id: int
-    firm_id: int
-    dense: float | None = None
-    lexical: float | None = None
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
-    fused: float = 0.0
 
 
 @dataclass
@@ -74,10 +67,14 @@ class FirmMatch:
     other_capabilities: list[int] = field(default_factory=list)
     # What was scored about the firm: a FirmFacts from match_need, else the Firm row.
     firm: Any = field(default=None, repr=False, compare=False)
+    # The calibrated probability that the match is relevant (``matching.calibration``),
+    # what the percentage shown means; None without a calibration for the encoder.
+    probability: float | None = None
 
     @property
     def meets_all_required(self) -> bool:
-        return not hard_failures(self.checks)
+        """Every stated requirement holds; undeclared counts as not met."""
+        return meets_all(self.checks)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +83,7 @@ class FirmMatch:
             "score": round(self.score, 4),
             "relevance": round(self.relevance, 4),
             "fit": None if self.fit is None else round(self.fit, 4),
+            "probability": None if self.probability is None else round(self.probability, 4),
             "meets_all_required": self.meets_all_required,
             "scores": {
                 "dense": None if self.hit.dense is None else round(self.hit.dense, 4),
@@ -105,41 +103,6 @@ def final_score(relevance: float, checks: list[Check]) -> tuple[float, float | N
     if hard_failures(checks):
         score *= HARD_FAIL_FACTOR
     return score, fit
-
-
-def _minmax(values: dict[int, float]) -> dict[int, float]:
-    if not values:
-        return {}
-    low, high = min(values.values()), max(values.values())
-    span = high - low
-    if span <= 1e-9:
-        return {k: (1.0 if high > 0 else 0.0) for k in values}
-    return {k: (v - low) / span for k, v in values.items()}
-
-
-def fuse(
-    dense: dict[int, float],
-    lexical: dict[int, float],
-    weights: tuple[float, float] = DEFAULT_WEIGHTS,
-) -> dict[int, Hit]:
-    """Convex combination of min-max normalised scores over the candidate union.
-
-    Every candidate carries both retrievers' scores (missing ones were computed
-    directly, see ``MatchEngine.retrieve``), so a capability that only one retriever
-    ranked highly is still judged by both.
-    """
-    wd, wl = weights
-    total = (wd if dense else 0.0) + (wl if lexical else 0.0) or 1.0
-    nd, nl = _minmax(dense), _minmax(lexical)
-    hits: dict[int, Hit] = {}
-    for cid in dense.keys() | lexical.keys():
-        h = Hit(cid, 0, dense.get(cid), lexical.get(cid))
-        h.fused = (wd * nd.get(cid, 0.0) + wl * nl.get(cid, 0.0)) / total
-        hits[cid] = h
-    for key, attr in ((dense, "dense_rank"), (lexical, "lexical_rank")):
-        for rank, cid in enumerate(sorted(key, key=lambda c: -key[c]), start=1):
-            setattr(hits[cid], attr, rank)
-    return hits
 
 
 class MatchEngine:
@@ -362,38 +325,50 @@ class MatchEngine:
 
         ``stored``: the text is a saved need's, asked for again (its page, suppliers'
         opportunities, reports, events): its query vector comes from the cache."""
-        bundle = self.bundle()
-        if bundle is None:
-            lexical_index, firm_of = self._fallback_index(session)
-            hits = fuse({}, dict(lexical_index.search(text, k)))
-        else:
-            firm_of = bundle.firm_of
-            dense: dict[int, float] = {}
-            lexical: dict[int, float] = {}
-            vector = None
-            if retriever in ("dense", "hybrid"):
-                query = [expand_query(text, bundle.tagger)]
-                if stored:
-                    vector = self.encoder.encode_stored_queries(query)[0][0]
-                else:
-                    vector = self.encoder.encode_queries(query)[0]
-                dense = dict(bundle.vectors.search(vector, k))
-            if retriever in ("lexical", "hybrid"):
-                lexical = dict(bundle.lexical.search(text, k))
-            if retriever == "hybrid":
-                # Score every candidate with both retrievers, not just the ones each found.
-                for cid, score in bundle.lexical.score(text, list(dense.keys() - lexical.keys())):
-                    lexical[cid] = score
-                missing = list(lexical.keys() - dense.keys())
-                if missing:
-                    vectors = bundle.vectors.vectors(missing)
-                    for cid, score in zip(missing, vectors @ vector, strict=True):
-                        dense[cid] = float(score)
-            hits = fuse(dense, lexical)
+        dense, lexical, firm_of = self.candidate_scores(session, text, k, retriever, stored)
+        hits = fuse(dense, lexical, weights_for(self.encoder.model_name))
         for h in hits.values():
             h.firm_id = firm_of.get(h.capability_id, 0)
         ranked = sorted(hits.values(), key=lambda h: (-h.fused, h.capability_id))
         return [h for h in ranked if h.firm_id][:k]
+
+    def candidate_scores(
+        self,
+        session: Session,
+        text: str,
+        k: int = CANDIDATES,
+        retriever: str = "hybrid",
+        stored: bool = False,
+    ) -> tuple[dict[int, float], dict[int, float], dict[int, int]]:
+        """Each retriever's raw scores of the candidates for ``text`` (for ``hybrid``,
+        every candidate scored by both), and the capabilities' firms: what ``fuse``
+        combines (the evaluation compares combinations on them)."""
+        bundle = self.bundle()
+        if bundle is None:
+            lexical_index, firm_of = self._fallback_index(session)
+            return {}, dict(lexical_index.search(text, k)), firm_of
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        vector = None
+        if retriever in ("dense", "hybrid"):
+            query = [expand_query(text, bundle.tagger)]
+            if stored:
+                vector = self.encoder.encode_stored_queries(query)[0][0]
+            else:
+                vector = self.encoder.encode_queries(query)[0]
+            dense = dict(bundle.vectors.search(vector, k))
+        if retriever in ("lexical", "hybrid"):
+            lexical = dict(bundle.lexical.search(text, k))
+        if retriever == "hybrid":
+            # Score every candidate with both retrievers, not just the ones each found.
+            for cid, score in bundle.lexical.score(text, list(dense.keys() - lexical.keys())):
+                lexical[cid] = score
+            missing = list(lexical.keys() - dense.keys())
+            if missing:
+                vectors = bundle.vectors.vectors(missing)
+                for cid, score in zip(missing, vectors @ vector, strict=True):
+                    dense[cid] = float(score)
+        return dense, lexical, bundle.firm_of
 
     @property
     def tagger(self) -> ConceptTagger:
@@ -433,16 +408,14 @@ class MatchEngine:
         self._concept_counts = ((bundle.version, kind), counts)
         return counts
 
-    def search_firms(
-        self, session: Session, text: str, k: int = 200
-    ) -> list[tuple[int, float, int]]:
-        """(firm id, score, best capability id) for a directory search, best first."""
+    def search_firms(self, session: Session, text: str, k: int = 200) -> list[Hit]:
+        """Each firm's best capability hit for a directory search, best first (the
+        directory turns them into calibrated probabilities, ``matching.calibration``)."""
         best: dict[int, Hit] = {}
         for hit in self.retrieve(session, text, CANDIDATES):
             if hit.firm_id not in best or hit.fused > best[hit.firm_id].fused:
                 best[hit.firm_id] = hit
-        ranked = sorted(best.values(), key=lambda h: (-h.fused, h.firm_id))[:k]
-        return [(h.firm_id, h.fused, h.capability_id) for h in ranked]
+        return sorted(best.values(), key=lambda h: (-h.fused, h.firm_id))[:k]
 
     # -- matching ---------------------------------------------------------------------
     def match_need(self, session: Session, need: Need, limit: int = 20) -> list[FirmMatch]:
@@ -456,6 +429,8 @@ class MatchEngine:
         """
         query = need_text(need)
         hits = self.retrieve(session, query, CANDIDATES, stored=True)
+        # The form's requirements and the hard terms of the need's text.
+        requirements, _ = need_requirements(session, need, self.tagger)
         by_firm: dict[int, list[Hit]] = {}
         for h in hits:
             if h.firm_id != need.buyer_id:
@@ -467,7 +442,7 @@ class MatchEngine:
             firm = firms.get(firm_id)
             if firm is None:
                 continue
-            best = self.score_firm(need, firm, by_firm[firm_id])
+            best = self.score_firm(need, firm, by_firm[firm_id], requirements)
             if best is not None:
                 results.append(best)
         results.sort(key=lambda m: (-m.score, m.firm_id))
@@ -478,9 +453,14 @@ class MatchEngine:
             order = sorted(range(len(results)), key=lambda i: (-learned[i], results[i].firm_id))
             results = [results[i] for i in order]
         results = results[:limit]
-        explainer = self.explainer(query)
+        calibrated = calibration.for_model(self.encoder.model_name)
         for m in results:
-            m.reasons = explainer(m.capability_id, m.hit)
+            if calibrated is not None:
+                m.probability = calibrated.probability(m.score, m.hit)
+        explain = Explainer(query, self.tagger)
+        texts = capability_texts(session, [m.capability_id for m in results])
+        for m in results:
+            m.reasons = explain(m.capability_id, texts.get(m.capability_id, ""), m.hit)
             if reranker is not None:
                 m.reasons.append(
                     {"kind": "learned", "judgements": reranker.meta.get("judgements", 0)}
@@ -551,18 +531,24 @@ class MatchEngine:
             if only is None or h.firm_id in only:
                 by_firm.setdefault(h.firm_id, []).append(h)
         firms = firms_by_ids(session, list(by_firm))
+        requirements, _ = need_requirements(session, need, self.tagger)
         out = []
         for firm_id, firm_hits in by_firm.items():
             if firm_id in firms:
-                m = self.score_firm(need, firms[firm_id], firm_hits)
+                m = self.score_firm(need, firms[firm_id], firm_hits, requirements)
                 if m is not None:
                     out.append(m)
         return out
 
     @staticmethod
-    def score_firm(need: Need, firm: Any, firm_hits: list[Hit]) -> FirmMatch | None:
+    def score_firm(
+        need: Need, firm: Any, firm_hits: list[Hit], requirements: Any = None
+    ) -> FirmMatch | None:
         """A firm's best capability for a need, with its checks and score: the one
-        scoring shared by the buyer's match page and a supplier's opportunities."""
+        scoring shared by the buyer's match page and a supplier's opportunities.
+        ``requirements``: what is checked (``query_terms.need_requirements``: the form
+        and the hard terms of the text); the need's form alone when not given."""
+        need = need if requirements is None else requirements
         caps = {c.id: c for c in firm.capabilities}
         cert_checks = certification_checks(need, firm)
         best: FirmMatch | None = None
@@ -580,45 +566,6 @@ class MatchEngine:
                 h.capability_id for h in firm_hits if h.capability_id != best.capability_id
             ][:3]
         return best
-
-    def explainer(self, query: str):
-        """A function giving, for a capability, why it matched ``query``: shared
-        concepts (named in each language), shared words, and semantic closeness."""
-        bundle = self.bundle()
-        tagger = self.tagger
-        need_concepts = {c.concept_id: c.term for c in tagger.tag(query)}
-        lexical = bundle.lexical if bundle else (self._fallback[1] if self._fallback else None)
-        query_features = lexical.features(query) if lexical is not None else set()
-
-        def explain(capability_id: int, hit: Hit) -> list[dict[str, Any]]:
-            reasons: list[dict[str, Any]] = []
-            cap_concepts = bundle.concepts.get(capability_id, {}) if bundle else {}
-            for cid in sorted(need_concepts.keys() & cap_concepts.keys()):
-                info = tagger.info(cid)
-                if info is None or info.kind == "sector":
-                    continue
-                reasons.append(
-                    {
-                        "kind": "concept",
-                        "concept": cid,
-                        "concept_kind": info.kind,
-                        "label_vi": info.name_vi,
-                        "label_en": info.name_en,
-                        "need_term": need_concepts[cid],
-                        "capability_term": cap_concepts[cid],
-                    }
-                )
-            if lexical is not None:
-                words = lexical.shared_terms(query_features, capability_id)
-                if words:
-                    reasons.append({"kind": "keywords", "terms": words})
-            if hit.dense is not None:
-                reasons.append(
-                    {"kind": "semantic", "similarity": round(hit.dense, 3), "rank": hit.dense_rank}
-                )
-            return reasons
-
-        return explain
 
 
 def filter_matches(

@@ -231,6 +231,10 @@ def _judge(
     if good:
         return local_match, True, "ok"
     if not any(m.score >= threshold for m in candidates):
+        # Relevant enough before its requirements were checked: what keeps it out is a
+        # requirement it fails (a missing certificate costs rank), not its relevance.
+        if any(m.relevance >= threshold and not m.meets_all_required for m in candidates):
+            return local_match, False, "fails_required"
         return local_match, False, "below_threshold"
     if not any(m.meets_all_required for m in candidates if m.score >= threshold):
         return local_match, False, "fails_required"

@@ -10,11 +10,11 @@ Both answers reuse the buyer's scoring, so a supplier never sees a need ranked o
 grounds the buyer would not recognise:
 
 * relevance is the engine's hybrid retrieval score of the firm's capabilities for the
-  need's text: dense and lexical scores fused by ``engine.fuse`` over the need's own
+  need's text: dense and lexical scores fused by ``fusion.fuse`` over the need's own
   candidates, as ``MatchEngine.retrieve`` computes them (the tests compare the two);
 * structured fit, the checks (✓/✗) and the score come from ``MatchEngine.score_firm``,
   the function that scores the firm on the buyer's page; reasons from
-  ``MatchEngine.explainer``.
+  ``matching.explanations``.
 
 What differs is the cost. ``retrieve`` encodes the query with the model, hundreds of
 milliseconds on a small server; once per open need on every page view would take
@@ -48,10 +48,13 @@ from catalog.models import Capability, Firm, Need, NeedStatus, User
 from catalog.queries import firms_by_ids
 
 from .concepts import expand_query
-from .constraints import FAIL, Check, hard_failures
-from .documents import need_text
-from .engine import CANDIDATES, DEFAULT_WEIGHTS, FirmMatch, Hit, MatchEngine, fuse
+from .constraints import FAIL, Check, meets_all
+from .documents import capability_text, need_text
+from .engine import CANDIDATES, FirmMatch, MatchEngine
+from .explanations import Explainer
+from .fusion import Hit, fuse, weights_for
 from .lexical import top_positive
+from .query_terms import need_requirements
 from .store import IndexBundle
 
 # A need is offered to a supplier when one of its capabilities reaches this relevance:
@@ -136,8 +139,8 @@ class Opportunity:
 
     @property
     def meets_all_required(self) -> bool:
-        """The buyer's filter "meets all requirements": no hard check failed."""
-        return not hard_failures(self.checks)
+        """The buyer's filter "meets all requirements": every stated one holds."""
+        return meets_all(self.checks)
 
     @property
     def qualified(self) -> bool:
@@ -228,8 +231,8 @@ def opportunities(
     if limit is not None:
         found = found[:limit]
     for o in found:
-        o.reasons = o.match.reasons = engine.explainer(need_text(o.need))(
-            o.capability.id, o.match.hit
+        o.reasons = o.match.reasons = Explainer(need_text(o.need), engine.tagger)(
+            o.capability.id, capability_text(o.capability), o.match.hit
         )
     return found
 
@@ -411,7 +414,8 @@ def _evaluate(
     caps = {c.id: c for c in firm.capabilities}
     out = []
     for need, (hits, rank) in _firm_hits(session, engine, firm.id, needs, min_relevance):
-        match = MatchEngine.score_firm(need, firm, hits)
+        requirements, _ = need_requirements(session, need, engine.tagger)
+        match = MatchEngine.score_firm(need, firm, hits, requirements)
         if match is None:
             continue
         out.append(
@@ -569,7 +573,7 @@ def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _minmax_rows(scores: np.ndarray, mask: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``engine._minmax`` of each row over its candidates, at the columns ``cols``."""
+    """``fusion._minmax`` of each row over its candidates, at the columns ``cols``."""
     low = np.where(mask, scores, np.inf).min(axis=1, keepdims=True)
     high = np.where(mask, scores, -np.inf).max(axis=1, keepdims=True)
     span = high - low
@@ -601,7 +605,8 @@ def _retrieve_many(
     candidates = _top_mask(dense, k)
     if lexical is not None:
         candidates |= _top_mask(lexical, k) & (lexical > 0)
-    wd, wl = DEFAULT_WEIGHTS
+    weights = weights_for(bundle.model_name)
+    wd, wl = weights
     fused = wd * _minmax_rows(dense, candidates, rows)
     total = wd
     if lexical is not None:
@@ -609,11 +614,16 @@ def _retrieve_many(
         total += wl
     fused = np.where(candidates[:, rows], fused / total, -np.inf).max(axis=1)
     for i in np.flatnonzero(fused >= threshold - 1e-4):
-        out[i] = _retrieve_one(space, dense[i], None if lexical is None else lexical[i])
+        out[i] = _retrieve_one(space, dense[i], None if lexical is None else lexical[i], weights)
     return out
 
 
-def _retrieve_one(space: _Space, dense: np.ndarray, lexical: np.ndarray | None) -> list[Hit]:
+def _retrieve_one(
+    space: _Space,
+    dense: np.ndarray,
+    lexical: np.ndarray | None,
+    weights: tuple[float, float],
+) -> list[Hit]:
     """``MatchEngine.retrieve`` (hybrid) from one need's precomputed scores, step by step:
     the dense top ``CANDIDATES`` as FAISS lists them, the positive lexical top
     ``CANDIDATES``, each candidate scored by the other retriever too, fused by the
@@ -634,7 +644,7 @@ def _retrieve_one(space: _Space, dense: np.ndarray, lexical: np.ndarray | None) 
             lexical_scores[cid] = float(lexical[row[cid]])
         for cid in list(lexical_scores.keys() - dense_scores.keys()):
             dense_scores[cid] = float(dense[row[cid]])
-    hits = fuse(dense_scores, lexical_scores)
+    hits = fuse(dense_scores, lexical_scores, weights)
     firm_of = space.bundle.firm_of
     for h in hits.values():
         h.firm_id = firm_of.get(h.capability_id, 0)

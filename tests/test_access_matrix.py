@@ -250,6 +250,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("needs.request_introduction", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
     ("needs.invite", "POST"): Row(NEED_MANAGERS, _need, _supplier_body),
+    ("needs.understood", "POST"): Row(NEED_MANAGERS, _need, lambda t: {"dismiss": "cert:UL"}),
     ("needs.add_photos", "POST"): Row(NEED_MANAGERS, _need),
     ("needs.photo", "GET"): Row(NEED_READERS, lambda t: {"photo_id": t["photo"]}),
     ("needs.delete_photo", "POST"): Row(NEED_MANAGERS, lambda t: {"photo_id": t["photo"]}),

@@ -367,7 +367,7 @@ def import_firms_result(job_id: str):
     return job.summary if job.state == "done" else None
 
 
-# Officers' files as they really are (issue 16, section 4) --------------------------
+# Officers' files as they really are --------------------------
 
 
 def _xlsx(rows: list[list]) -> bytes:

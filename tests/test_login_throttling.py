@@ -1,4 +1,4 @@
-"""Sign-in throttling (issue 14, item 5): attackers are slowed down, the owner of an
+"""Sign-in throttling: attackers are slowed down, the owner of an
 account is never locked out, spraying from one client address is limited, and nothing
 tells which addresses have accounts.
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from catalog import services
 from jobs.runtime import runtime
 from tests.factories import make_buyer, make_need, make_supplier
 
@@ -81,6 +84,27 @@ def test_constraints_are_explained(session):
             }
         ],
     )
+    # One that declares everything the need states, with a valid IATF 16949 certificate.
+    holder = make_supplier(
+        session,
+        "Công ty CP Dập Đủ Điều Kiện Kiểm Thử",
+        [
+            {
+                "title": "Dập chi tiết kim loại tấm cho khung xe máy",
+                "description": "Dập liên hoàn giá xe máy, thép SPCC",
+                "process": "process.stamping",
+                "materials": ["material.spcc"],
+                "tolerance_mm": "0.01",
+                "capacity_per_month": 50000,
+            }
+        ],
+    )
+    services.add_certification(
+        session,
+        holder,
+        {"standard": "IATF 16949", "valid_until": date.today() + timedelta(days=300)},
+    )
+    session.commit()
     need = make_need(
         session,
         make_buyer(session),
@@ -99,9 +123,8 @@ def test_constraints_are_explained(session):
     assert any(d.startswith("Tolerance ±0.05 mm >") for d in details)
     assert not mine.meets_all_required
     qualified = [m for m in matches if m.meets_all_required]
-    assert qualified and all(
-        any(c.detail == "IATF 16949 required: held" for c in m.checks) for m in qualified
-    )
+    assert holder.id in {m.firm_id for m in qualified}
+    assert all(any(c.detail == "IATF 16949 required: held" for c in m.checks) for m in qualified)
 
 
 def test_demo_needs_find_suppliers_of_their_process(session):

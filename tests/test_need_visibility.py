@@ -1,4 +1,4 @@
-"""One visibility rule for needs, for every reader (issue 14, item 3).
+"""One visibility rule for needs, for every reader.
 
 A buyer chooses who reads each need. The rule is written once (``catalog.access.visibility``)
 as a SQL clause and a Python predicate, which must agree for every visibility and every

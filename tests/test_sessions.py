@@ -1,4 +1,4 @@
-"""Sessions that end (issue 14, item 6): a copied session cookie dies on sign-out, on a
+"""Sessions that end: a copied session cookie dies on sign-out, on a
 password change or reset, after the idle and absolute lifetimes; a reset revokes the
 API tokens; the owner is told by mail, in their language, with links on the public URL.
 """

@@ -60,9 +60,8 @@ NOT_TEXT = {
     "needs.photo": "an image",
     "verifications.evidence": "the evidence file as uploaded",
 }
-# Pages of parts of issue 16 other engineers own: walked, and what they show is
-# printed, but it does not fail this test until their owners have made them clean.
-# Empty this once they are done.
+# Pages walked and printed without failing this test until they are clean.
+# Empty this once they are.
 OWNED_ELSEWHERE = {
     "imports.": "the survey import (part 4)",
     "dashboard.report_": "the quarterly report (part 6)",

@@ -181,10 +181,12 @@ def register_template_helpers(app: Flask) -> None:
     from .background import register as register_background
     from .forms import register as register_forms
     from .helpers import register
+    from .renderings import register as register_renderings
 
     register(app)
     register_forms(app)  # a record's declared facts on its page
     register_background(app)  # the notice when background work is not running
+    register_renderings(app)  # texts in the other language, rendered for the reader
 
 
 def register_commands(app: Flask) -> None:

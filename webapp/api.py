@@ -44,6 +44,7 @@ from catalog.text import forbidden_characters, nfc_lines
 from catalog.validation import MAX_ID, ValidationError, forbidden_message, record_id
 from jobs.runtime import runtime
 from matching.directory import search_directory
+from matching.query_terms import need_terms
 
 from .access import actor, authorize, can, public, rule
 from .directory import filters_from_args
@@ -147,6 +148,7 @@ def list_firms():
         request.args.get("q", "")[:300],
         page,
         per_page,
+        show_weaker=True,  # the API returns every match, each with its probability
     )
     items = []
     for firm in result.firms:
@@ -331,7 +333,14 @@ def _matches_response(need: Need) -> dict[str, Any]:
             "title": m.firm.capability(m.capability_id).title,
         }
         items.append(item)
-    return {"need_id": need.id, "index": engine.health()["status"], "items": items}
+    # The hard terms read in the need's text and applied (the buyer's removals left out).
+    understood = need_terms(db.session, need, engine.tagger).without(need.dismissed_terms or [])
+    return {
+        "need_id": need.id,
+        "index": engine.health()["status"],
+        "understood": understood.as_list(),
+        "items": items,
+    }
 
 
 @bp.get("/needs/<int:need_id>/matches")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from celery.schedules import crontab
 
-from matching.encoder import DEFAULT_MODEL
+from matching.encoder import default_model
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -120,7 +120,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
-        "ENCODER_MODEL": os.environ.get("ENCODER_MODEL", DEFAULT_MODEL),
+        "ENCODER_MODEL": os.environ.get("ENCODER_MODEL") or default_model(),
         "INDEX_DIR": os.environ.get("INDEX_DIR") or str(data_dir / "index"),
         "EMBEDDING_CACHE": os.environ.get("EMBEDDING_CACHE") or str(data_dir / "embeddings.sqlite"),
         "PER_PAGE": 20,
@@ -158,6 +158,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "KetNoi <no-reply@ketnoi.local>"),
         # A province's own programme targets, laid over the packaged ones (dashboard).
         "PROVINCE_TARGETS": os.environ.get("KETNOI_PROVINCE_TARGETS") or None,
+        # Who renders a text in the reader's language: "package.module:factory" (the
+        # built-in gloss of the vocabulary when unset; matching.translation.provider).
+        "TRANSLATION_PROVIDER": os.environ.get("TRANSLATION_PROVIDER") or None,
         # Where people reach the site: the only base of links in mail (jobs.mail.public_url).
         "PUBLIC_URL": os.environ.get("KETNOI_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "vi",

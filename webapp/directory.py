@@ -60,6 +60,8 @@ def index():
         query,
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PER_PAGE"],
+        dismissed=request.args.getlist("drop"),
+        show_weaker=request.args.get("weaker") == "1",
     )
     return render_template(
         "directory/index.html",
@@ -100,6 +102,8 @@ def export(fmt: str):
         request.args.get("q", "").strip()[:300],
         page=1,
         per_page=EXPORT_LIMIT,
+        dismissed=request.args.getlist("drop"),
+        show_weaker=request.args.get("weaker") == "1",
     )
     headers, rows = firms_table(result.firms, translate, label)
     return spreadsheet(headers, rows, fmt, "suppliers")

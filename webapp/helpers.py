@@ -161,6 +161,12 @@ def fmt_percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100):d}%"
 
 
+def fmt_chance(value: float | None) -> str:
+    """A match's calibrated probability of being relevant, as a percentage between 1 and
+    99: an estimate is never a certainty, and "100 %" on a first card read as one."""
+    return "—" if value is None else f"{min(99, max(1, round(value * 100))):d}%"
+
+
 def url_with(**changes: Any) -> str:
     """The current URL with some query parameters changed (for filters and paging)."""
     args = request.args.to_dict()
@@ -204,6 +210,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["figure"] = fmt_figure
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.filters["percent"] = fmt_percent
+    app.jinja_env.filters["chance"] = fmt_chance
     app.jinja_env.filters["datetime"] = fmt_datetime
     app.jinja_env.filters["vnd"] = fmt_vnd
     app.jinja_env.filters["tr"] = translate

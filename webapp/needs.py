@@ -26,6 +26,7 @@ from catalog.models import Firm, Need, NeedPhoto
 from catalog.schemas import NeedSchema
 from catalog.validation import ValidationError, record_id
 from jobs.runtime import runtime
+from matching.query_terms import dismiss, need_terms
 
 from .access import actor, authorize, can, public, rule
 from .errors import back_to
@@ -123,6 +124,8 @@ def show(need: Need):
         return render_template("needs/show.html", need=need, manage=False)
     shown, firms = _filtered_matches(need, limit=20)
     caps = {c.id: c for f in firms.values() for c in f.capabilities}
+    terms = need_terms(db.session, need, runtime().engine.tagger)
+    removed = set(need.dismissed_terms or [])
     return render_template(
         "needs/show.html",
         need=need,
@@ -134,7 +137,21 @@ def show(need: Need):
         introductions={i.supplier_id: i for i in need_introductions(db.session, need)},
         provinces=queries.provinces(db.session),
         index=runtime().engine.health(),
+        understood=[t for t in terms.terms if t.key not in removed],
+        dismissed_terms=[t for t in terms.terms if t.key in removed],
     )
+
+
+@bp.post("/<int:need_id>/understood")
+@rule("need.manage", Need)
+def understood(need: Need):
+    """Remove a hard term read in the need's text ("Understood: …"), or put it back:
+    the matches are ranked again without it (or with it)."""
+    restore = bool(request.form.get("restore"))
+    key = request.form.get("restore") or request.form.get("dismiss") or ""
+    if dismiss(need, key.strip(), restore=restore):
+        db.session.commit()
+    return redirect(url_for("needs.show", need_id=need.id, **request.args.to_dict()))
 
 
 def _record_on_match(need: Need, action, message):

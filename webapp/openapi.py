@@ -113,7 +113,11 @@ def _firm_detail() -> dict[str, Any]:
 
 def _firm_list_item() -> dict[str, Any]:
     schema = FirmSchema(detail=False).openapi("out")
-    relevance = {**NUMBER, "description": "Relevance to `q`, when `q` is given."}
+    relevance = {
+        **NUMBER,
+        "description": "Relevance to `q`, when `q` is given: the calibrated probability "
+        "(0-1) that the firm is a relevant match (matching.calibration).",
+    }
     schema["properties"]["score"] = relevance  # not required: only with `q`
     return schema
 
@@ -155,6 +159,11 @@ def _match() -> dict[str, Any]:
             "capability_id": ID,
             "score": NUMBER,
             "relevance": NUMBER,
+            "probability": {
+                **nullable(NUMBER),
+                "description": "Calibrated probability (0-1) that the match is relevant: "
+                "what the percentage shown means.",
+            },
             "fit": nullable(NUMBER),
             "meets_all_required": BOOLEAN,
             "scores": obj({"dense": nullable(NUMBER), "lexical": nullable(NUMBER)}),
@@ -197,6 +206,33 @@ def response_schemas() -> dict[str, dict[str, Any]]:
                 "index": {
                     **enum(["ok", "degraded"]),
                     "description": "`degraded`: no search index, lexical matching only.",
+                },
+                "understood": {
+                    **array(
+                        obj(
+                            {
+                                "key": STRING,
+                                "kind": enum(
+                                    [
+                                        "certification",
+                                        "material",
+                                        "treatment",
+                                        "tolerance",
+                                        "quantity",
+                                        "delivery",
+                                    ]
+                                ),
+                                "value": {},
+                                "text": STRING,
+                                "label_vi": STRING,
+                                "label_en": STRING,
+                            }
+                        )
+                    ),
+                    "description": "Hard terms read in the need's title and description "
+                    "and checked as requirements (the form's fields win): a certificate, "
+                    "material grade, treatment, tolerance (mm), quantity per year or "
+                    "delivery province id; those the buyer removed are left out.",
                 },
                 "items": array(ref("Match")),
             }

@@ -409,6 +409,7 @@ ALERT_KINDS = {
 # declare them (``DECLARED_LABELS``); these name the other records' columns, and a column
 # any record has when its schema does not name it.
 FIELD_LABELS = {
+    "dismissed_terms": N_("Removed requirements read from the text"),
     "former_province_id": N_("Former province"),
     "description": N_("Description"),
     "verified_at": N_("Verified by the province"),

@@ -53,6 +53,7 @@ from .needs import (
 from .notifications import ClaimInvitation, ConsentMethod, MailMode, Notification
 from .reference import Concept, FormerProvince, IndustrialZone, Province
 from .relationships import SupplyRelationship, relationship_parts
+from .translations import Translation
 from .verification import (
     EvidenceFile,
     Verification,
@@ -90,6 +91,7 @@ __all__ = [
     "VerificationResult",
     "latest_checks",
     "SupplyRelationship",
+    "Translation",
     "relationship_parts",
     "ImportLayout",
     "BackgroundJob",

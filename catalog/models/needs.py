@@ -69,6 +69,9 @@ class Need(TimestampMixin, Base):
     target_price_vnd: Mapped[int | None] = mapped_column(BigInteger)
     tolerance_mm: Mapped[float | None] = mapped_column(Float)
     required_certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Keys of the hard terms of the title/description the buyer removed from
+    # "Understood: …" (``matching.query_terms``): not applied as requirements.
+    dismissed_terms: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     delivery_province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
     deadline: Mapped[date | None] = mapped_column(Date)
     status: Mapped[NeedStatus] = mapped_column(

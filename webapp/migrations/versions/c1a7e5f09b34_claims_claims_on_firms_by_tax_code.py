@@ -5,7 +5,7 @@ Revises: b28f917d31be
 Create Date: 2026-11-28 12:00:00.000000
 
 A new table only. Chained after the sessions revision so that the tree has one head
-while several engineers work (its own change needs nothing of that revision: it may
+(its own change needs nothing of that revision: it may
 equally follow d4699481836b).
 """
 
