@@ -87,6 +87,7 @@ def _respell(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=1 << 16)
 def _form(token: str) -> tuple[str, str]:
     """(stem, inflection) of a folded token: the inflection says whether the tagger's
     stemming removed a plural ("n"), a verb form ("v": -ing, -ed, -ings) or nothing."""
@@ -110,15 +111,30 @@ def same_word(a: str, b: str) -> bool:
     return sa == sb and (fa == fb or {fa, fb} == {"", "n"})
 
 
+@lru_cache(maxsize=4096)
+def _tokens(
+    text: str,
+) -> tuple[str, list[tuple[int, int]], list[str], dict[str, list[int]]]:
+    """A text's words: (the text in NFC, their spans, folded, the positions of each
+    stem). A term is only compared where its first word's stem is (the same word
+    always has the same stem), not at every position; kept for the texts explained
+    again and again (a capability is a match for many needs)."""
+    original = nfc(text)
+    spans = [m.span() for m in _WORD_RE.finditer(original)]
+    folded = [fold(original[a:b]) for a, b in spans]
+    at: dict[str, list[int]] = {}
+    for i, token in enumerate(folded):
+        at.setdefault(_form(token)[0], []).append(i)
+    return original, spans, folded, at
+
+
 def _mentions(text: str, terms: Iterable[str]) -> tuple[int, int, str] | None:
     """Where ``text`` first says one of ``terms`` as whole words (start, end, the words
     as written), or None.
 
     A single-word term written with diacritics must be matched with them ("dập" is not
     "đập"), and a short upper-case abbreviation case for case, as the tagger does."""
-    original = nfc(text)
-    spans = [m.span() for m in _WORD_RE.finditer(original)]
-    folded = [fold(original[a:b]) for a, b in spans]
+    original, spans, folded, at = _tokens(text)
     best: tuple[int, int, int, str] | None = None
     for term in terms:
         words = _TERM_TOKEN_RE.findall(fold(term))
@@ -128,7 +144,9 @@ def _mentions(text: str, terms: Iterable[str]) -> tuple[int, int, str] | None:
         plain = re.sub(r"[\W_]", "", term)
         case = n == 1 and plain.isupper() and len(plain) <= 4
         exact = n == 1 and not case and fold(term) != term.lower()
-        for i in range(len(folded) - n + 1):
+        for i in at.get(_form(words[0])[0], ()):
+            if i > len(folded) - n:
+                break
             if best is not None and i >= best[0]:
                 break
             if not all(same_word(folded[i + k], words[k]) for k in range(n)):
@@ -187,6 +205,7 @@ class _Word:
     shown: str  # as written; lower case unless an acronym or a grade ("LED", "ADC12")
 
 
+@lru_cache(maxsize=4096)
 def _words(text: str) -> list[list[_Word]]:
     """The text's words, in runs that no punctuation interrupts (a compound never
     spans a full stop or a comma)."""
@@ -342,11 +361,25 @@ class Explainer:
         self.terms = _packaged_terms() if terms is None else terms
         self.need_concepts = _concepts(query, tagger, self.terms)
 
+    def _capability_concepts(self, text: str) -> dict[str, _Concept]:
+        """A capability text's concepts, kept per tagger: a capability is explained
+        for need after need, and its concepts do not change with the need."""
+        if self.terms is not _packaged_terms():
+            return _concepts(text, self.tagger, self.terms)
+        # Kept on the tagger itself: a new index bundle brings a new tagger, and the
+        # texts it tags go with it.
+        known = self.tagger.__dict__.setdefault("_capability_concepts", {})
+        if text not in known:
+            if len(known) >= 8192:
+                known.clear()
+            known[text] = _concepts(text, self.tagger, self.terms)
+        return known[text]
+
     def __call__(self, capability_id: int, text: str, hit: Hit | None = None) -> list[dict]:
         """Why the capability whose document text is ``text`` matched the query."""
         reasons: list[dict[str, Any]] = []
         covered: set[str] = set()
-        cap_concepts = _concepts(text, self.tagger, self.terms) if self.need_concepts else {}
+        cap_concepts = self._capability_concepts(text) if self.need_concepts else {}
         for cid in sorted(self.need_concepts.keys() & cap_concepts.keys()):
             need, cap = self.need_concepts[cid], cap_concepts[cid]
             reasons.append(

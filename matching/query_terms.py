@@ -240,16 +240,19 @@ class _Found:
         return any(a < end and start < b for a, b in self.covered)
 
 
-def _standard_term(standard: str, surface: str, shown: str | None = None) -> Term:
+def _standard_term(
+    standard: str, surface: str, shown: str | None = None, shown_vi: str | None = None
+) -> Term:
     """``standard`` as certificates are stored (``canonical_standard``); ``shown`` as
-    the vocabulary writes it ("RoHS", stored "ROHS")."""
+    the vocabulary writes it ("RoHS", stored "ROHS"), ``shown_vi`` its Vietnamese name
+    where it has one ("PPAP / APQP", not "PPAP and APQP")."""
     shown = shown or standard
     return Term(
         f"cert:{standard}",
         CERTIFICATION,
         standard,
         surface,
-        f"Yêu cầu {shown}",
+        f"Yêu cầu {shown_vi or shown}",
         f"{shown} required",
     )
 
@@ -273,7 +276,9 @@ def _concept_terms(text: str, tagger: ConceptTagger, found: _Found) -> None:
             continue
         if info.kind == "certification" and _grade_like(surface, first_token_only=True):
             name = info.name_en if len(info.name_en) <= 16 else surface
-            found.add(start, end, _standard_term(canonical_standard(name), surface, name))
+            name_vi = info.name_vi if len(info.name_vi) <= 16 else surface
+            term = _standard_term(canonical_standard(name), surface, name, name_vi)
+            found.add(start, end, term)
         elif info.kind == "material" and _grade_like(surface):
             grade = " ".join(w for w in surface.split() if _grade_like(w))
             shown_vi, shown_en = info.name_vi, info.name_en

@@ -139,3 +139,12 @@ def test_a_need_applies_its_text_terms_and_the_buyer_removes_them(client_as, api
         assert not any(c["name"] == "certification" for c in item["constraints"])
     page = client.get(url).get_data(as_text=True)
     assert 'name="restore" value="cert:IATF 16949"' in page
+
+
+def test_a_certificate_is_named_in_each_language_as_the_vocabulary_names_it(session):
+    """The Vietnamese chip names a certificate by its Vietnamese name: no English leaks
+    into a Vietnamese page ("Yêu cầu PPAP and APQP")."""
+    terms = understand("PPAP and samples within 8 weeks", runtime().engine.tagger, session)
+    (ppap,) = [t for t in terms.terms if t.kind == "certification"]
+    assert ppap.label("vi") == "Yêu cầu PPAP / APQP"
+    assert ppap.label("en") == "PPAP and APQP required"
