@@ -10,7 +10,7 @@ must match case-sensitively.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from catalog.text import fold, fold_aligned, nfc
@@ -137,11 +137,24 @@ class ConceptTagger:
 
     def tag(self, text: str) -> list[ConceptHit]:
         """Concepts found in ``text``, longest phrase first at each position, no repeats."""
+        hits: dict[str, ConceptHit] = {}
+        for _, _, concept_id, surface in self._matches(text):
+            hits.setdefault(concept_id, ConceptHit(concept_id, surface))
+        return list(hits.values())
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Every place a term occurs, as (start, end, concept id) offsets into ``nfc(text)``,
+        overlapping ones and repeats included: the gloss (matching.translation) lays them
+        out in reading order, which ``tag``'s one hit per concept cannot give."""
+        return [(start, end, concept_id) for start, end, concept_id, _ in self._matches(text)]
+
+    def _matches(self, text: str) -> Iterator[tuple[int, int, str, str]]:
+        """(start, end, concept id, surface) of every term occurring in ``text``, word by
+        word, the longest term first at each word."""
         if not text:
-            return []
+            return
         folded, original, spans = _spans(text)
         words = [normalize_token(folded[a:b]) for a, b in spans]
-        hits: dict[str, ConceptHit] = {}
         for i, word in enumerate(words):
             for term in sorted(self._by_first.get(word, ()), key=lambda t: -len(t.folded)):
                 n = len(term.folded)
@@ -153,31 +166,7 @@ class ConceptTagger:
                     continue
                 if term.case_sensitive is not None and surface != term.case_sensitive:
                     continue
-                hits.setdefault(term.concept_id, ConceptHit(term.concept_id, surface))
-        return list(hits.values())
-
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """Every place a term occurs, as (start, end, concept id) offsets into ``nfc(text)``,
-        overlapping ones and repeats included: the gloss (matching.translation) lays them
-        out in reading order, which ``tag``'s one hit per concept cannot give."""
-        if not text:
-            return []
-        folded, original, spans = _spans(text)
-        words = [normalize_token(folded[a:b]) for a, b in spans]
-        found = []
-        for i, word in enumerate(words):
-            for term in self._by_first.get(word, ()):
-                n = len(term.folded)
-                if tuple(words[i : i + n]) != term.folded:
-                    continue
-                start, end = spans[i][0], spans[i + n - 1][1]
-                surface = original[start:end]
-                if term.exact is not None and surface.lower() != term.exact:
-                    continue
-                if term.case_sensitive is not None and surface != term.case_sensitive:
-                    continue
-                found.append((start, end, term.concept_id))
-        return found
+                yield start, end, term.concept_id, surface
 
     def concept_ids(self, text: str) -> set[str]:
         return {h.concept_id for h in self.tag(text)}
