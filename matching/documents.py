@@ -75,9 +75,16 @@ def _capability_query():
     )
 
 
-def capability_documents(session: Session, firm_ids: list[int] | None = None) -> list[Document]:
-    """Documents for every supplier capability, or for those of the given firms."""
+def capability_documents(
+    session: Session,
+    firm_ids: list[int] | None = None,
+    capability_ids: list[int] | None = None,
+) -> list[Document]:
+    """Documents for every supplier capability, or for those of the given firms, or
+    for the given capabilities."""
     query = _capability_query().join(Firm).order_by(Capability.id)
     if firm_ids is not None:
         query = query.where(Capability.firm_id.in_(firm_ids))
+    if capability_ids is not None:
+        query = query.where(Capability.id.in_(capability_ids))
     return [Document(c.id, c.firm_id, capability_text(c)) for c in session.scalars(query)]

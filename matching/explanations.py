@@ -36,15 +36,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from catalog.models import Capability
 from catalog.reference_data import taxonomy_data
 from catalog.text import fold, nfc
 
 from .concepts import ConceptTagger, normalize_token
-from .documents import capability_text
+from .documents import capability_documents
 from .fusion import Hit
 from .lexical import STOPWORDS, LexicalIndex
 
@@ -410,16 +408,11 @@ class Explainer:
 
 
 def capability_texts(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    """The indexed text of each capability (``documents.capability_text``), by id."""
+    """The indexed text of each capability (``documents.capability_documents``), by id."""
     ids = list(ids)
     if not ids:
         return {}
-    caps = session.scalars(
-        select(Capability)
-        .where(Capability.id.in_(ids))
-        .options(selectinload(Capability.process), selectinload(Capability.materials))
-    )
-    return {c.id: capability_text(c) for c in caps}
+    return {d.id: d.text for d in capability_documents(session, capability_ids=ids)}
 
 
 # -- evaluation -------------------------------------------------------------------------
