@@ -28,6 +28,8 @@ from ..models import (
     BackgroundJob,
     Capability,
     Certification,
+    Deal,
+    DealFile,
     Event,
     EventStatus,
     EvidenceFile,
@@ -40,7 +42,10 @@ from ..models import (
     MeetingRequest,
     Need,
     NeedPhoto,
+    NeedStatus,
     Notification,
+    Quote,
+    QuoteRequestRecipient,
     Registration,
     SupplyRelationship,
     User,
@@ -348,6 +353,68 @@ def manage_need_photo(user: User | None, photo: NeedPhoto) -> bool:
     return manage_need(user, photo.need)
 
 
+def answer_need(user: User | None, need: Need) -> bool:
+    """Answer an open need (interest or a quote): a supplier firm's users who may read
+    it, never the buyer's own."""
+    return (
+        user is not None
+        and user.role == UserRole.MEMBER
+        and user.firm is not None
+        and user.firm.is_supplier
+        and user.firm_id != need.buyer_id
+        and need.status == NeedStatus.OPEN
+        and view_need(user, need)
+    )
+
+
+def _asked_in(user: User | None, deal: Deal) -> bool:
+    """An officer (of either firm's province) or admin, once one side asked them in."""
+    return deal.officers_asked_at is not None and (
+        _officer_for(user, deal.buyer.province_id) or _officer_for(user, deal.supplier.province_id)
+    )
+
+
+def _deal_of(target: Any) -> Deal:
+    """The deal a quote or a request's recipient belongs to (their routes name them)."""
+    if isinstance(target, Quote | QuoteRequestRecipient):
+        return target.deal
+    return target
+
+
+def view_deal(user: User | None, deal: Deal) -> bool:
+    """Read a deal's conversation, quotes and files: the two firms' users, and the
+    provinces' officers only once one side asked them in."""
+    deal = _deal_of(deal)
+    return _member(user, deal.supplier_id) or _member(user, deal.buyer_id) or _asked_in(user, deal)
+
+
+def supply_deal(user: User | None, deal: Deal) -> bool:
+    """Act as the supplier of a deal (send a quote, accept a non-disclosure agreement)."""
+    return _member(user, _deal_of(deal).supplier_id)
+
+
+def manage_deal(user: User | None, deal: Deal) -> bool:
+    """Move a deal through its stages, order, decline, rate: whoever manages the need
+    (the buyer's users, and the officers of the buyer's province, for events). This
+    shows the stages, not the conversation (``view_deal``)."""
+    return manage_need(user, _deal_of(deal).need)
+
+
+def view_deal_file(user: User | None, file: DealFile) -> bool:
+    """A file of a deal: whoever reads the deal. A need's own drawing: whoever manages
+    the need, and the suppliers a request for quotation sent it to (once they accepted
+    its non-disclosure agreement, when it has one)."""
+    if file.deal is not None:
+        return view_deal(user, file.deal)
+    if file.need is None:
+        return False
+    if manage_need(user, file.need):
+        return True
+    from ..deals.requests import may_read_need_files  # the request's own rule
+
+    return may_read_need_files(user, file.need)
+
+
 RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "anyone": anyone,
     "signed_in": signed_in,
@@ -370,6 +437,11 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "need.manage": manage_need,
     "need_photo.view": view_need_photo,
     "need_photo.manage": manage_need_photo,
+    "need.answer": answer_need,
+    "deal.view": view_deal,
+    "deal.supply": supply_deal,
+    "deal.manage": manage_deal,
+    "deal_file.view": view_deal_file,
     "introduction.view": view_introduction,
     "introduction.decide": decide_introduction,
     "introduction.consent": consent_for_firm,

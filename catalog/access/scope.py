@@ -30,6 +30,10 @@ from ..i18n import N_
 from ..models import (
     Capability,
     Certification,
+    Deal,
+    DealFile,
+    DealMessage,
+    DealStep,
     Event,
     EvidenceFile,
     Firm,
@@ -38,8 +42,13 @@ from ..models import (
     MeetingRequest,
     Need,
     NeedPhoto,
+    PurchaseOrder,
+    Quote,
+    QuoteRequest,
+    QuoteRequestRecipient,
     Registration,
     ShortlistEntry,
+    SupplierRating,
     SupplyRelationship,
     User,
     UserRole,
@@ -224,6 +233,18 @@ def _event(session: Session, user: User, obj: Event, action: str) -> tuple[bool,
 
 
 FIRM = ("firm", "firm_id", Firm)
+DEAL = ("deal", "deal_id", Deal)
+
+
+def _of_deal(session: Session, obj: Any) -> list[Firm]:
+    """A record of a deal belongs to both its firms: either side writes in it (what each
+    side may do is the deal's own rule, ``catalog.access``)."""
+    return [
+        *_owners(DEAL, ("buyer", "buyer_id", Firm))(session, obj),
+        *_owners(DEAL, ("supplier", "supplier_id", Firm))(session, obj),
+    ]
+
+
 NEED = ("need", "need_id", Need)
 RULES: dict[type, Callable[[Session, User, Any, str], tuple[bool, set[int]]]] = {
     Firm: _firm,
@@ -246,6 +267,24 @@ RULES: dict[type, Callable[[Session, User, Any, str], tuple[bool, set[int]]]] = 
             *_owners(("supplier", "supplier_id", Firm))(s, o),
             *_owners(("buyer", "buyer_id", Firm))(s, o),
         ],
+        every=False,
+    ),
+    Deal: _owned(
+        lambda s, o: [
+            *_owners(("buyer", "buyer_id", Firm))(s, o),
+            *_owners(("supplier", "supplier_id", Firm))(s, o),
+        ],
+        every=False,
+    ),
+    DealStep: _owned(_of_deal, every=False),
+    DealMessage: _owned(_of_deal, every=False),
+    Quote: _owned(_of_deal, every=False),
+    PurchaseOrder: _owned(_of_deal, every=False),
+    SupplierRating: _owned(_of_deal, every=False),
+    QuoteRequest: _owned(_owners(NEED, ("buyer", "buyer_id", Firm))),
+    QuoteRequestRecipient: _owned(_of_deal, every=False),
+    DealFile: _owned(
+        lambda s, o: _of_deal(s, o) or _owners(NEED, ("buyer", "buyer_id", Firm))(s, o),
         every=False,
     ),
     Registration: _event_bound(_owners(FIRM)),

@@ -12,6 +12,24 @@ from .accounts import (
 )
 from .base import Base, TimestampMixin, as_utc, utcnow
 from .claims import ClaimStatus, FirmClaim
+from .deals import (
+    CloseReason,
+    Deal,
+    DealFile,
+    DealMessage,
+    DealStep,
+    PurchaseOrder,
+    Quote,
+    QuoteRequest,
+    QuoteRequestRecipient,
+    QuoteStatus,
+    Side,
+    Stage,
+    SupplierRating,
+    purchase_order_parts,
+    quote_capabilities,
+    quote_certifications,
+)
 from .events import (
     Event,
     EventMode,
@@ -40,6 +58,7 @@ from .firms import (
 from .imports import ImportLayout
 from .jobs import BackgroundJob, JobKind, JobState
 from .needs import (
+    GRADES,
     MatchJudgement,
     Need,
     NeedPhoto,
@@ -64,6 +83,22 @@ from .verification import (
 )
 
 __all__ = [
+    "CloseReason",
+    "Deal",
+    "DealFile",
+    "DealMessage",
+    "DealStep",
+    "PurchaseOrder",
+    "Quote",
+    "QuoteRequest",
+    "QuoteRequestRecipient",
+    "QuoteStatus",
+    "Side",
+    "Stage",
+    "SupplierRating",
+    "purchase_order_parts",
+    "quote_capabilities",
+    "quote_certifications",
     "ClaimInvitation",
     "ConsentMethod",
     "MailMode",
@@ -121,6 +156,7 @@ __all__ = [
     "Need",
     "NeedPhoto",
     "NeedStatus",
+    "GRADES",
     "Outcome",
     "Ownership",
     "Province",

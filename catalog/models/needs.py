@@ -136,19 +136,43 @@ class ShortlistEntry(TimestampMixin, Base):
 
 
 class Outcome(enum.StrEnum):
-    """What happened to a suggested supplier; each is a relevance judgement."""
+    """What happened to a suggested supplier; each is a relevance judgement.
+
+    The first five are the match card's judgements; the others are the stages a deal
+    reaches (``catalog.models.deals.Stage``), each recorded as it is reached, so the
+    reranker learns quoted < sample approved < purchase order. "deal" is what the old
+    button recorded: a purchase order."""
 
     REJECTED = "rejected"
     SHORTLISTED = "shortlisted"
     INTRODUCED = "introduced"
     MEETING = "meeting"
     DEAL = "deal"
+    INTEREST = "interest"
+    QUOTED = "quoted"
+    SAMPLE_ORDERED = "sample_ordered"
+    SAMPLE_APPROVED = "sample_approved"
+    PURCHASE_ORDER = "purchase_order"
+    REPEAT_ORDER = "repeat_order"
 
     @property
     def grade(self) -> int:
-        return {"rejected": 0, "shortlisted": 1, "introduced": 2, "meeting": 2, "deal": 3}[
-            self.value
-        ]
+        return GRADES[self.value]
+
+
+GRADES = {
+    "rejected": 0,
+    "shortlisted": 1,
+    "interest": 1,
+    "introduced": 2,
+    "meeting": 2,
+    "quoted": 3,
+    "sample_ordered": 3,
+    "sample_approved": 4,
+    "purchase_order": 5,
+    "repeat_order": 5,
+    "deal": 5,
+}
 
 
 class MatchJudgement(TimestampMixin, Base):
@@ -162,7 +186,7 @@ class MatchJudgement(TimestampMixin, Base):
     capability_id: Mapped[int | None] = mapped_column(
         ForeignKey("capabilities.id", ondelete="SET NULL")
     )
-    outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, 12))
+    outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, 16))
     source: Mapped[str] = mapped_column(String(20), default="buyer")
 
     need: Mapped[Need] = relationship()

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from ..access import visibility
 from ..i18n import N_
 from ..models import (
+    Deal,
     Event,
     Firm,
     FirmClaim,
@@ -152,6 +153,7 @@ def _subject_type(subject: Any) -> str:
         FirmClaim: "claim",
         MeetingRequest: "meeting_request",
         Firm: "firm",
+        Deal: "deal",
     }.get(type(subject), type(subject).__name__.lower())[:30]
 
 
@@ -278,6 +280,10 @@ def render(session: Session, note: Notification, reader: User | None = None) -> 
     reader = reader or note.user
     p = note.params or {}
     kind = note.kind
+    if kind.startswith("deal."):
+        from . import deals  # that module imports this one
+
+        return deals.render(session, note, reader)
     intro_link = {"_anchor": f"intro-{note.subject_id}"}
     if kind in (INTRODUCTION_REQUESTED, INTRODUCTION_UNANSWERED):
         buyer = _firm_name(session, p.get("buyer_id"))
