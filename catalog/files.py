@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,4 +196,135 @@ def check_uploads(
                 N_("%(name)s is damaged or incomplete.", name=upload.filename or "?")
             ) from None
         accepted.append((upload, content_type))
+    return accepted
+
+
+# -- drawings and attachments of deals ------------------------------------------------------
+#
+# A deal's conversation and quotes carry drawings besides PDFs and images. Each format is
+# recognised by its own structure, never by the file name: STEP (ISO 10303-21) opens
+# with its header keyword; IGES is a file of 80-column records whose 73rd column names
+# the section (Start, Global, Directory, Parameter, Terminate), the first record a Start
+# one; an ASCII DXF opens with the group code 0 and SECTION, a binary DXF with its
+# sentinel. As a PDF must end with its trailer, a drawing must end as its format says
+# (``END-ISO-10303-21;``, a Terminate record, the EOF group): a cut-off upload is refused.
+
+STEP = "model/step"
+IGES = "model/iges"
+DXF = "image/vnd.dxf"
+DRAWINGS = frozenset({STEP, IGES, DXF})
+ATTACHMENTS = IMAGES | DRAWINGS | {"application/pdf"}
+# The file name extension each accepted type is offered under (file inputs' ``accept``).
+ATTACHMENT_EXTENSIONS = ".pdf,.jpg,.jpeg,.png,.webp,.step,.stp,.iges,.igs,.dxf"
+DXF_BINARY_SENTINEL = b"AutoCAD Binary DXF\r\n\x1a\x00"
+IGES_SECTIONS = frozenset("SGDPT")
+_DXF_START = re.compile(rb"\A\s*(?:999[ \t]*\r?\n[^\n]*\n\s*)*0[ \t]*\r?\n\s*SECTION[ \t]*\r?\n")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _iges_records(data: bytes, most: int | None = None) -> list[bytes]:
+    lines = data.split(b"\n", most) if most else data.split(b"\n")
+    records = [line.rstrip(b"\r") for line in (lines[:most] if most else lines)]
+    return [r for r in records if r.strip()]
+
+
+def _is_iges(data: bytes) -> bool:
+    """The first records are 80-column IGES records, the first of them a Start one."""
+    if b"\x00" in data[:4096]:
+        return False
+    records = _iges_records(data[:8192], most=20)
+    if not records or len(records[0]) < 73 or records[0][72:73] != b"S":
+        return False
+    # The last record read may be cut by the 8 KB window: judge the whole ones.
+    whole = records[:-1] if len(records) > 1 and len(data) > 8192 else records
+    return all(len(r) >= 73 and chr(r[72]) in IGES_SECTIONS for r in whole)
+
+
+def sniff_drawing(data: bytes) -> str | None:
+    """The content type of a STEP, IGES or DXF drawing judged by its bytes, or None."""
+    head = data[:4096]
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :]
+    if head.lstrip().startswith(b"ISO-10303-21;"):
+        return STEP
+    if head.startswith(DXF_BINARY_SENTINEL) or _DXF_START.match(head):
+        return DXF
+    if _is_iges(data):
+        return IGES
+    return None
+
+
+def check_drawing(data: bytes, content_type: str) -> None:
+    """DamagedFile unless the drawing ends as its format says it must."""
+    tail = data[-PDF_TRAILER_WINDOW:]
+    if content_type == STEP:
+        if b"END-ISO-10303-21;" not in tail:
+            raise DamagedFile("no END-ISO-10303-21")
+    elif content_type == IGES:
+        records = _iges_records(tail)
+        last = records[-1] if records else b""
+        if len(last) < 73 or last[72:73] != b"T":
+            raise DamagedFile("no IGES Terminate record")
+        if any(len(r) >= 73 and chr(r[72]) not in IGES_SECTIONS for r in records[1:]):
+            raise DamagedFile("not IGES records")
+    elif content_type == DXF:
+        if data.startswith(DXF_BINARY_SENTINEL):
+            if b"EOF" not in data[-16:]:
+                raise DamagedFile("no binary DXF end")
+        elif tail.split()[-1:] != [b"EOF"]:
+            raise DamagedFile("no DXF EOF group")
+
+
+def check_attachment(upload: Upload) -> str:
+    """The checked content type of a deal's attachment: a whole PDF, image, or STEP,
+    IGES or DXF drawing; ValueError (a translatable message naming the file) for
+    anything else, whatever its name says."""
+    name = upload.filename or "?"
+    content_type = sniff(upload.data) or sniff_drawing(upload.data)
+    if content_type is None:
+        raise ValueError(
+            N_(
+                "%(name)s is not a PDF, an image (JPEG, PNG, WebP) or a drawing (STEP, IGES, DXF).",
+                name=name,
+            )
+        )
+    try:
+        if content_type in IMAGES:
+            check_image(upload.data, content_type)
+        elif content_type in DRAWINGS:
+            check_drawing(upload.data, content_type)
+        else:
+            check_pdf(upload.data)
+    except TooManyPixels:
+        raise ValueError(
+            N_(
+                "%(name)s is too large an image: at most %(megapixels)s megapixels.",
+                name=name,
+                megapixels=MAX_IMAGE_PIXELS // 1_000_000,
+            )
+        ) from None
+    except DamagedFile:
+        raise ValueError(N_("%(name)s is damaged or incomplete.", name=name)) from None
+    return content_type
+
+
+def check_attachments(
+    uploads: Iterable[Upload], *, most: int, max_bytes: int
+) -> list[tuple[Upload, str]]:
+    """The non-empty attachments with their checked content types (``check_attachment``);
+    ValueError for too many, too large or refused files."""
+    uploads = [u for u in uploads if u.data]
+    if len(uploads) > most:
+        raise ValueError(N_("At most %(count)s files at a time.", count=most))
+    accepted = []
+    for upload in uploads:
+        if len(upload.data) > max_bytes:
+            raise ValueError(
+                N_(
+                    "%(name)s is larger than %(mb)s MB.",
+                    name=upload.filename or "?",
+                    mb=max_bytes // (1024 * 1024),
+                )
+            )
+        accepted.append((upload, check_attachment(upload)))
     return accepted
