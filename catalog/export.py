@@ -235,3 +235,73 @@ def matches_table(
             ]
         )
     return MATCH_HEADERS, rows
+
+
+COMPARISON_HEADERS = (
+    N_("Supplier"),
+    N_("Province"),
+    N_("Verified"),
+    N_("Unit price"),
+    N_("Currency"),
+    N_("Unit price (VND)"),
+    N_("Minimum order"),
+    N_("Lead time (days)"),
+    N_("Capacity/month"),
+    N_("Needed/month"),
+    N_("Valid until"),
+    N_("Certificates"),
+    N_("Distance (km)"),
+    N_("Score"),
+    N_("Stage"),
+    N_("Status"),
+    N_("Reason declined"),
+    N_("Note"),
+)
+
+
+def _amount(value: Any) -> int | float | None:
+    """A stored decimal amount as a spreadsheet number (whole when it is whole)."""
+    if value is None:
+        return None
+    return int(value) if value == int(value) else float(value)
+
+
+def comparison_table(
+    rows: Sequence[Any], translate: Translate, name: Name
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The buyer's comparison of quotations (``catalog.deals.comparison`` rows) in its
+    order, in the reader's language; the supplier's note is stored text, written as the
+    literal text it is (``safe_cell``)."""
+    from .deals.pipeline import CLOSE_REASON_LABELS, STAGE_LABELS
+    from .deals.quotes import STATUS_LABELS
+
+    out = []
+    for row in rows:
+        q, firm = row.quote, row.supplier
+        expired = f" ({translate(N_('expired'))})" if row.expired else ""
+        out.append(
+            [
+                firm.display_name,
+                name(_place(firm)) if firm.province else "",
+                "✓" if row.verified else "",
+                _amount(q.unit_price) if q else None,
+                q.currency if q else "",
+                row.unit_price_vnd,
+                q.min_order_qty if q else None,
+                q.lead_time_days if q else None,
+                q.capacity_per_month if q else None,
+                row.needed_per_month,
+                (q.valid_until.isoformat() + expired) if q and q.valid_until else "",
+                ", ".join(
+                    c.standard + ("" if c.valid else f" ({translate(N_('expired'))})")
+                    for c in row.certificates
+                ),
+                None if row.distance_km is None else round(row.distance_km),
+                None if row.match_score is None else round(row.match_score * 100),
+                translate(STAGE_LABELS[row.stage]),
+                translate(STATUS_LABELS[q.status]) if q else translate(N_("Interest")),
+                translate(CLOSE_REASON_LABELS[q.decline_reason]) if q and q.decline_reason else "",
+                q.note if q else "",
+            ]
+        )
+    return COMPARISON_HEADERS, out
