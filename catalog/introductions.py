@@ -2,16 +2,20 @@
 
 A buyer (or an officer for it) asks to be introduced to a supplier about a need. The
 supplier's users accept or decline; only after acceptance does each side see the
-other's contact person (``catalog.access.see_contact``). Accepting records an
-"introduced" outcome, which the reranker learns from.
+other's contact person (``catalog.access.see_contact``). Accepting moves the deal of
+the need and the supplier to the stage "introduced" (``reach_introduced``), a graded
+judgement the reranker learns from.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import notifications
+from .deals.pipeline import deal_for, reach
 from .i18n import N_
 from .models import (
     Firm,
@@ -19,11 +23,12 @@ from .models import (
     IntroductionStatus,
     Need,
     NeedVisibility,
+    Side,
+    Stage,
     User,
     UserRole,
     utcnow,
 )
-from .services import record_outcome
 from .validation import ValidationError, clean_field
 
 
@@ -67,10 +72,28 @@ def decide_introduction(
     session.flush()
     notifications.introduction_decided(session, intro)
     if accept:
-        record_outcome(session, intro.need, intro.supplier, "introduced", source="introduction")
-    else:
-        session.commit()
+        reach_introduced(session, intro)
+    session.commit()
     return intro
+
+
+def reach_introduced(session: Session, intro: Introduction) -> None:
+    """An accepted introduction is the stage "introduced" of the deal of its need and
+    supplier (begun by the buyer if there is none), dated the day it was accepted: one
+    step and one judgement, whoever accepted it (the firm, or an officer for it).
+    Flushed, not committed."""
+    deal = deal_for(session, intro.need, intro.supplier, started_by=Side.BUYER)
+    on = (intro.decided_at or utcnow()).date()
+    reach(
+        session,
+        deal,
+        Stage.INTRODUCED,
+        source="introduction",
+        ref_id=intro.id,
+        on=min(on, date.today()),
+        user=session.get(User, intro.decided_by_id) if intro.decided_by_id else None,
+        side=Side.SUPPLIER,
+    )
 
 
 def invite(session: Session, need: Need, supplier: Firm) -> None:

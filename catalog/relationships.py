@@ -64,17 +64,25 @@ def part_families_named(session: Session, text: str) -> list[Concept]:
     return found
 
 
-def from_deal(session: Session, need: Need, supplier: Firm) -> SupplyRelationship:
+def from_deal(
+    session: Session,
+    need: Need,
+    supplier: Firm,
+    part_families: list[Concept] | None = None,
+    since: date | None = None,
+) -> SupplyRelationship:
     """A deal on a need: the supplier now delivers to the need's buyer, at tier 1.
-    Flushed, not committed: part of the caller's transaction."""
+    ``part_families``: those a purchase order names (``catalog.deals.orders``), else
+    the ones the need's text names. Flushed, not committed: part of the caller's
+    transaction."""
     link = _existing(session, supplier, need.buyer)
     if link is None:
         link = SupplyRelationship(
-            supplier=supplier, buyer=need.buyer, tier=1, since=date.today(), source="deal"
+            supplier=supplier, buyer=need.buyer, tier=1, since=since or date.today(), source="deal"
         )
         link.need_id = need.id
         session.add(link)
-    named = part_families_named(session, f"{need.title} {need.description}")
+    named = part_families or part_families_named(session, f"{need.title} {need.description}")
     link.part_families = list({c.id: c for c in [*link.part_families, *named]}.values())
     session.flush()
     return link

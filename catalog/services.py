@@ -27,9 +27,10 @@ from .models import (
     Outcome,
     Ownership,
     ShortlistEntry,
+    Side,
+    User,
     utcnow,
 )
-from .relationships import from_deal
 from .schemas import (
     CapabilitySchema,
     CertificationSchema,
@@ -241,8 +242,17 @@ def record_outcome(
     outcome: str,
     capability_id: int | None = None,
     source: str = "buyer",
+    user: User | None = None,
 ) -> MatchJudgement:
-    """Record what happened to a suggested supplier (rejected … deal) as a judgement."""
+    """Record what happened to a suggested supplier as a judgement.
+
+    "rejected" and "shortlisted" are judgements of the match card. The others are
+    stages of the deal of the need and the supplier (begun by the buyer if there is
+    none: ``catalog.deals.pipeline``), so the stage, its judgement and anything it
+    makes are written once: "introduced" and "meeting" (and the stage names) reach
+    that stage (source "recorded"); "deal" (and "purchase_order", "repeat_order")
+    record a purchase order without a value (``catalog.deals.orders.record_order``),
+    which makes the tier-1 supply relationship. Returns the judgement written."""
     try:
         value = Outcome(str(outcome).lower())
     except ValueError:
@@ -256,8 +266,25 @@ def record_outcome(
         raise ValidationError(
             {"capability_id": N_("No capability with id %(id)s.", id=capability_id)}
         )
-    judgement = _judge(session, need, firm.id, capability_id, value, source[:20])
-    if value == Outcome.DEAL:
-        from_deal(session, need, firm)
+    if value in (Outcome.REJECTED, Outcome.SHORTLISTED):
+        judgement = _judge(session, need, firm.id, capability_id, value, source[:20])
+        session.commit()
+        return judgement
+    from .deals import orders, pipeline  # built on this module's models
+
+    deal = pipeline.deal_for(session, need, firm, started_by=Side.BUYER)
+    if value in (Outcome.DEAL, Outcome.PURCHASE_ORDER, Outcome.REPEAT_ORDER):
+        orders.record_order(session, deal, user)
+    else:
+        stage = {o: s for s, o in pipeline.STAGE_OUTCOMES.items()}[value]
+        pipeline.reach(session, deal, stage, source="recorded", user=user)
+    judgement = session.scalar(
+        select(MatchJudgement)
+        .where(MatchJudgement.need_id == need.id, MatchJudgement.firm_id == firm.id)
+        .order_by(MatchJudgement.id.desc())
+        .limit(1)
+    )
+    if capability_id is not None:
+        judgement.capability_id = capability_id
     session.commit()
     return judgement

@@ -513,7 +513,9 @@ class MatchEngine:
         wanted = self.match_need_unranked(session, need, set(grades))
         if not wanted:
             return []
-        firms = firms_by_ids(session, [m.firm_id for m in wanted])
+        # The facts ranking reads (with the buyers' ratings), so a model learns from
+        # the same features it is served.
+        firms = self.firms.get(session, [m.firm_id for m in wanted])
         features = self.features(need_text(need), need, wanted, firms)
         return [
             Example(str(need.id), grades[m.firm_id], row)

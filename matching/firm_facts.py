@@ -10,8 +10,9 @@ Each match asks the database one indexed question: every pooled firm's ``updated
 which moves with anything the firm declares (``catalog.models.stamps``). A firm whose
 stamp differs, or that is not kept, is loaded again; so the database stays the source
 of truth and nothing scored is older than the request. Reference data a firm points to
-(a province's name, a concept's label) and the day's date (certificates lapse) change
-without stamping firms; facts older than ``max_age`` seconds are loaded again for them.
+(a province's name, a concept's label), the buyers' ratings and the day's date
+(certificates lapse) change without stamping firms; facts older than ``max_age``
+seconds are loaded again for them.
 
 Tuples of plain values are left alone by Python's cyclic garbage collector: keeping
 20,000 firms this way costs memory, not collection time (the same firms as detached
@@ -30,6 +31,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.deals.ratings import Aggregate, aggregates
 from catalog.models import Firm, check_stands, latest_checks, still_valid
 from catalog.queries import firms_by_ids
 from catalog.serialize import firm_dict
@@ -94,9 +96,13 @@ class FirmFacts(NamedTuple):
     certifications: tuple[CertificationFacts, ...]
     checks: tuple[tuple[tuple[str, int], CheckFacts], ...]  # newest check of each item
     card: str  # catalog.serialize.firm_dict(firm), as JSON
+    # The buyers' ratings (catalog.deals.ratings.aggregate): the mean of the three
+    # scores over each buyer's latest rating, and how many buyers; a reranker feature.
+    rating_mean: float | None = None
+    rating_buyers: int = 0
 
     @classmethod
-    def of(cls, firm: Firm) -> FirmFacts:
+    def of(cls, firm: Firm, rating: Aggregate | None = None) -> FirmFacts:
         p = firm.province
         return cls(
             id=firm.id,
@@ -124,6 +130,8 @@ class FirmFacts(NamedTuple):
                 for key, v in latest_checks(firm.verifications).items()
             ),
             card=json.dumps(firm_dict(firm), ensure_ascii=False),
+            rating_mean=rating.mean if rating else None,
+            rating_buyers=rating.buyers if rating else 0,
         )
 
     def current_checks(self, on: date | None = None) -> dict[tuple[str, int], CheckFacts]:
@@ -181,8 +189,9 @@ class FirmFactsCache:
         the request's connection and transaction (it sees what the request sees) and
         never ending that transaction."""
         with Session(bind=session.connection(), join_transaction_mode="rollback_only") as own:
+            ratings = aggregates(own, ids)  # one query for all of them
             return {
-                firm_id: (firm.updated_at, FirmFacts.of(firm))
+                firm_id: (firm.updated_at, FirmFacts.of(firm, ratings.get(firm_id)))
                 for firm_id, firm in firms_by_ids(own, ids).items()
             }
 

@@ -4,8 +4,9 @@ Every shortlist, rejection, introduction, meeting and deal recorded on a match i
 graded judgement. Within each need, pairs of suppliers with different grades become
 training examples (RankNet-style pairwise logistic regression on feature
 differences, scikit-learn), so the model learns which signals — each retriever's
-score, concept overlap, constraint fit, distance, size against volume — predict what
-buyers actually chose.
+score, concept overlap, constraint fit, distance, size against volume, the buyers'
+ratings of the firm — predict what buyers actually chose. Grades come from the deal's
+stages (``matching.learning.latest_grades``): quoted < sample approved < purchase order.
 
 A model is trained only from enough evidence (``MIN_JUDGEMENTS`` over ``MIN_NEEDS``
 needs, with both positive and negative outcomes), is evaluated on needs held out
@@ -29,6 +30,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import StandardScaler
+
+from catalog.deals.ratings import MIN_RATING_BUYERS
 
 from .constraints import FAIL, OK, VERIFIED, Check, distance_km
 
@@ -60,6 +63,8 @@ FEATURES = (
     "distance_100km",
     "log_employees",
     "log_capacity_ratio",
+    "rating",
+    "rated",
 )
 
 
@@ -104,7 +109,20 @@ def pair_features(
         f["log_capacity_ratio"] = math.log(cap.capacity_per_month * 12 / need.quantity_per_year)
     else:
         f["log_capacity_ratio"] = 0.0
+    f["rating"], f["rated"] = rating_features(firm)
     return np.array([f[name] for name in FEATURES], dtype=np.float64)
+
+
+def rating_features(firm: Any) -> tuple[float, float]:
+    """("rating", "rated"): the buyers' mean rating of the firm centred on 0 ((mean −
+    3) / 2, in −1..1) and 1.0, once enough buyers rated it for the aggregate to count
+    (``catalog.deals.ratings.MIN_RATING_BUYERS``); (0, 0) before. ``firm`` is a
+    ``FirmFacts`` (a row has no ratings: (0, 0)). Only the learned model weighs it."""
+    buyers = getattr(firm, "rating_buyers", 0) or 0
+    mean = getattr(firm, "rating_mean", None)
+    if mean is None or buyers < MIN_RATING_BUYERS:
+        return 0.0, 0.0
+    return (float(mean) - 3.0) / 2.0, 1.0
 
 
 @dataclass

@@ -316,7 +316,7 @@ def test_needs_and_outcomes_of_the_period(session):
     assert board.needs.posted == 2
     assert board.needs.open == 1
     assert board.needs.posted_by_status == {"open": 1, "closed": 1}
-    assert board.outcomes.judgements == {"shortlisted": 1, "deal": 1}
+    assert board.outcomes.judgements == {"shortlisted": 1, "purchase_order": 1}
     assert board.outcomes.relationships_created == 1
     assert board.outcomes.relationships_from_deals == 1
     assert board.outcomes.tier_suppliers == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog import events
 from catalog.models import (
@@ -183,13 +183,25 @@ def test_outcomes_become_judgements_for_the_reranker(session):
     s = events.register(session, event, supplier)
     meeting = events.add_meeting(session, b, s)
     events.record_meeting_outcome(session, meeting, "sample_order", "Gửi mẫu 50 cái")
-    judgement = session.scalars(
-        select(MatchJudgement).where(
-            MatchJudgement.need_id == need.id, MatchJudgement.firm_id == supplier.id
-        )
-    ).one()
-    assert judgement.outcome.value == "deal" and judgement.source == "event"
+    # The meeting moves the deal of the need and the supplier: met, then sample
+    # ordered, each one judgement (issue 18: stages, not the old "deal" judgement).
+    judgements = session.scalars(
+        select(MatchJudgement)
+        .where(MatchJudgement.need_id == need.id, MatchJudgement.firm_id == supplier.id)
+        .order_by(MatchJudgement.id)
+    ).all()
+    assert [j.outcome.value for j in judgements] == ["meeting", "sample_ordered"]
     assert meeting.status == MeetingStatus.HELD
+    # Recorded again, nothing is counted twice.
+    events.record_meeting_outcome(session, meeting, "sample_order", "Gửi mẫu 50 cái")
+    assert (
+        session.scalar(
+            select(func.count(MatchJudgement.id)).where(
+                MatchJudgement.need_id == need.id, MatchJudgement.firm_id == supplier.id
+            )
+        )
+        == 2
+    )
 
 
 def test_reverse_exhibition_buyers_get_their_own_booths(session):

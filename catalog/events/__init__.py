@@ -37,6 +37,8 @@ from ..models import (
     Registration,
     RegistrationStatus,
     RequestStatus,
+    Side,
+    Stage,
     User,
     utcnow,
 )
@@ -684,23 +686,52 @@ def mark_no_show(
 def record_meeting_outcome(
     session: Session, meeting: Meeting, outcome: MeetingOutcome | str, note: str = ""
 ) -> None:
-    """The outcome of a held meeting; it becomes a judgement the reranker learns from
-    (for the need the buyer brought, when it brought one)."""
+    """The outcome of a held meeting. For the need the buyer brought (when it brought
+    one) it moves the deal of that need and the supplier (``catalog.deals.pipeline``):
+    met, and sample ordered or a purchase order when the meeting got that far, each a
+    graded judgement the reranker learns from, recorded once per meeting; "no
+    interest" is judged a wrong match (rejected)."""
     outcome = MeetingOutcome(outcome)
     note = clean_field("note", note, multiline=True)
+    again = meeting.outcome == outcome  # recorded again: nothing more to count
     meeting.outcome, meeting.outcome_note = outcome, note[:1000]
     meeting.status = MeetingStatus.HELD
-    need_id = meeting.need_id or next((n.id for n in meeting.buyer.needs), None)
-    if need_id is not None:
+    need = meeting.need or next(iter(meeting.buyer.needs), None)
+    supplier = meeting.supplier.firm
+    if need is not None and supplier.is_supplier and supplier.id != need.buyer_id and not again:
+        _meeting_stages(session, meeting, need, supplier, outcome)
+    session.commit()
+
+
+def _meeting_stages(
+    session: Session, meeting: Meeting, need: Need, supplier: Firm, outcome: MeetingOutcome
+) -> None:
+    from ..deals import orders, pipeline  # the deals package is built on these models
+
+    deal = pipeline.deal_for(session, need, supplier, started_by=Side.BUYER)
+    on = meeting_day(meeting)
+    ref = {"source": "meeting", "ref_id": meeting.id, "on": on, "side": Side.OFFICER}
+    pipeline.reach(session, deal, Stage.MET, **ref)
+    if outcome == MeetingOutcome.SAMPLE_ORDER:
+        pipeline.reach(session, deal, Stage.SAMPLE_ORDERED, **ref)
+    elif outcome == MeetingOutcome.CONTRACT:
+        orders.add_order(session, deal, None, ordered_on=on, side=Side.OFFICER)
+    elif outcome == MeetingOutcome.NO_INTEREST:
         session.add(
             MatchJudgement(
-                need_id=need_id,
-                firm_id=meeting.supplier.firm_id,
-                outcome=OUTCOME_JUDGEMENT[outcome],
-                source="event",
+                need_id=need.id, firm_id=supplier.id, outcome=Outcome.REJECTED, source="event"
             )
         )
-    session.commit()
+
+
+def meeting_day(meeting: Meeting) -> date:
+    """The day a meeting was held: its slot's, else the event's first (never later
+    than today, as a stage reached)."""
+    event = meeting.event
+    day = event.starts_on
+    if meeting.slot is not None and 0 <= meeting.slot < len(event.slots):
+        day = date.fromisoformat(event.slots[meeting.slot]["day"])
+    return min(day, date.today())
 
 
 def agenda(event: Event, reg: Registration) -> list[Meeting]:

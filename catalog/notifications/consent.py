@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from ..i18n import N_
 from ..models import ConsentMethod, Introduction, IntroductionStatus, User, utcnow
-from ..services import record_outcome
 from ..validation import ValidationError, clean_field
 from . import firm_users, introduction_decided
 
@@ -89,5 +88,8 @@ def record_consent(
     intro.consent_note = note
     session.flush()
     introduction_decided(session, intro)
-    record_outcome(session, intro.need, intro.supplier, "introduced", source="introduction")
+    from ..introductions import reach_introduced  # it imports this package
+
+    reach_introduced(session, intro)
+    session.commit()
     return intro
