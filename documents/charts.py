@@ -256,3 +256,38 @@ def gap_list(
 
 def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def funnel_bars(
+    stages: Sequence[tuple[str, int, int]],
+    *,
+    title: str,
+    xlabel: str,
+    local_label: str,
+    other_label: str,
+    empty: str = "",
+) -> Figure:
+    """The funnel from a match to the first orders: one horizontal bar per stage
+    (label, needs that reached it, of which with a local supplier), first stage on top,
+    the local part drawn first so that local sourcing reads at a glance."""
+    rows = [(plain(label), n, local) for label, n, local in stages]
+    title, xlabel = plain(title), plain(xlabel)
+    with chart_style():
+        fig = _figure((8.0, max(2.6, 1.1 + 0.34 * len(rows))))
+        ax = fig.add_subplot()
+        if not rows or not any(n for _, n, _ in rows):
+            _empty(ax, empty)
+            return fig
+        positions = list(range(len(rows)))[::-1]
+        local = [min(loc, n) for _, n, loc in rows]
+        others = [n - loc for (_, n, _), loc in zip(rows, local, strict=True)]
+        ax.barh(positions, local, color=GOOD, label=plain(local_label))
+        ax.barh(positions, others, left=local, color=NEUTRAL, label=plain(other_label))
+        ax.set_yticks(positions, [_short(label, 32) for label, _, _ in rows])
+        for y, (_, n, _) in zip(positions, rows, strict=True):
+            ax.text(n, y, f" {n}", va="center", fontsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.legend(loc="lower right", fontsize=8)
+        return fig

@@ -44,6 +44,8 @@ from catalog.dashboard import (
     outcome_figures,
     province_reader,
 )
+from catalog.deals.funnel import Funnel, funnel
+from catalog.deals.pipeline import STAGE_LABELS
 from catalog.i18n import N_
 from catalog.models import Firm, Province, Verification, latest_checks
 from matching.engine import MatchEngine
@@ -66,6 +68,7 @@ CHART_TITLE: dict[str, str | InContext] = {
     "local": pgettext("report", "Open needs with and without a local supplier"),
     "verification": pgettext("report", "Verification coverage"),
     "gaps": N_("Largest localisation gaps"),
+    "funnel": N_("From match to first order"),
 }
 TOP_SECTORS = 5  # sector lines on the firm-count chart (besides targeted sectors)
 TOP_GAPS = 12
@@ -164,6 +167,8 @@ class ReportData:
     province_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Firms by former province (or by province, for all provinces); None: no breakdown.
     regions: list[RegionFigures] | None = None
+    # From a match to the first orders (``catalog.deals.funnel``); None: not computed.
+    funnel: Funnel | None = None
 
     @property
     def period(self) -> Period:
@@ -213,6 +218,13 @@ def collect(
             for q in (period.quarters() if period.kind == "year" else [])
         ]
         gaps = localisation(session, engine, province_code, period)
+        deals = funnel(
+            session,
+            [province_id] if province_id is not None else None,
+            period.start,
+            period.end,
+            today=board.generated_on,
+        )
     names = {
         code: (vi, en)
         for code, vi, en in session.execute(
@@ -220,7 +232,7 @@ def collect(
         )
     }
     regions = region_figures(session, province_id, period, board.verification.on)
-    return ReportData(board, gaps, quarters, names, regions)
+    return ReportData(board, gaps, quarters, names, regions, deals)
 
 
 def _former_provinces() -> tuple[Any, Any] | None:
@@ -401,6 +413,11 @@ def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
         *outcome_rows(data, t),
         [t(N_("Matchmaking events and reverse exhibitions")), None],
         *event_rows(data, t),
+        *(
+            [[t(N_("From match to first order")), None], *funnel_rows(data, t)]
+            if data.funnel
+            else []
+        ),
     ]
 
 
@@ -597,6 +614,174 @@ def _sector_name(data: ReportData, sector_id: str | None, lang: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# From a match to the first orders (``catalog.deals.funnel``)
+# --------------------------------------------------------------------------------------
+
+FUNNEL_NOTE = N_(
+    "The funnel counts the needs of the province's buyers posted or active in the "
+    "period; each stage counts the needs (and deals) that reached it or a later one by "
+    "the period's end, from every source (answers, introductions, meetings at events, "
+    "quotes, orders). A local supplier is a firm of the buyer's province. A need has "
+    "stalled when it is open, without an order, and nothing moved on it for more than "
+    "%(days)s days."
+)
+
+
+def _funnel_shown(data: ReportData) -> bool:
+    return data.funnel is not None and data.funnel.needs_answered > 0
+
+
+def _days(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(value, 1)
+
+
+def funnel_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    """(figure, value) rows of the funnel, for the summary and the PDF."""
+    f = data.funnel
+    if f is None:
+        return []
+    return [
+        [t(N_("Needs posted in the period")), f.needs_posted],
+        [t(N_("Needs posted or active in the period")), f.needs_counted],
+        [t(N_("Needs answered (at least one supplier)")), f.needs_answered],
+        [t(N_("Quotes received")), f.quotes_received],
+        [t(N_("Deals with a sample ordered")), f.samples_ordered],
+        [t(N_("Deals with a sample approved")), f.samples_approved],
+        [t(N_("First purchase orders")), len(f.first_orders)],
+        [t(N_("Value of first orders (VND)")), f.first_order_value_vnd],
+        [t(N_("Median days from match to first order")), _days(f.median_days_to_order)],
+        [t(N_("Deals with a meeting at an event")), f.deals_from_meetings],
+        [t(N_("Stalled needs")), len(f.stalled)],
+    ]
+
+
+def funnel_table(data: ReportData, t: Translator) -> Table:
+    """Needs and deals per stage reached, and how many needs reached it locally."""
+    rows = [
+        [
+            t(STAGE_LABELS[s.stage]),
+            s.needs,
+            s.deals,
+            s.local_needs,
+            _share(s.local_needs, s.needs),
+        ]
+        for s in (data.funnel.stages if data.funnel else [])
+    ]
+    headers = [
+        t(N_("Stage reached (or a later one)")),
+        t(N_("Needs")),
+        t(N_("Deals")),
+        t(N_("Needs with a local supplier")),
+        t(N_("Share of needs with a local supplier")),
+    ]
+    return Table(t(N_("From match to first order")), headers, rows, [0.3, 0.14, 0.14, 0.2, 0.22])
+
+
+def _group_rows(groups, none_label: str, t: Translator, with_needs: bool) -> list[list[Any]]:
+    return [
+        [
+            g.label(t.lang) if g.key is not None else none_label,
+            *([g.needs] if with_needs else []),
+            g.answered,
+            g.quoted,
+            g.sample_approved,
+            g.first_orders,
+            g.value_vnd,
+        ]
+        for g in groups
+    ]
+
+
+def _group_headers(first: str, t: Translator, with_needs: bool) -> list[str]:
+    return [
+        first,
+        *([t(N_("Needs posted or active"))] if with_needs else []),
+        t(N_("Needs answered")),
+        t(N_("Needs quoted")),
+        t(N_("Needs with a sample approved")),
+        t(N_("First orders")),
+        t(N_("Value (VND)")),
+    ]
+
+
+def funnel_sector_table(data: ReportData, t: Translator) -> Table:
+    groups = data.funnel.by_sector if data.funnel else []
+    rows = _group_rows(groups, t(N_("No sector declared")), t, with_needs=True)
+    headers = _group_headers(t(N_("Sector")), t, with_needs=True)
+    return Table(
+        t(N_("Funnel by sector")), headers, rows, [0.25, 0.12, 0.12, 0.12, 0.13, 0.11, 0.15]
+    )
+
+
+def funnel_former_table(data: ReportData, t: Translator) -> Table:
+    groups = data.funnel.by_former_province if data.funnel else []
+    rows = _group_rows(groups, t(N_("Not recorded")), t, with_needs=False)
+    headers = _group_headers(t(N_("Supplier's former province")), t, with_needs=False)
+    return Table(
+        t(N_("Funnel by the supplier's former province")),
+        headers,
+        rows,
+        [0.3, 0.13, 0.13, 0.13, 0.13, 0.18],
+    )
+
+
+def first_order_table(data: ReportData, t: Translator) -> Table:
+    yes, no = t(N_("Yes")), t(N_("No"))
+    rows = [
+        [
+            o.need_title,
+            o.buyer_name,
+            o.supplier_name,
+            yes if o.local else no,
+            o.ordered_on,
+            o.value_vnd,
+            o.days_from_match,
+        ]
+        for o in (data.funnel.first_orders if data.funnel else [])
+    ]
+    headers = [
+        t(N_("Need")),
+        t(pgettext("report", "Buyer")),
+        t(N_("Supplier")),
+        t(N_("Local supplier")),
+        t(N_("Ordered on")),
+        t(N_("Value (VND)")),
+        t(N_("Days from match")),
+    ]
+    return Table(
+        t(N_("First purchase orders")), headers, rows, [0.24, 0.17, 0.17, 0.08, 0.11, 0.13, 0.1]
+    )
+
+
+def stalled_table(data: ReportData, t: Translator) -> Table:
+    f = data.funnel
+    rows = [
+        [
+            n.title,
+            n.buyer_name,
+            t(STAGE_LABELS[n.stage]) if n.stage else t(N_("No answer")),
+            n.since,
+            n.days,
+        ]
+        for n in (f.stalled if f else [])
+    ]
+    headers = [
+        t(N_("Need")),
+        t(pgettext("report", "Buyer")),
+        t(N_("Furthest stage")),
+        t(N_("Last move")),
+        t(N_("Days since")),
+    ]
+    title = t(
+        N_("Stalled needs (nothing moved for more than %(days)s days)"),
+        days=f.stall_days if f else 30,
+    )
+    return Table(title, headers, rows, [0.34, 0.22, 0.16, 0.14, 0.14])
+
+
+# --------------------------------------------------------------------------------------
 # Charts
 # --------------------------------------------------------------------------------------
 
@@ -665,8 +850,19 @@ def report_charts(
             top=TOP_GAPS,
             empty=empty,
         ),
+        "funnel": lambda: charts.funnel_bars(
+            [
+                (t(STAGE_LABELS[s.stage]), s.needs, s.local_needs)
+                for s in (data.funnel.stages if data.funnel else [])
+            ],
+            title=t(N_("From match to first order")),
+            xlabel=t(N_("Needs that reached the stage or a later one")),
+            local_label=t(N_("with a local supplier")),
+            other_label=t(N_("with suppliers from elsewhere only")),
+            empty=empty,
+        ),
     }
-    wanted = only or tuple(makers)
+    wanted = only or tuple(k for k in makers if k != "funnel" or _funnel_shown(data))
     if loc is None:
         wanted = [k for k in wanted if k not in ("local", "gaps")]
     return {key: makers[key]() for key in wanted}
@@ -687,6 +883,14 @@ def document(data: ReportData, t: Translator, figures: dict[str, Figure]) -> Doc
         (t(N_("Open needs")), need_table(data, t)),
         (t(N_("Expiring verifications")), expiring_table(data, t)),
     ]
+    if data.funnel is not None:
+        sheets += [
+            (t(N_("Funnel")), funnel_table(data, t)),
+            (t(N_("Funnel by sector")), funnel_sector_table(data, t)),
+            (t(N_("Funnel by former province")), funnel_former_table(data, t)),
+            (t(N_("First orders")), first_order_table(data, t)),
+            (t(N_("Stalled needs")), stalled_table(data, t)),
+        ]
     if data.quarters:
         sheets.append((t(N_("Quarters")), quarter_table(data, t)))
     return Document(
@@ -762,6 +966,8 @@ def _with_data(data: ReportData) -> list[str]:
         keys.append("local")
     if loc is not None and loc.by_part_family:
         keys.append("gaps")
+    if _funnel_shown(data):
+        keys.append("funnel")
     return keys
 
 
@@ -921,6 +1127,17 @@ def pdf_html(
         # Without events in the period, their meeting figures would be a column of zeros.
         "event_rows": event_rows(data, t) if d.events.events else event_rows(data, t)[:1],
         "quarters": quarter_table(data, t) if data.quarters else None,
+        "funnel": data.funnel,
+        # Without any answer, the funnel's further figures would be a column of zeros.
+        "funnel_rows": funnel_rows(data, t)[: 2 if data.funnel.empty else None]
+        if data.funnel
+        else [],
+        "funnel_stages": funnel_table(data, t) if data.funnel else None,
+        "funnel_sectors": funnel_sector_table(data, t) if data.funnel else None,
+        "funnel_formers": funnel_former_table(data, t) if data.funnel else None,
+        "first_orders": first_order_table(data, t) if data.funnel else None,
+        "stalled": stalled_table(data, t) if data.funnel else None,
+        "funnel_note": t(FUNNEL_NOTE, days=data.funnel.stall_days) if data.funnel else "",
         "charts": {k: pdf.chart_image(figures[k]) for k in wanted if k in figures},
         "chart_titles": {k: t(CHART_TITLE[k]) for k in CHART_TITLE},
         "closing": t(

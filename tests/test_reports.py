@@ -196,6 +196,11 @@ def test_quarterly_report_as_xlsx_and_pdf(session, report_province):
             t("Gaps by sector"),
             t("Open needs"),
             t("Expiring verifications"),
+            t("Funnel"),
+            t("Funnel by sector"),
+            t("Funnel by former province"),
+            t("First orders"),
+            t("Stalled needs"),
             t("Charts"),
         ]
         summary = {row[0]: row[1] for row in wb[t("Summary")].iter_rows(values_only=True)}

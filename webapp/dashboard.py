@@ -25,6 +25,8 @@ from flask import (
 from flask_babel import gettext as _
 
 from catalog.dashboard import Period, dashboard, load_targets
+from catalog.deals.funnel import funnel
+from catalog.deals.pipeline import STAGE_LABELS
 from catalog.models import BackgroundJob, JobKind
 from catalog.places import resolve_place
 from documents import report, snapshots
@@ -87,9 +89,17 @@ def _data(code: str | None, period: Period) -> tuple[report.ReportData, float | 
         db.session, code, period, targets=load_targets(current_app.config["PROVINCE_TARGETS"])
     )
     snapshot = snapshots.load(data_folder().root, code, period)
+    # From a match to the first orders, of the province's buyers (catalog.deals.funnel).
+    deals = funnel(
+        db.session,
+        [board.province.id] if board.province else None,
+        period.start,
+        period.end,
+        today=board.generated_on,
+    )
     if snapshot is None:
-        return report.ReportData(board, None, []), None
-    return report.ReportData(board, snapshot[0], []), snapshot[1]
+        return report.ReportData(board, None, [], funnel=deals), None
+    return report.ReportData(board, snapshot[0], [], funnel=deals), snapshot[1]
 
 
 @bp.get("/")
@@ -99,6 +109,9 @@ def index():
     data, computed_at = _data(code, period)
     # The user's own recent report jobs for this province (oldest first, as listed).
     mine = records.latest(db.session, actor(), JobKind.REPORT)
+    charts = CHARTS if data.localisation is not None else ("sectors", "verification")
+    if data.funnel is not None and data.funnel.needs_answered:
+        charts = (*charts, "funnel")
     jobs = [
         {"id": j.id, **j.params} for j in reversed(mine) if j.params["province"] == (code or "")
     ]
@@ -113,11 +126,13 @@ def index():
         provinces=provinces,
         all_allowed=not actor().is_officer,
         jobs=jobs[-5:],
-        charts=CHARTS if data.localisation is not None else ("sectors", "verification"),
+        charts=charts,
+        funnel=data.funnel,
+        stage_labels=STAGE_LABELS,
     )
 
 
-@bp.get("/chart/<any(sectors, local, verification, gaps):name>.png")
+@bp.get("/chart/<any(sectors, local, verification, gaps, funnel):name>.png")
 @rule("dashboard.view")
 def chart(name: str):
     code, period, _provinces = _scope()
