@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,15 @@ from catalog import (
     verification,
 )
 from catalog.access.visibility import ALL_NEEDS
+from catalog.deals import pipeline
 from catalog.files import Upload
 from catalog.models import (
     ApiToken,
     Capability,
     Certification,
+    Deal,
+    DealFile,
+    DealMessage,
     Event,
     EventStatus,
     EvidenceFile,
@@ -55,7 +60,12 @@ from catalog.models import (
     Need,
     NeedPhoto,
     Notification,
+    Quote,
+    QuoteRequest,
+    QuoteRequestRecipient,
     Registration,
+    Side,
+    Stage,
     SupplyRelationship,
     User,
     Verification,
@@ -77,6 +87,7 @@ OFFICERS_HERE = frozenset({"officer", "admin"})
 BUYERS_AND_STAFF = frozenset({"buyer"}) | STAFF
 SUPPLIER_ONLY = frozenset({"supplier"})
 FIRM_USERS = frozenset({"supplier", "other_supplier", "buyer"})
+DEAL_SIDES = frozenset({"supplier", "buyer"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,18 @@ def _need(t):
 
 def _event(t):
     return {"event_id": t["event"]}
+
+
+def _deal(t):
+    return {"deal_id": t["deal"]}
+
+
+def _quote(t):
+    return {"quote_id": t["quote"]}
+
+
+def _recipient(t):
+    return {"recipient_id": t["recipient"]}
 
 
 def _supplier_body(t):
@@ -254,6 +277,32 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("needs.add_photos", "POST"): Row(NEED_MANAGERS, _need),
     ("needs.photo", "GET"): Row(NEED_READERS, lambda t: {"photo_id": t["photo"]}),
     ("needs.delete_photo", "POST"): Row(NEED_MANAGERS, lambda t: {"photo_id": t["photo"]}),
+    # deals: the supplier's deal on the buyer's need (readable by the supplier: it was
+    # asked for an introduction), with a message and its file, a quote, a drawing of the
+    # need and a request for quotation; officers open a deal only once asked in
+    ("deals.index", "GET"): Row(SIGNED_IN),
+    ("deals.answer", "GET"): Row(SUPPLIER_ONLY, _need),
+    ("deals.answer", "POST"): Row(SUPPLIER_ONLY, _need, lambda t: {"body": "Chúng tôi làm được"}),
+    ("deals.show", "GET"): Row(DEAL_SIDES, _deal),
+    ("deals.post_message", "POST"): Row(DEAL_SIDES, _deal, lambda t: {"body": "Xin báo giá"}),
+    ("deals.ask_officers", "POST"): Row(DEAL_SIDES, _deal),
+    ("deals.withdraw_quote", "POST"): Row(SUPPLIER_ONLY, _quote),
+    ("deals.file", "GET"): Row(DEAL_SIDES, lambda t: {"file_id": t["deal_file"]}),
+    ("deals.compare", "GET"): Row(NEED_MANAGERS, _need),
+    ("deals.compare_export", "GET"): Row(NEED_MANAGERS, _need),
+    ("deals.request_quotes", "GET"): Row(NEED_MANAGERS, _need),
+    ("deals.request_quotes", "POST"): Row(NEED_MANAGERS, _need),
+    ("deals.quote_shortlist", "POST"): Row(NEED_MANAGERS, _quote),
+    ("deals.quote_decline", "POST"): Row(NEED_MANAGERS, _quote, lambda t: {"reason": "price"}),
+    ("deals.request_nda", "GET"): Row(SUPPLIER_ONLY, _recipient),
+    ("deals.request_nda", "POST"): Row(SUPPLIER_ONLY, _recipient),
+    ("deals.record_stage", "POST"): Row(NEED_MANAGERS, _deal, lambda t: {"stage": "met"}),
+    ("deals.record_order", "POST"): Row(NEED_MANAGERS, _deal),
+    ("deals.close", "POST"): Row(NEED_MANAGERS, _deal, lambda t: {"reason": "price"}),
+    ("deals.rate", "POST"): Row(NEED_MANAGERS, _deal),
+    ("deals.follow", "POST"): Row(
+        NEED_MANAGERS, lambda t: {"need_id": t["need"], "firm_id": t["firm"]}
+    ),
     # imports (officers and admins; unknown uploads and jobs are 404 for them)
     ("imports.upload", "GET"): Row(STAFF),
     ("imports.upload", "POST"): Row(STAFF),
@@ -332,6 +381,22 @@ MATRIX: dict[tuple[str, str], Row] = {
         SUPPLIER_ONLY, lambda t: {"intro_id": t["intro"], "decision": "decline"}
     ),
     ("api.adhoc_matches", "POST"): Row(SIGNED_IN),
+    ("api.deals_list", "GET"): Row(SIGNED_IN),
+    ("api.deal_show", "GET"): Row(DEAL_SIDES, _deal),
+    ("api.deal_answer", "POST"): Row(SUPPLIER_ONLY, _need, lambda t: {"message": "Làm được"}),
+    ("api.deal_post_message", "POST"): Row(DEAL_SIDES, _deal, lambda t: {"body": "Xin chào"}),
+    ("api.quotes_compare", "GET"): Row(NEED_MANAGERS, _need),
+    ("api.quotes_shortlist", "POST"): Row(NEED_MANAGERS, _quote),
+    ("api.quotes_decline", "POST"): Row(NEED_MANAGERS, _quote, lambda t: {"reason": "price"}),
+    ("api.rfq_create", "POST"): Row(NEED_MANAGERS, _need, lambda t: {"firm_ids": [t["firm"]]}),
+    ("api.rfq_accept_nda", "POST"): Row(SUPPLIER_ONLY, _recipient),
+    ("api.pipeline_stage", "POST"): Row(NEED_MANAGERS, _deal, lambda t: {"stage": "met"}),
+    ("api.pipeline_order", "POST"): Row(NEED_MANAGERS, _deal),
+    ("api.pipeline_close", "POST"): Row(NEED_MANAGERS, _deal, lambda t: {"reason": "price"}),
+    ("api.pipeline_rate", "POST"): Row(NEED_MANAGERS, _deal),
+    ("api.pipeline_firm_rating", "GET"): Row(ALL, _firm),
+    # the funnel: an officer without a province named gets their own provinces' figures
+    ("api.funnel_show", "GET"): Row(STAFF),
 }
 
 CASES = [(endpoint, method, role) for (endpoint, method) in MATRIX for role in ROLES]
@@ -430,6 +495,17 @@ ACCESS: dict[tuple[str, str | None], frozenset[str]] = {
     # an admin's survey import that landed in VP: its officers follow it too
     ("job.own", "vp_import_job"): OFFICERS_HERE,
     ("two_factor.use", None): STAFF,
+    # deals: the supplier answered the buyer's need (which it may read: it was asked for
+    # an introduction); officers read a deal only once one side asked them in
+    ("need.answer", "need"): SUPPLIER_ONLY,
+    ("deal.view", "deal"): DEAL_SIDES,
+    ("deal.view", "asked_deal"): frozenset({"supplier", "buyer", "officer", "admin"}),
+    ("deal.supply", "deal"): SUPPLIER_ONLY,
+    ("deal.manage", "deal"): NEED_MANAGERS,
+    ("deal_file.view", "deal_file"): DEAL_SIDES,
+    # the need's drawing: its managers, and the supplier a request for quotation (with
+    # no NDA to accept) sent it to
+    ("deal_file.view", "need_file"): NEED_MANAGERS | {"supplier"},
 }
 
 
@@ -459,6 +535,10 @@ def _record(session, people, targets: dict, name: str | None):
         event = session.get(Event, targets["event"])
         event.status = EventStatus.DRAFT
         return event
+    if name == "asked_deal":  # unflushed, and undone by the row's rollback
+        deal = session.get(Deal, targets["deal"])
+        deal.officers_asked_at = utcnow()
+        return deal
     if name == "introduced_firm":  # flushed, never committed: the row rolls it back
         spare = session.get(Firm, targets["spare_firm"])
         session.add(
@@ -490,6 +570,9 @@ def _record(session, people, targets: dict, name: str | None):
         "claim": (FirmClaim, "claim"),
         "token": (ApiToken, "token"),
         "note": (Notification, "note"),
+        "deal": (Deal, "deal"),
+        "deal_file": (DealFile, "deal_file"),
+        "need_file": (DealFile, "need_file"),
     }[name]
     return session.get(model, targets[key], execution_options={ALL_NEEDS: True})
 
@@ -727,7 +810,46 @@ def _make_event(session, people, ids):
     }
 
 
+def _make_deal(session, people, ids):
+    """The supplier's answer to the need: a deal with a message, a file and a quote, and
+    a drawing the buyer attached to the need (sent by no request yet)."""
+    need = session.get(Need, ids["need"])
+    deal = pipeline.deal_for(session, need, _supplier(session, people))
+    message = DealMessage(deal=deal, side=Side.SUPPLIER, kind="interest", body="Chúng tôi làm được")
+    session.add(message)
+    session.flush()
+    pipeline.reach(session, deal, Stage.INTEREST, source="message", ref_id=message.id)
+    digest = "0" * 64
+    deal_file = DealFile(
+        deal=deal, message=message, filename="ban-ve.pdf", content_type="application/pdf"
+    )
+    need_file = DealFile(need=need, filename="part.step", content_type="model/step")
+    for f in (deal_file, need_file):
+        f.size, f.sha256 = 10, digest
+    quote = Quote(deal=deal, unit_price=12500, currency="VND", unit_price_vnd=12500)
+    asked = QuoteRequest(need=need, deadline=date(2099, 1, 1))
+    recipient = QuoteRequestRecipient(request=asked, supplier_id=deal.supplier_id, deal=deal)
+    session.add_all([deal_file, need_file, quote, asked, recipient])
+    session.flush()
+    return {
+        "deal": deal.id,
+        "message": message.id,
+        "deal_file": deal_file.id,
+        "need_file": need_file.id,
+        "quote": quote.id,
+        "rfq": asked.id,
+        "recipient": recipient.id,
+    }
+
+
 MODELS = {
+    "deal": Deal,
+    "message": DealMessage,
+    "deal_file": DealFile,
+    "need_file": DealFile,
+    "quote": Quote,
+    "rfq": QuoteRequest,
+    "recipient": QuoteRequestRecipient,
     "cap": Capability,
     "check": Verification,
     "evidence": EvidenceFile,
@@ -760,6 +882,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "note": ("note",),
     "photo": ("photo",),
     "event": ("event", "buyer_reg", "supplier_reg", "meeting_request", "meeting"),
+    "deal": ("deal", "message", "deal_file", "need_file", "quote", "rfq", "recipient"),
 }
 BUILDERS = {
     "check": _make_check,
@@ -773,6 +896,7 @@ BUILDERS = {
     "note": _make_note,
     "photo": _make_photo,
     "event": _make_event,
+    "deal": _make_deal,
 }
 # Made again in place: an introduction is asked anew, a relationship declared again.
 KEPT = frozenset({"intro", "link"})

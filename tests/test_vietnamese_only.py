@@ -375,6 +375,63 @@ def world(app, people, data_dir) -> World:
         supplier.post(f"/introductions/{ids['intro']}/accept")
     officer.post(f"/firms/{people.firms['supplier']}/verify")
 
+    # A deal: the supplier quotes with a drawing, the buyer writes back and asks the
+    # officers in, requests a quotation behind an NDA, records a purchase order and
+    # rates the deliveries; the supplier accepts the NDA.
+    step = b"ISO-10303-21;\nHEADER;\nENDSEC;\nDATA;\nENDSEC;\nEND-ISO-10303-21;\n"
+    resp = supplier.post(
+        f"/deals/needs/{ids['need']}/answer",
+        data={
+            "kind": "quote",
+            "unit_price": "12500",
+            "currency": "VND",
+            "min_order_qty": "1000",
+            "lead_time_days": "21",
+            "capacity_per_month": "12000",
+            "valid_until": (date.today() + timedelta(days=30)).isoformat(),
+            "note": "Giá đã gồm khuôn",
+            "files": [(io.BytesIO(step), "vo-hop.step")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    deal_id = ids["deal"] = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    buyer.post(f"/deals/{deal_id}/messages", data={"body": "Cho hỏi dung sai lắp ráp?"})
+    buyer.post(f"/deals/{deal_id}/officers")
+    buyer.post(
+        f"/deals/needs/{ids['need']}/request",
+        data={
+            "firm": str(people.firms["supplier"]),
+            "deadline": (date.today() + timedelta(days=10)).isoformat(),
+            "message": "Xin báo giá lô thử",
+            "nda_text": "Bên nhận giữ bí mật bản vẽ.",
+            "files": [(io.BytesIO(b"%PDF-1.4 ban ve\n%%EOF\n"), "ban-ve.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    buyer.post(
+        f"/deals/{deal_id}/stages",
+        data={"stage": "sample_approved", "ppap_level": "3", "first_article": "1"},
+    )
+    buyer.post(f"/deals/{deal_id}/orders", data={"value": "250000000", "currency": "VND"})
+    buyer.post(
+        f"/deals/{deal_id}/rating",
+        data={"quality": "5", "on_time": "4", "communication": "4", "ppm": "120"},
+    )
+    with app.app_context():
+        from catalog.models import DealFile, Quote, QuoteRequestRecipient
+
+        ids["deal_file"] = db.session.scalar(
+            select(DealFile.id).where(DealFile.deal_id == deal_id).limit(1)
+        )
+        ids["quote"] = db.session.scalar(select(Quote.id).where(Quote.deal_id == deal_id))
+        ids["recipient"] = db.session.scalar(
+            select(QuoteRequestRecipient.id).where(QuoteRequestRecipient.deal_id == deal_id)
+        )
+        db.session.remove()
+    if ids["recipient"]:
+        supplier.post(f"/deals/requests/{ids['recipient']}/nda")
+
     # An event, scheduled by the solver and published.
     day = date.today() + timedelta(days=40)
     resp = officer.post(
@@ -480,6 +537,10 @@ def _value_for(name: str, rule, ids: dict, people) -> object:
         "intro_id": ids.get("intro"),
         "meeting_id": ids.get("meeting"),
         "evidence_id": ids.get("evidence"),
+        "deal_id": ids.get("deal"),
+        "quote_id": ids.get("quote"),
+        "file_id": ids.get("deal_file"),
+        "recipient_id": ids.get("recipient"),
         "token": "not-a-token",
     }
     value = values[name]

@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .claims import bp as claims_bp
     from .dashboard import bp as dashboard_bp
+    from .deals import bp as deals_bp
     from .directory import bp as directory_bp
     from .events import bp as events_bp
     from .firms import bp as firms_bp
@@ -162,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(opportunities_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(deals_bp)
     csrf.exempt(api_bp)
 
 

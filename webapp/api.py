@@ -287,8 +287,15 @@ def update_need(need: Need):
 @bp.post("/needs/<int:need_id>/outcomes")
 @rule("need.manage", Need)
 def record_outcome(need: Need):
-    """Record what happened to a suggested supplier: rejected, shortlisted, introduced,
-    meeting or deal. Each outcome is a judgement the reranker learns from."""
+    """Record what happened to a suggested supplier. Each outcome is a judgement the
+    reranker learns from; all but "rejected" and "shortlisted" are stages of the deal
+    of the need and the supplier (begun by the buyer if there is none), recorded once:
+    "introduced" and "meeting" (and the stage names "quoted", "sample_ordered",
+    "sample_approved") reach that stage as recorded; "deal" (kept for compatibility)
+    and "purchase_order" record a purchase order without a value on the deal, which
+    makes the tier-1 supply relationship (the response's outcome is then
+    "purchase_order", or "repeat_order" for a further one). The pipeline itself:
+    ``/api/v1/deals/<id>/stages``, ``/orders``, ``/close``, ``/rating``."""
     data = _body()
     firm = _ref(data, "firm_id", Firm)
     capability = _ref(data, "capability_id", Capability, required=False)
@@ -299,6 +306,7 @@ def record_outcome(need: Need):
         str(data.get("outcome", "")),
         capability.id if capability else None,
         source="api",
+        user=actor(),
     )
     return jsonify(
         {
@@ -424,3 +432,6 @@ def openapi():
     from .openapi import spec
 
     return jsonify(spec(current_app))
+
+
+from .deals import api as _deals_api  # noqa: E402,F401  (its routes register on bp)

@@ -23,6 +23,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from catalog.accounts import create_user, disable_two_factor, end_sessions, find_user
 from catalog.accounts.demo import DEMO_PASSWORD, load_demo_accounts
+from catalog.deals.demo import load_demo_deals
 from catalog.demo import load_demo_catalog
 from catalog.events.demo import load_demo_events
 from catalog.imports import ImportRefused, import_table, read_table
@@ -150,6 +151,7 @@ def seed_demo(no_index: bool) -> None:
     accounts = load_demo_accounts(session)
     click.echo(f"demo accounts (password {DEMO_PASSWORD!r}): {', '.join(accounts)}")
     click.echo(f"demo events: {load_demo_events(session)}")
+    click.echo(f"demo deals: {load_demo_deals(session)}")
     if no_index:
         return
     rt = runtime()

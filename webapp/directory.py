@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 
 from catalog import queries, relationships, verification
+from catalog.deals import ratings
 from catalog.export import firms_table
 from catalog.introductions import introductions_with
 from catalog.models import Firm
@@ -88,6 +89,7 @@ def show(firm_id: int):
         buyers=queries.buyers(db.session) if can("firm.edit", firm) else [],
         checks=firm.current_checks(),
         history=verification.history(db.session, firm) if can("verification.view", firm) else [],
+        supplier_ratings=ratings.visible_ratings(db.session, actor(), firm),
     )
 
 

@@ -185,7 +185,8 @@ def shortlist_add(need: Need):
 @bp.post("/<int:need_id>/outcomes")
 @rule("need.manage", Need)
 def record_outcome(need: Need):
-    """Buttons on a match card: not relevant, introduced, met, deal."""
+    """A match card's "Not relevant" (the deal's stages are recorded on its page,
+    ``webapp.deals.pipeline``); the other outcomes are taken as the API takes them."""
     return _record_on_match(
         need,
         lambda need, firm: services.record_outcome(
@@ -194,6 +195,7 @@ def record_outcome(need: Need):
             firm,
             request.form.get("outcome", ""),
             request.form.get("capability_id", type=record_id),
+            user=actor(),
         ),
         lambda firm: _("Outcome recorded. It will improve future rankings."),
     )

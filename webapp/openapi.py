@@ -32,6 +32,7 @@ from flask import Flask
 from werkzeug.routing import Rule, parse_converter_args
 
 from catalog.models import (
+    GRADES,
     IntroductionStatus,
     NeedStatus,
     Outcome,
@@ -196,7 +197,7 @@ def response_schemas() -> dict[str, dict[str, Any]]:
                 "need_id": ID,
                 "firm_id": ID,
                 "outcome": enum(_values(Outcome)),
-                "grade": whole(0, 3),
+                "grade": whole(0, max(GRADES.values())),
             }
         ),
         "Match": _match(),
@@ -616,7 +617,9 @@ def _api_rules(app: Flask) -> list[Rule]:
 
 def build(app: Flask) -> dict[str, Any]:
     """The document, built afresh (``spec`` caches it)."""
-    table = OPERATIONS
+    from .deals import openapi as deals  # the deal endpoints' entries (they import this)
+
+    table = {**OPERATIONS, **deals.OPERATIONS}
     rules = _api_rules(app)
     endpoints = {r.endpoint.removeprefix(BLUEPRINT + ".") for r in rules}
     missing = sorted(endpoints - table.keys())
@@ -641,7 +644,7 @@ def build(app: Flask) -> dict[str, Any]:
             "description": "A personal access token (`kn_…`), created on the account page.",
         },
     )
-    for name, schema in {**response_schemas(), **request_schemas()}.items():
+    for name, schema in {**response_schemas(), **request_schemas(), **deals.SCHEMAS}.items():
         api.components.schema(name, schema)
     for name, response in common_responses().items():
         api.components.response(name, response)
