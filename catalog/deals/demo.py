@@ -3,9 +3,10 @@
 The demo buyer's first open need has the walk the product is built for: three
 suppliers answered it (the demo supplier with a message, two others with quotes, one in
 US dollars), the buyer asked a question, approved a sample (PPAP level 3) and placed a
-purchase order, then rated the deliveries. A few more of the demo's needs have deals at
-earlier stages, dated over the last weeks, so the officers' funnel has something to
-count and a need has stalled.
+purchase order, then rated the deliveries. Needs of buyers in the provinces the demo's
+officers act for have deals at every stage, dated over the last weeks, so each
+officer's funnel has something to count (a first order, quotes, answers) and a need
+has stalled.
 
 Seed data, like the catalogue it completes: written straight into the models (through
 ``pipeline.reach`` for the stages, so the judgements are those the product records),
@@ -15,7 +16,7 @@ nothing is added.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -37,6 +38,7 @@ from ..models import (
     Stage,
     SupplierRating,
     User,
+    officer_provinces,
 )
 from ..relationships import from_deal
 from . import pipeline
@@ -92,8 +94,53 @@ def _quote(session, deal, price: str, currency: str, lead: int, capacity: int, d
     session.add(quote)
     session.flush()
     on = date.today() - timedelta(days=days_ago)
+    quote.created_at = datetime.combine(on, time(9), UTC)
     pipeline.reach(session, deal, Stage.QUOTED, source="quote", ref_id=quote.id, on=on)
     return quote
+
+
+def _order(session, deal, on: date, value: Decimal, user, reference: str = "") -> PurchaseOrder:
+    """A purchase order on ``deal`` (its stage, and the tier-1 supply relationship)."""
+    order = PurchaseOrder(
+        deal=deal,
+        ordered_on=on,
+        reference=reference,
+        value=value,
+        currency="VND",
+        value_vnd=int(value),
+        author_id=user.id if user else None,
+    )
+    session.add(order)
+    session.flush()
+    pipeline.reach(
+        session, deal, Stage.PURCHASE_ORDER, source="purchase_order", ref_id=order.id, on=on
+    )
+    link = from_deal(session, deal.need, deal.supplier)
+    order.part_families = list(link.part_families)
+    return order
+
+
+def _officers_needs(session: Session, taken: set[Need]) -> list[Need]:
+    """Open needs of buyers in the provinces the demo's officers act for (one per
+    buyer, the lowest ids first)."""
+    provinces = select(officer_provinces.c.province_id)
+    found: list[Need] = []
+    buyers: set[int] = set()
+    query = (
+        select(Need)
+        .join(Firm, Firm.id == Need.buyer_id)
+        .where(
+            Firm.province_id.in_(provinces),
+            Need.status == NeedStatus.OPEN,
+            Need.visibility.in_([NeedVisibility.PUBLIC, NeedVisibility.REGISTERED]),
+        )
+        .order_by(Need.id)
+    )
+    for need in session.scalars(query):
+        if need not in taken and need.buyer_id not in buyers:
+            found.append(need)
+            buyers.add(need.buyer_id)
+    return found
 
 
 def load_demo_deals(session: Session) -> dict[str, int]:
@@ -172,28 +219,7 @@ def load_demo_deals(session: Session) -> dict[str, int]:
             ppap_level=3,
             first_article=True,
         )
-        order = PurchaseOrder(
-            deal=chosen,
-            ordered_on=ago(2),
-            reference="PO-2026-0117",
-            value=Decimal("375000000"),
-            currency="VND",
-            value_vnd=375_000_000,
-            author_id=buyer_user.id,
-        )
-        session.add(order)
-        session.flush()
-        pipeline.reach(
-            session,
-            chosen,
-            Stage.PURCHASE_ORDER,
-            source="purchase_order",
-            ref_id=order.id,
-            on=ago(2),
-            user=buyer_user,
-        )
-        link = from_deal(session, main, chosen.supplier)
-        order.part_families = list(link.part_families)
+        _order(session, chosen, ago(2), Decimal("375000000"), buyer_user, "PO-2026-0117")
         session.add(
             SupplierRating(
                 deal=chosen,
@@ -209,14 +235,16 @@ def load_demo_deals(session: Session) -> dict[str, int]:
             )
         )
 
-    # Earlier stages on the next needs: an introduction and a quote, an interest only,
-    # and a need nobody moved on for weeks (stalled).
-    for need, stages, days in zip(
-        needs[1:],
-        [(Stage.INTEREST, Stage.INTRODUCED, Stage.QUOTED), (Stage.INTEREST,), (Stage.INTEREST,)],
-        [12, 9, 45],
-        strict=False,
-    ):
+    # Deals on needs of buyers in the demo officers' provinces, so that their funnel
+    # counts something: one to a first order, one quoted, one answered, and one need
+    # nobody moved on for weeks (stalled).
+    plans = [
+        ((Stage.INTEREST, Stage.INTRODUCED, Stage.QUOTED, Stage.SAMPLE_APPROVED), 40),
+        ((Stage.INTEREST, Stage.QUOTED), 12),
+        ((Stage.INTEREST,), 9),
+        ((Stage.INTEREST,), 45),
+    ]
+    for need, (stages, days) in zip(_officers_needs(session, set(needs)), plans, strict=False):
         for supplier in _suppliers_for(session, need, {f.id for f in answering}, 1):
             deal = pipeline.deal_for(session, need, supplier, match_score=0.66)
             message = _message(
@@ -228,14 +256,15 @@ def load_demo_deals(session: Session) -> dict[str, int]:
                 kind="interest",
             )
             for offset, stage in enumerate(stages):
-                ref = message.id if stage == Stage.INTEREST else None
-                source = "message" if stage == Stage.INTEREST else "recorded"
+                on = ago(days - 3 * offset)
                 if stage == Stage.QUOTED:
-                    _quote(session, deal, "8900", "VND", 14, 20000, days_ago=days - offset)
-                    continue
-                pipeline.reach(
-                    session, deal, stage, source=source, ref_id=ref, on=ago(days - offset)
-                )
+                    _quote(session, deal, "8900", "VND", 14, 20000, days_ago=days - 3 * offset)
+                elif stage == Stage.INTEREST:
+                    pipeline.reach(session, deal, stage, source="message", ref_id=message.id, on=on)
+                else:
+                    pipeline.reach(session, deal, stage, on=on, ppap_level=None)
+            if Stage.SAMPLE_APPROVED in stages:
+                _order(session, deal, ago(days - 3 * len(stages)), Decimal("128000000"), None)
             made.append(deal)
     session.commit()
     return {"deals_created": len(made)}

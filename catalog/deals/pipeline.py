@@ -53,7 +53,7 @@ WRONG_MATCH = frozenset({CloseReason.CAPACITY, CloseReason.CERTIFICATION})
 STAGE_LABELS: dict[Stage, str] = {
     Stage.INTEREST: N_("Interest"),
     Stage.INTRODUCED: N_("Introduced"),
-    Stage.MET: N_("Met"),
+    Stage.MET: N_("Meeting held"),
     Stage.QUOTED: N_("Quoted"),
     Stage.SAMPLE_ORDERED: N_("Sample ordered"),
     Stage.SAMPLE_APPROVED: N_("Sample approved"),
@@ -163,6 +163,8 @@ def reach(
     session.add(step)
     if deal.stage == Stage.CLOSED or stage.rank > deal.stage.rank:
         deal.stage, deal.stage_on, deal.closed_reason = stage, on, None
+    elif stage == deal.stage and on < deal.stage_on:
+        deal.stage_on = on  # the stage was reached earlier than first recorded
     session.add(
         MatchJudgement(
             need_id=deal.need_id,
