@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,15 +146,16 @@ def safe_name(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:200]
 
 
-def check_uploads(
+def counted(
     uploads: Iterable[Upload],
+    check: Callable[[Upload], str],
     *,
     most: int,
     max_bytes: int,
-    accept: frozenset[str] | None = None,
 ) -> list[tuple[Upload, str]]:
-    """The non-empty uploads with their content types; ValueError (a translatable
-    message naming the file) for too many, too large or unaccepted files."""
+    """The non-empty uploads with the content type ``check`` gives each; ValueError (a
+    translatable message naming the file) for too many or too large files, or whatever
+    ``check`` refuses."""
     uploads = [u for u in uploads if u.data]
     if len(uploads) > most:
         raise ValueError(N_("At most %(count)s files at a time.", count=most))
@@ -168,6 +169,45 @@ def check_uploads(
                     mb=max_bytes // (1024 * 1024),
                 )
             )
+        accepted.append((upload, check(upload)))
+    return accepted
+
+
+def check_whole(upload: Upload, content_type: str) -> str:
+    """``content_type`` once the file proves whole (an image that decodes within the
+    pixel limit, a PDF with its trailer, a drawing with its ending); ValueError (a
+    translatable message naming the file) otherwise."""
+    name = upload.filename or "?"
+    try:
+        if content_type in IMAGES:
+            check_image(upload.data, content_type)
+        elif content_type in DRAWINGS:
+            check_drawing(upload.data, content_type)
+        else:
+            check_pdf(upload.data)
+    except TooManyPixels:
+        raise ValueError(
+            N_(
+                "%(name)s is too large an image: at most %(megapixels)s megapixels.",
+                name=name,
+                megapixels=MAX_IMAGE_PIXELS // 1_000_000,
+            )
+        ) from None
+    except DamagedFile:
+        raise ValueError(N_("%(name)s is damaged or incomplete.", name=name)) from None
+    return content_type
+
+
+def check_uploads(
+    uploads: Iterable[Upload],
+    *,
+    most: int,
+    max_bytes: int,
+    accept: frozenset[str] | None = None,
+) -> list[tuple[Upload, str]]:
+    """Evidence and photos: PDFs and images (``accept`` narrows them), each whole."""
+
+    def check(upload: Upload) -> str:
         content_type = sniff(upload.data)
         if content_type is None or (accept is not None and content_type not in accept):
             message = (
@@ -178,25 +218,9 @@ def check_uploads(
                 )
             )
             raise ValueError(message)
-        try:
-            if content_type in IMAGES:
-                check_image(upload.data, content_type)
-            else:
-                check_pdf(upload.data)
-        except TooManyPixels:
-            raise ValueError(
-                N_(
-                    "%(name)s is too large an image: at most %(megapixels)s megapixels.",
-                    name=upload.filename or "?",
-                    megapixels=MAX_IMAGE_PIXELS // 1_000_000,
-                )
-            ) from None
-        except DamagedFile:
-            raise ValueError(
-                N_("%(name)s is damaged or incomplete.", name=upload.filename or "?")
-            ) from None
-        accepted.append((upload, content_type))
-    return accepted
+        return check_whole(upload, content_type)
+
+    return counted(uploads, check, most=most, max_bytes=max_bytes)
 
 
 # -- drawings and attachments of deals ------------------------------------------------------
@@ -288,24 +312,7 @@ def check_attachment(upload: Upload) -> str:
                 name=name,
             )
         )
-    try:
-        if content_type in IMAGES:
-            check_image(upload.data, content_type)
-        elif content_type in DRAWINGS:
-            check_drawing(upload.data, content_type)
-        else:
-            check_pdf(upload.data)
-    except TooManyPixels:
-        raise ValueError(
-            N_(
-                "%(name)s is too large an image: at most %(megapixels)s megapixels.",
-                name=name,
-                megapixels=MAX_IMAGE_PIXELS // 1_000_000,
-            )
-        ) from None
-    except DamagedFile:
-        raise ValueError(N_("%(name)s is damaged or incomplete.", name=name)) from None
-    return content_type
+    return check_whole(upload, content_type)
 
 
 def check_attachments(
@@ -313,18 +320,4 @@ def check_attachments(
 ) -> list[tuple[Upload, str]]:
     """The non-empty attachments with their checked content types (``check_attachment``);
     ValueError for too many, too large or refused files."""
-    uploads = [u for u in uploads if u.data]
-    if len(uploads) > most:
-        raise ValueError(N_("At most %(count)s files at a time.", count=most))
-    accepted = []
-    for upload in uploads:
-        if len(upload.data) > max_bytes:
-            raise ValueError(
-                N_(
-                    "%(name)s is larger than %(mb)s MB.",
-                    name=upload.filename or "?",
-                    mb=max_bytes // (1024 * 1024),
-                )
-            )
-        accepted.append((upload, check_attachment(upload)))
-    return accepted
+    return counted(uploads, check_attachment, most=most, max_bytes=max_bytes)

@@ -73,12 +73,15 @@ def store_files(
     checked: list[tuple[Upload, str]],
     root: Path | None,
     *,
-    deal: Deal,
     user: User | None,
+    deal: Deal | None = None,
     message: DealMessage | None = None,
     quote: Quote | None = None,
+    need: Need | None = None,
 ) -> list[DealFile]:
-    """Keep checked attachments (``check_files``) under their digest and record them."""
+    """Keep checked attachments (``check_files``) under their digest and record them:
+    a deal's (of a message or a quote), or a need's own (sent with a request for
+    quotation)."""
     if checked and root is None:
         raise ValueError("attachments need the uploads folder")
     added = []
@@ -87,6 +90,7 @@ def store_files(
             deal=deal,
             message=message,
             quote=quote,
+            need=need,
             filename=safe_name(upload.filename),
             content_type=content_type,
             size=len(upload.data),

@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
 from ..access import OutOfScope, manage_need, supply_deal
-from ..files import Upload, safe_name, store
+from ..files import Upload
 from ..i18n import N_
 from ..models import (
     DealFile,
@@ -41,6 +41,7 @@ from ..models import (
 )
 from ..notifications.deals import DEAL_REQUEST, deal_notice
 from ..validation import ValidationError, clean_field, iso_date
+from .conversation import check_files, store_files
 from .pipeline import deal_for
 
 MAX_SUPPLIERS = 30
@@ -112,14 +113,6 @@ def _text(field: str, value: Any, most: int) -> str:
     return text
 
 
-def _check_files(uploads: Iterable[Upload]) -> list[tuple[Upload, str]]:
-    """The drawings and photos with their types judged by their bytes (PDF, images,
-    STEP/IGES/DXF), as a deal's attachments are."""
-    from .conversation import check_files  # the attachments' one check and limits
-
-    return check_files(uploads, "files")
-
-
 def suppliers_by_ids(session: Session, ids: Iterable[Any], field: str = "firm_ids") -> list[Firm]:
     """The firms named by ``ids`` (each once, in order), or a ``ValidationError``."""
     out: dict[int, Firm] = {}
@@ -169,7 +162,7 @@ def request_quotes(
         lambda: _deadline(deadline),
         lambda: _text("message", message, MAX_MESSAGE),
         lambda: _text("nda_text", nda_text, MAX_NDA),
-        lambda: _check_files(files),
+        lambda: check_files(files),
     ):
         try:
             check()
@@ -177,7 +170,7 @@ def request_quotes(
             errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
-    checked = _check_files(files)
+    checked = check_files(files)
     if checked and root is None:
         raise ValueError("files need the uploads folder")
     request = QuoteRequest(
@@ -188,17 +181,7 @@ def request_quotes(
         author_id=user.id if user else None,
     )
     session.add(request)
-    for upload, content_type in checked:
-        session.add(
-            DealFile(
-                need=need,
-                filename=safe_name(upload.filename),
-                content_type=content_type,
-                size=len(upload.data),
-                sha256=store(root, upload.data),  # type: ignore[arg-type]
-                uploaded_by_id=user.id if user else None,
-            )
-        )
+    store_files(session, checked, root, user=user, need=need)
     for supplier in suppliers:
         score = (scores or {}).get(supplier.id)
         score = min(1.0, max(0.0, float(score))) if score is not None else None
