@@ -264,3 +264,41 @@ def test_api_round_trip(app, people, api_as, need_id):
         .status_code
         == 403
     )
+
+
+def test_a_supplier_without_a_user_is_its_officers_charge(app, people, client_as, need_id):
+    """Most surveyed firms have no user yet: the request goes to the officers of the
+    supplier's province, who contact the firm or invite it to claim its profile."""
+    from catalog.notifications import render
+    from catalog.notifications.deals import DEAL_REQUEST_NO_USER
+    from tests.factories import make_supplier
+
+    with app.app_context():
+        with index_sync_paused(db.session):
+            surveyed = make_supplier(db.session, "Xưởng Khảo Sát Chưa Có Tài Khoản", [])
+        surveyed_id = surveyed.id
+        db.session.remove()
+    deadline = date.today() + timedelta(days=7)
+    assert _send(client_as("buyer"), need_id, [surveyed_id], deadline).status_code == 302
+    with app.app_context():
+        session = db.session
+        notes = session.scalars(
+            select(Notification).where(
+                Notification.kind == DEAL_REQUEST_NO_USER,
+                Notification.params["supplier_id"].as_integer() == surveyed_id,
+            )
+        ).all()
+        assert {n.user_id for n in notes} == {people.users["officer"]}
+        officer = session.get(User, people.users["officer"])
+        shown = render(session, notes[0], officer)
+        assert "Xưởng Khảo Sát Chưa Có Tài Khoản" in shown.title
+        assert shown.endpoint == "notifications.invite_form"
+        assert shown.values == {"firm_id": surveyed_id}
+        note_id = notes[0].id
+        session.remove()
+    page = client_as("officer")
+    page.get("/lang/vi")
+    listed = page.get("/notifications/").get_data(as_text=True)
+    assert "đề nghị Xưởng Khảo Sát Chưa Có Tài Khoản báo giá" in listed
+    opened = page.get(f"/notifications/{note_id}")
+    assert opened.headers["Location"].endswith(f"/firms/{surveyed_id}/claim-invitation")

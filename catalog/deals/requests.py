@@ -39,7 +39,8 @@ from ..models import (
     UserRole,
     utcnow,
 )
-from ..notifications.deals import DEAL_REQUEST, deal_notice
+from ..notifications import firm_users, province_officers
+from ..notifications.deals import DEAL_REQUEST, DEAL_REQUEST_NO_USER, deal_notice
 from ..validation import ValidationError, clean_field, iso_date
 from .conversation import check_files, store_files
 from .pipeline import deal_for
@@ -190,13 +191,12 @@ def request_quotes(
             need.invited.append(supplier)  # it must read what it is asked to quote on
         session.add(QuoteRequestRecipient(request=request, supplier=supplier, deal=deal))
         session.flush()
-        deal_notice(
-            session,
-            deal,
-            DEAL_REQUEST,
-            to=Side.SUPPLIER,
-            params={"deadline": request.deadline.isoformat()},
-        )
+        params = {"deadline": request.deadline.isoformat()}
+        if firm_users(session, supplier.id):
+            deal_notice(session, deal, DEAL_REQUEST, to=Side.SUPPLIER, params=params)
+        else:  # most surveyed firms: their officers contact them or invite them in
+            officers = province_officers(session, supplier.province_id)
+            deal_notice(session, deal, DEAL_REQUEST_NO_USER, Side.SUPPLIER, params, users=officers)
     session.flush()
     return request
 

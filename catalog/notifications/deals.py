@@ -22,6 +22,7 @@ DEAL_INTEREST = "deal.interest"
 DEAL_MESSAGE = "deal.message"
 DEAL_QUOTE = "deal.quote"
 DEAL_REQUEST = "deal.rfq"
+DEAL_REQUEST_NO_USER = "deal.rfq_no_user"  # to officers: the supplier has no user
 DEAL_QUOTE_DECLINED = "deal.quote_declined"
 DEAL_STAGE = "deal.stage"
 DEAL_ORDER = "deal.order"
@@ -32,6 +33,7 @@ KINDS = (
     DEAL_MESSAGE,
     DEAL_QUOTE,
     DEAL_REQUEST,
+    DEAL_REQUEST_NO_USER,
     DEAL_QUOTE_DECLINED,
     DEAL_STAGE,
     DEAL_ORDER,
@@ -101,6 +103,20 @@ def render(session: Session, note: Notification, reader: User) -> Rendered:
     else:
         title = titles.get(kind, N_("Notification"))
     lines = [need]
+    if kind == DEAL_REQUEST_NO_USER:
+        title = N_(
+            "%(buyer)s asks %(supplier)s to quote, and the firm has no user",
+            buyer=buyer,
+            supplier=supplier,
+        )
+        lines.append(
+            N_("Contact the firm, or invite it to claim its profile to answer the request.")
+        )
+        if p.get("deadline"):
+            lines.append(N_("Quotations are due by %(date)s.", date=p["deadline"]))
+        return Rendered(
+            title, lines, "notifications.invite_form", {"firm_id": p.get("supplier_id")}
+        )
     if kind == DEAL_STAGE and p.get("stage") in {s.value for s in Stage}:
         from ..deals.pipeline import STAGE_LABELS
 
