@@ -22,6 +22,7 @@ import shutil
 import tarfile
 import tempfile
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,10 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     Integer,
     MetaData,
+    Numeric,
     delete,
     func,
     select,
@@ -56,6 +59,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # prices and order values: kept exactly, as text
+        return str(value)
     return value
 
 
@@ -70,6 +75,8 @@ def _typed(column, value: Any) -> Any:
         return date.fromisoformat(value)
     if isinstance(kind, Enum) and kind.enum_class is not None:
         return kind.enum_class(value)
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        return Decimal(value)
     return value
 
 

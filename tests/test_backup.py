@@ -6,14 +6,16 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
 from catalog import photos, services
 from catalog.backup import table_digests
+from catalog.deals import pipeline
 from catalog.files import Upload
-from catalog.models import Firm, Need, User
+from catalog.models import Firm, Need, Quote, User
 from jobs.sync import index_sync_paused
 from tests.factories import make_buyer, png_bytes
 from webapp.extensions import db
@@ -37,7 +39,12 @@ def test_a_backup_restores_the_same_rows_and_files(app, session, people, tmp_pat
     )
     (photo,) = photos.add_photos(session, need, [Upload("banh-rang.png", PNG)], uploads / "photos")
     photo_file = photos.photo_path(uploads / "photos", photo)
-    need_id, buyer_id = need.id, buyer.id
+    # A quotation in dollars: a price kept exactly (a Numeric column, Decimal in Python).
+    deal = pipeline.deal_for(session, need, session.get(Firm, people.firms["supplier"]))
+    quote = Quote(deal=deal, unit_price=Decimal("0.4825"), currency="USD")
+    session.add(quote)
+    session.commit()
+    need_id, buyer_id, quote_id = need.id, buyer.id, quote.id
     archive = tmp_path / "ketnoi.tar.gz"
     before = _digests()
     runner = app.test_cli_runner()
@@ -63,6 +70,7 @@ def test_a_backup_restores_the_same_rows_and_files(app, session, people, tmp_pat
     session = db.session  # the command ended the old session
     assert session.get(Need, need_id).photos[0].filename == "banh-rang.png"
     assert session.get(Firm, buyer_id).verified_by_id == people.users["officer"]
+    assert session.get(Quote, quote_id).unit_price == Decimal("0.4825")
     assert session.scalar(select(Need).where(Need.title == "Need made after the backup")) is None
 
 
