@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ..access import OutOfScope, answer_need
 from ..files import Upload, check_attachments, safe_name, store
 from ..i18n import N_
-from ..models import Deal, DealFile, DealMessage, Firm, Need, Quote, Side, Stage, User, UserRole
+from ..models import Deal, DealFile, DealMessage, Firm, Need, Quote, Side, Stage, User
 from ..models.base import utcnow
 from ..notifications import province_officers
 from ..notifications.deals import (
@@ -35,6 +35,7 @@ from ..notifications.deals import (
 )
 from ..validation import ValidationError, clean_field
 from .pipeline import deal_for, reach
+from .pipeline import side_of as pipeline_side
 
 MAX_BODY = 4000
 MAX_FILES = 5
@@ -105,17 +106,12 @@ def store_files(
 def side_of(user: User | None, deal: Deal) -> Side | None:
     """The side ``user`` writes for on ``deal``: their firm's, or officer once asked in
     (``None``: they may not write there)."""
-    if user is None:
-        return None
-    if user.role == UserRole.MEMBER:
-        if user.firm_id == deal.supplier_id:
-            return Side.SUPPLIER
-        if user.firm_id == deal.buyer_id:
-            return Side.BUYER
-        return None
-    from ..access import view_deal
+    side = pipeline_side(user, deal)
+    if side == Side.OFFICER:
+        from ..access import view_deal
 
-    return Side.OFFICER if view_deal(user, deal) else None
+        return side if view_deal(user, deal) else None
+    return side
 
 
 def _officers(session: Session, deal: Deal) -> list[User]:

@@ -32,7 +32,6 @@ from ..models import (
     Side,
     Stage,
     User,
-    UserRole,
 )
 from ..notifications.deals import DEAL_ORDER, DEAL_STAGE, deal_notice
 from ..relationships import from_deal, part_families_named
@@ -45,12 +44,9 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
 def side_of(user: User | None, deal: Deal) -> Side:
-    """Who records: the officers (for events), else the firm the user acts for."""
-    if user is not None and user.role in (UserRole.OFFICER, UserRole.ADMIN):
-        return Side.OFFICER
-    if user is not None and user.firm_id == deal.supplier_id:
-        return Side.SUPPLIER
-    return Side.BUYER
+    """Who records: the officers (for events), else the firm the user acts for (the
+    buyer's side when it is neither firm's user, as for a step recorded by the system)."""
+    return pipeline.side_of(user, deal) or Side.BUYER
 
 
 def _past_date(value: Any) -> date:

@@ -33,6 +33,7 @@ from ..models import (
     Side,
     Stage,
     User,
+    UserRole,
 )
 from ..validation import ValidationError
 
@@ -80,6 +81,20 @@ def find_deal(session: Session, need: Need | int, supplier: Firm | int) -> Deal 
     return session.scalar(
         select(Deal).where(Deal.need_id == need_id, Deal.supplier_id == supplier_id)
     )
+
+
+def side_of(user: User | None, deal: Deal) -> Side | None:
+    """The side ``user`` acts for on ``deal``: their firm's, "officer" for officers and
+    admins, None for anyone else. Who may act is the caller's rule."""
+    if user is None:
+        return None
+    if user.role in (UserRole.OFFICER, UserRole.ADMIN):
+        return Side.OFFICER
+    if user.firm_id == deal.supplier_id:
+        return Side.SUPPLIER
+    if user.firm_id == deal.buyer_id:
+        return Side.BUYER
+    return None
 
 
 def deal_for(
