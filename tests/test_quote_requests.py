@@ -255,6 +255,15 @@ def test_api_round_trip(app, people, api_as, need_id):
         ).status_code
         == 422
     )
+    # Ids no database column can hold are a bad request, not a server error (seen on
+    # PostgreSQL, whose integer keys stop at 2**31 - 1).
+    for ids in ([81511849092565, 151], [2**31], ["١٢"], [True]):
+        refused = buyer.post(
+            f"/api/v1/needs/{need_id}/quote-requests",
+            json={"firm_ids": ids, "deadline": date.today().isoformat()},
+        )
+        assert refused.status_code == 422, ids
+        assert "firm_ids" in refused.get_json()["errors"]
     assert (
         api_as("supplier")
         .post(

@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..notifications import firm_users, province_officers
 from ..notifications.deals import DEAL_REQUEST, DEAL_REQUEST_NO_USER, deal_notice
-from ..validation import ValidationError, clean_field, iso_date
+from ..validation import ValidationError, clean_field, iso_date, record_id
 from .conversation import check_files, store_files
 from .pipeline import deal_for
 
@@ -119,9 +119,13 @@ def suppliers_by_ids(session: Session, ids: Iterable[Any], field: str = "firm_id
     out: dict[int, Firm] = {}
     for raw in ids:
         text = str(raw).strip()
-        if isinstance(raw, bool) or not text.isdigit() or not 0 < int(text) < 2**63:
-            raise ValidationError({field: N_("Give the ids of the suppliers.")})
-        firm = session.get(Firm, int(text))
+        try:
+            if isinstance(raw, bool) or not text.isascii():
+                raise ValueError(text)
+            number = record_id(text)
+        except (TypeError, ValueError):
+            raise ValidationError({field: N_("Give the ids of the suppliers.")}) from None
+        firm = session.get(Firm, number)
         if firm is None:
             raise ValidationError({field: N_("No firm with id %(id)s.", id=text)})
         out.setdefault(firm.id, firm)

@@ -26,7 +26,7 @@ from catalog.deals.quotes import STATUS_LABELS
 from catalog.export import comparison_table
 from catalog.files import ATTACHMENT_EXTENSIONS, Upload
 from catalog.models import Deal, Firm, Need, Quote, QuoteRequestRecipient
-from catalog.validation import ValidationError
+from catalog.validation import MAX_ID, ValidationError
 
 from ..access import actor, can, rule
 from ..errors import back_to
@@ -117,7 +117,9 @@ def _scores(source: Any) -> dict[int, float]:
 def _chosen(ids: list[str], need: Need) -> list[Firm]:
     """The suppliers named in the address (the match list's checkboxes), silently
     leaving out what is not a supplier that may be asked."""
-    wanted = [int(i) for i in ids if i.isdigit() and 0 < int(i) < 2**63][: requests.MAX_SUPPLIERS]
+    wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and 0 < int(i) <= MAX_ID][
+        : requests.MAX_SUPPLIERS
+    ]
     firms = db.session.scalars(select(Firm).where(Firm.id.in_(wanted or [-1]))).all()
     return [f for f in firms if f.is_supplier and f.id != need.buyer_id]
 
