@@ -37,6 +37,24 @@ def post_fork(server, worker):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
+def post_worker_init(worker):
+    """Warm the worker before it accepts a connection (``webapp.warmup``): the index, the
+    encoder's weights and one pass, templates, translations, a database connection and
+    one directory search, so the first request after a start costs what any other does.
+
+    ``KETNOI_WARM_ON_START=0`` turns it off (a worker then loads all that on its first
+    request). A step that fails is logged and skipped: the worker starts regardless."""
+    import os
+
+    if os.environ.get("KETNOI_WARM_ON_START", "1").strip().lower() in {"0", "false", "no", "off"}:
+        return
+    app = worker.wsgi  # the Flask app "webapp:create_app()" made in this worker
+    if hasattr(app, "app_context"):
+        from webapp.warmup import warm
+
+        warm(app)
+
+
 # No control socket (gunicorn >= 25): nothing here uses ``gunicornc``, and every
 # gunicorn of a user would otherwise share one default path ($HOME/.gunicorn/).
 control_socket_disable = True

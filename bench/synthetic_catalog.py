@@ -56,6 +56,18 @@ log = logging.getLogger("bench.synthetic_catalog")
 ADMIN_EMAIL = "bench-admin@ketnoi.local"
 ADMIN_PASSWORD = "bench-admin-password"
 CHUNK = 10_000
+# The capability columns the demo generator fills, copied as ``catalog.demo`` writes them.
+CAPABILITY_FIELDS = (
+    "title",
+    "description",
+    "products",
+    "hs_codes",
+    "equipment",
+    "tolerance_mm",
+    "capacity_per_month",
+    "capacity_unit",
+    "min_order_qty",
+)
 
 
 def _tax_code(n: int) -> str:
@@ -126,19 +138,21 @@ def bulk_insert(session: Session, data: dict[str, list[dict]]) -> dict[str, Any]
         Certification,
         Firm,
         FirmRole,
+        FormerProvince,
         IndustrialZone,
         Need,
         NeedStatus,
         NeedVisibility,
         Ownership,
-        Province,
         capability_materials,
         firm_sectors,
         need_materials,
     )
-    from catalog.services import CAPABILITY_FIELDS
 
-    provinces = {p.code: p.id for p in session.scalars(select(Province))}
+    # The generator writes the provinces of the map before 2025 (as ``catalog.demo``):
+    # a firm's current province is the unit its former one is part of now.
+    formers = {f.code: f for f in session.scalars(select(FormerProvince))}
+    provinces = {code: f.province_id for code, f in formers.items()}
     zones = {(z.province_id, z.name): z.id for z in session.scalars(select(IndustrialZone))}
     firm_t, cap_t = Firm.__table__, Capability.__table__
     cert_t, need_t = Certification.__table__, Need.__table__
@@ -158,6 +172,7 @@ def bulk_insert(session: Session, data: dict[str, list[dict]]) -> dict[str, Any]
                 "name_en": item["name_en"],
                 "tax_code": item["tax_code"],
                 "province_id": province_id,
+                "former_province_id": formers[item["province"]].id,
                 "zone_id": zones[(province_id, item["zone"])] if item["zone"] else None,
                 "address": item["address"],
                 "employees": item["employees"],
