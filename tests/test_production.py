@@ -67,7 +67,8 @@ def test_make_serve_runs_the_production_stack(snapshot_data: Path):
         assert get("/").headers.get("Server") == "KetNoi"  # gunicorn.conf.py: no banner
 
         # Under supervisord (deploy/supervisord.conf): gunicorn's master and its two
-        # workers, a Celery worker with two processes (once it has forked them), beat.
+        # workers, the interactive queue's Celery worker with two processes (once it has
+        # forked them), the bulk queue's with one, beat.
         def counts() -> tuple[int, int, int]:
             running = [a for _, _, a in descendants(proc.pid) if "supervisord" not in a]
             return (
@@ -76,7 +77,7 @@ def test_make_serve_runs_the_production_stack(snapshot_data: Path):
                 sum("celery" in p and " beat " in p for p in running),
             )
 
-        assert wait_for(lambda: counts() == (3, 3, 1), 120, 1), descendants(proc.pid)
+        assert wait_for(lambda: counts() == (3, 5, 1), 120, 1), descendants(proc.pid)
 
         def healthy():
             r = get("/healthz")

@@ -239,13 +239,18 @@ def test_make_run_restarts_a_killed_worker_and_web_process(snapshot_data: Path):
         assert wait_for(lambda: fetch(base + "/", 5)[0] == 200, 240, 1), log()
         assert wait_for(worker_beating, 90, 1), log()
 
-        # The worker dies: the site stays up, and a new worker takes over. Its embedded
-        # beat dies with it (else the new worker's beat would run beside the orphan).
-        [worker] = program_pids(proc.pid, "celery", " worker ")
-        children = [pid for pid, _, _ in descendants(worker)]
+        # Both workers die (one per queue, jobs/celery_app.py): the site stays up, and
+        # new workers take over. The bulk worker's embedded beat dies with it (else the
+        # new worker's beat would run beside the orphan).
+        [worker] = program_pids(proc.pid, "celery", " worker ", "--queues interactive")
+        [bulk] = program_pids(proc.pid, "celery", " worker ", "--queues bulk")
+        children = [pid for pid, _, _ in descendants(bulk)]
         assert children, descendants(proc.pid)  # the embedded beat
+        assert not descendants(worker)  # no second beat
         os.kill(worker, signal.SIGKILL)
-        assert wait_for(lambda: not any(alive(p) for p in [worker, *children]), 30, 0.2)
+        os.kill(bulk, signal.SIGKILL)
+        gone = [worker, bulk, *children]
+        assert wait_for(lambda: not any(alive(p) for p in gone), 30, 0.2)
         # An edit while no worker runs: saved, and indexed once the worker is back.
         assert edit_reaches_search(
             base,
@@ -254,8 +259,10 @@ def test_make_run_restarts_a_killed_worker_and_web_process(snapshot_data: Path):
             "Dập vuốt sâu vỏ động cơ quạt trần",
             "Dập vuốt sâu thép cán nguội cho vỏ động cơ quạt trần, mạ kẽm.",
         ), log()
-        [again] = program_pids(proc.pid, "celery", " worker ")
+        [again] = program_pids(proc.pid, "celery", " worker ", "--queues interactive")
         assert again != worker
+        [bulk_again] = program_pids(proc.pid, "celery", " worker ", "--queues bulk")
+        assert bulk_again != bulk
 
         # The web process dies: it is started again and serves pages.
         [web] = program_pids(proc.pid, "flask", " run ")
@@ -274,6 +281,7 @@ def test_make_run_restarts_a_killed_worker_and_web_process(snapshot_data: Path):
     # Each restart is in the log, with what killed the process.
     text = log_path.read_text()
     assert "exited: worker (terminated by SIGKILL" in text, text[-4000:]
+    assert "exited: bulk (terminated by SIGKILL" in text, text[-4000:]
     assert "exited: web (terminated by SIGKILL" in text, text[-4000:]
     time.sleep(1)
     assert not [pid for pid in started if alive(pid)]

@@ -47,7 +47,7 @@ from webapp.extensions import db
 
 DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
-PROGRAMS = ("web", "worker", "beat")
+PROGRAMS = ("web", "worker", "bulk", "beat")
 
 
 def _procfile() -> dict[str, str]:
@@ -104,9 +104,16 @@ def test_procfile_supervisord_and_systemd_start_the_same_commands():
     assert {s for s in dev.sections() if s.startswith("program:")} == {
         "program:web",
         "program:worker",
+        "program:bulk",
     }
-    for section in ("program:web", "program:worker"):
+    for section in ("program:web", "program:worker", "program:bulk"):
         assert dev.get(section, "autorestart") == "true"
+    # One queue each (jobs/celery_app.py), and exactly one beat: embedded in `bulk`.
+    assert "--queues interactive" in procfile["worker"]
+    assert "--queues bulk" in procfile["bulk"]
+    assert "--queues interactive" in dev.get("program:worker", "command")
+    assert "--queues bulk --hostname bulk@ --beat" in dev.get("program:bulk", "command")
+    assert "--beat" not in dev.get("program:worker", "command")
 
 
 def test_systemd_units_restart_and_confine_their_processes(tmp_path: Path):
@@ -257,6 +264,11 @@ def test_supervisord_restarts_a_killed_worker_gunicorn_master_and_beat(snapshot_
             "Rèn nóng khuôn kín mặt bích thép không gỉ 304 cho đường ống, gia công CNC.",
         ), log()
         assert _pid(env, "worker") not in (0, worker)
+
+        # The bulk queue's worker too.
+        bulk = _pid(env, "bulk")
+        os.kill(bulk, signal.SIGKILL)
+        assert wait_for(lambda: _pid(env, "bulk") not in (0, bulk), 60, 1), log()
 
         # gunicorn's master dies: its workers stop with it (gunicorn.conf.py), so the new
         # master binds the port at once and the site answers again.
