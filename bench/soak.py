@@ -260,7 +260,7 @@ def check_index() -> dict[str, Any]:
     app = create_app()
     with app.app_context():
         rt = runtime()
-        bundle = rt.store.load(rt.encoder.model_name)
+        bundle = indexing.load_current(db.session, rt.store, rt.encoder.model_name)
         drift = indexing.consistency(db.session, bundle)
         docs = {d.id: d for d in capability_documents(db.session)}
         stale = [
@@ -296,6 +296,7 @@ def check_index() -> dict[str, Any]:
             and not drift["extra"]
             and order_only == len(stale),
             "version": bundle.version,
+            "through": bundle.through,
         }
 
 
@@ -500,7 +501,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             served = set()
             for _ in range(6 * args.workers):
                 code, body, _ = request("GET", f"{server.url}/healthz")
-                served.add(json.loads(body)["index"]["version"] if code in (200, 503) else None)
+                index = json.loads(body)["index"] if code in (200, 503) else None
+                # The base and the last change of the log each worker has applied.
+                served.add(f"{index['version']} through {index.get('through')}" if index else None)
             watch.stop.set()
             rows.sort(key=lambda r: r["minute"])
             recorded = [r for r in rows if r["minute"] >= 1]

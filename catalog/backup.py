@@ -81,8 +81,18 @@ def _typed(column, value: Any) -> Any:
 
 
 def _tables(metadata: MetaData = Base.metadata):
-    """Tables in dependency order (parents first), the schema's version table excluded."""
-    return [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+    """Tables in dependency order (parents first), the schema's version table and the
+    tables derived from the others (marked ``info={"derived": True}``: the search
+    index's change log and shipped bases) excluded."""
+    return [
+        t
+        for t in metadata.sorted_tables
+        if t.name != "alembic_version" and not t.info.get("derived")
+    ]
+
+
+def _derived(metadata: MetaData = Base.metadata):
+    return [t for t in metadata.sorted_tables if t.info.get("derived")]
 
 
 def schema_revision(conn: Connection) -> str | None:
@@ -180,6 +190,10 @@ def restore(conn: Connection, archive: Path, files_root: Path) -> dict[str, Any]
             if late[table.name]:
                 conn.execute(update(table).values({c.name: None for c in late[table.name]}))
         for table in reversed(tables):
+            conn.execute(delete(table))
+        # What was derived from the replaced rows goes with them: the worker finds the
+        # index's log emptied under its base and rebuilds it from the restored rows.
+        for table in reversed(_derived()):
             conn.execute(delete(table))
         deferred: list[tuple[Any, dict, dict]] = []
         for table in tables:

@@ -30,8 +30,10 @@ from catalog.access.audit import set_actor
 from catalog.imports import import_table, read_table, rejected_rows_csv
 from catalog.models import JobKind, User
 from matching import indexing
+from matching.changes import ChainBroken
 from matching.store import IndexUnavailable
 
+from .celery_app import INTERACTIVE
 from .dispatch import dispatch
 from .i18n import translate
 from .runtime import data_folder, runtime
@@ -47,12 +49,35 @@ _RETRY = {
 }
 
 
-@shared_task(name="ketnoi.reindex_firms", **_RETRY)
-def reindex_firms(firm_ids: list[int]) -> dict:
-    """Re-embed what changed for these firms and publish an updated index."""
+@shared_task(bind=True, name="ketnoi.reindex_firms", **_RETRY)
+def reindex_firms(self, firm_ids: list[int]) -> dict:
+    """Re-embed what changed for these firms and write it to the index's change log.
+
+    On the interactive queue only these firms are compared: firms an import on the
+    bulk queue stamps meanwhile are taken in by the re-index the import sets off (bulk
+    queue, gathering), not by an edit someone is waiting for."""
     rt = runtime()
-    change = indexing.reindex_firms(rt.session(), rt.store, rt.encoder, [int(i) for i in firm_ids])
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    change = indexing.reindex_firms(
+        rt.session(),
+        rt.store,
+        rt.encoder,
+        [int(i) for i in firm_ids],
+        gather=queue != INTERACTIVE,
+    )
+    if change.pending >= current_app.config["INDEX_MERGE_AT"]:
+        dispatch(merge_index)
     return change.__dict__
+
+
+@shared_task(name="ketnoi.merge_index", **_RETRY)
+def merge_index() -> dict:
+    """Fold the index's change log into a new base (queued by a re-index once the log
+    holds ``INDEX_MERGE_AT`` documents; several queued merges find nothing left to do
+    but the first)."""
+    rt = runtime()
+    change = indexing.merge(rt.session(), rt.store, rt.encoder)
+    return {"action": "none"} if change is None else {"action": "merged", **change.__dict__}
 
 
 @shared_task(name="ketnoi.rebuild_index", **_RETRY)
@@ -77,10 +102,11 @@ def ensure_index() -> dict:
     session = rt.session()
     try:
         rt.store.verify(rt.encoder.model_name)
-        bundle = rt.store.load(rt.encoder.model_name)
-    except IndexUnavailable as exc:
+        bundle = indexing.load_current(session, rt.store, rt.encoder.model_name)
+    except (IndexUnavailable, ChainBroken) as exc:
         log.warning("index unavailable (%s): rebuilding", exc)
         return {"action": "rebuilt", **indexing.rebuild(session, rt.store, rt.encoder).__dict__}
+    indexing.ship(session, rt.store)  # a base the other machines have not received yet
     counts, firms = indexing.drift(session, bundle)
     if not any(counts.values()):
         return {"action": "none", "documents": len(bundle)}
@@ -112,8 +138,8 @@ def check_index() -> dict:
     rt = runtime()
     session = rt.session()
     try:
-        bundle = indexing.check_usable(rt.store, rt.encoder.model_name)
-    except IndexUnavailable as exc:
+        bundle = indexing.check_usable(session, rt.store, rt.encoder.model_name)
+    except (IndexUnavailable, ChainBroken) as exc:
         log.warning("index unusable (%s): rebuilding", exc)
         change = indexing.rebuild_unless_usable(session, rt.store, rt.encoder)
         if change is None:
@@ -123,7 +149,7 @@ def check_index() -> dict:
     if not firms:
         return {"action": "none", "documents": len(bundle), "version": bundle.version}
     change = indexing.reindex_firms(session, rt.store, rt.encoder, sorted(firms))
-    if change.version == bundle.version:
+    if (change.version, change.through) == (bundle.version, bundle.through):
         return {"action": "none", "documents": len(bundle), "version": change.version}
     log.warning("index behind the database %s: updated %d firms", counts, len(firms))
     return {"action": "repaired", "firms": len(firms), **change.__dict__}

@@ -1,9 +1,10 @@
 """The match engine: retrieve, fuse, check constraints, explain, rank.
 
-One ``MatchEngine`` per process holds the current index bundle and reloads it when a
-worker publishes a new version. Without a usable index it still answers, lexically,
-from the database, and says so (``status``), so the product never goes dark because
-a derived file is missing.
+One ``MatchEngine`` per process holds the current index: the base a worker published,
+mapped, with the changes of the log applied over it (``matching.changes``). A new base
+is loaded when a merge or a rebuild publishes one; an edit only adds a change. Without
+a usable index it still answers, lexically, from the database, and says so
+(``status``), so the product never goes dark because a derived file is missing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from catalog.models import Need
 from catalog.queries import firms_by_ids
 
 from . import calibration
+from .changes import ChainBroken, ChangeFeed, Layers
 from .concepts import ConceptTagger, expand_query
 from .constraints import (
     Check,
@@ -113,6 +115,9 @@ class MatchEngine:
         bundle: IndexBundle | None = None,
         reload_in_background: bool = False,
         request_repair: Callable[[str], None] | None = None,
+        feed: ChangeFeed | None = None,
+        poll_seconds: float = 0.5,
+        pull_bases: bool = False,
     ):
         """``store`` for the service; or a fixed in-memory ``bundle`` (evaluation).
 
@@ -124,11 +129,27 @@ class MatchEngine:
 
         ``request_repair(reason)`` is called (once per unusable version) when the
         index on disk cannot be used: the service queues a check and rebuild on the
-        worker, while this engine answers lexically from the database meanwhile."""
+        worker, while this engine answers lexically from the database meanwhile.
+
+        ``feed`` reads the change log. Without ``reload_in_background`` every use looks
+        for new changes and applies them at once; with it, a thread looks at most every
+        ``poll_seconds`` and swaps the new state in while requests go on.
+
+        ``pull_bases``: this machine shares no disk with the worker; new bases are
+        copied from the database into the local folder (``matching.shipping.pull``)
+        before they are loaded, and a failed copy leaves the local one serving."""
         self.store = store
         self.encoder = encoder
         self._bundle: IndexBundle | None = bundle
+        self._layers: Layers | None = None
         self._version: str | None = None
+        self.feed = feed
+        self.poll_seconds = poll_seconds
+        self._polled = 0.0
+        self._pointer_read = float("-inf")
+        self._following = False
+        self.pull_bases = pull_bases and feed is not None
+        self._pulled = float("-inf")
         self._lock = threading.Lock()
         self.reload_in_background = reload_in_background
         self.request_repair = request_repair
@@ -150,8 +171,17 @@ class MatchEngine:
             self.status = "ok" if self._bundle is not None else "unavailable: no index"
             return self._bundle
         self._check_files()
+        if self.reload_in_background and self._bundle is not None:
+            # A request asks several times: the pointer is read at most once a poll.
+            now = time.monotonic()
+            if now - self._pointer_read < self.poll_seconds:
+                return self._bundle
+            self._pointer_read = now
+        if self.pull_bases and (self._bundle is None or not self.reload_in_background):
+            self._pull()  # inline; a machine starting from nothing copies the base first
         version = self.store.current_version()
         if version is not None and version == self._version and self._bundle is not None:
+            self._follow_changes()
             return self._bundle
         if self.reload_in_background and self._bundle is not None and version is not None:
             if not self._failed_recently(version):
@@ -163,12 +193,84 @@ class MatchEngine:
             if self._bundle is None and self._failed_recently(version):
                 return None
             try:
-                self._use(self.store.load(self.encoder.model_name, mmap=True))
+                self._use(self._load())
             except IndexUnavailable as exc:
-                self._bundle, self._version = None, None
+                self._bundle, self._layers, self._version = None, None, None
                 self.status = f"unavailable: {exc}"
                 self._unusable(version, exc)
             return self._bundle
+
+    def _pull(self) -> None:
+        """Copy the database's current base into the local folder if it is newer (at
+        most once per ``poll_seconds``); any failure leaves the local copy serving."""
+        now = time.monotonic()
+        if now - self._pulled < self.poll_seconds:
+            return
+        self._pulled = now
+        try:
+            self.feed.pull(self.store)
+        except Exception:
+            log.exception("could not copy the index's base from the database")
+
+    def _load(self) -> Layers:
+        """The current base, mapped, with the log applied over it."""
+        layers = Layers.over(self.store.load(self.encoder.model_name, mmap=True))
+        return self._apply_log(layers)
+
+    def _apply_log(self, layers: Layers) -> Layers:
+        if self.feed is None:
+            return layers
+        try:
+            return layers.apply(self.feed.after(layers.through))
+        except ChainBroken as exc:
+            # The log does not continue from this base (pruned behind it, or another
+            # index's): serve it as it is until the newer base is loaded.
+            log.warning("index changes not applied to %s: %s", layers.base.version, exc)
+            return layers
+        except Exception:  # the database blipped: serve what is held, try again later
+            log.exception("could not read the index's change log")
+            return layers
+
+    def _follow_changes(self) -> None:
+        """Apply the changes written since the state held (inline, or in a thread at most
+        every ``poll_seconds`` when reloading in the background)."""
+        if self.feed is None or self._layers is None:
+            return
+        if not self.reload_in_background:
+            with self._lock:
+                layers = self._layers
+                if layers is not None:
+                    newer = self._apply_log(layers)
+                    if newer is not layers:
+                        self._swap(newer)
+            return
+        now = time.monotonic()
+        if now - self._polled < self.poll_seconds or self._following:
+            return
+        self._polled = now
+        self._following = True
+
+        def follow() -> None:
+            try:
+                if self.pull_bases:
+                    self._pull()  # the next request then loads it in the background
+                layers = self._layers
+                if layers is None:
+                    return
+                newer = self._apply_log(layers)
+                with self._lock:
+                    if newer is not layers and self._layers is layers:
+                        self._swap(newer)
+            finally:
+                self._following = False
+
+        threading.Thread(target=follow, name="index-changes", daemon=True).start()
+
+    def _swap(self, layers: Layers) -> None:
+        """Serve ``layers`` (same base, more changes): one reference, swapped whole."""
+        bundle = layers.bundle  # built before it is served
+        self._layers, self._bundle = layers, bundle
+        gc.freeze()  # as in ``_use``: the new mappings are long-lived
 
     def _check_files(self) -> None:
         """Stop using the loaded version if one of its files changed on disk since it
@@ -184,7 +286,7 @@ class MatchEngine:
         with self._lock:
             if self._bundle is not bundle:
                 return
-            self._bundle, self._version = None, None
+            self._bundle, self._layers, self._version = None, None, None
             exc = IndexDamaged(f"index {bundle.version} is damaged: {problem}")
             log.error("stopped using the index: %s", exc)
             self.status = f"unavailable: {exc}"
@@ -209,8 +311,9 @@ class MatchEngine:
         except Exception:  # the worker's periodic check repairs it all the same
             log.exception("could not ask for an index repair")
 
-    def _use(self, bundle: IndexBundle) -> None:
-        self._bundle, self._version = bundle, bundle.version
+    def _use(self, layers: Layers) -> None:
+        bundle = layers.bundle
+        self._layers, self._bundle, self._version = layers, bundle, layers.base.version
         self.status = "ok"
         self._failed = self._repair_requested = None
         # The bundle's mappings (100k-entry dicts of small dicts at 100k capabilities)
@@ -230,9 +333,9 @@ class MatchEngine:
         def load() -> None:
             version = self.store.current_version()
             try:
-                bundle = self.store.load(self.encoder.model_name, mmap=True)
+                layers = self._load()
                 with self._lock:
-                    self._use(bundle)
+                    self._use(layers)
             except IndexUnavailable as exc:  # tried again after a while, repair asked
                 log.warning("could not load the new index version: %s", exc)
                 with self._lock:
@@ -296,6 +399,8 @@ class MatchEngine:
             "built_at": meta.get("built_at"),
             "last_update": meta.get("updated_at"),
             "version": meta.get("version"),
+            "through": bundle.through if bundle else meta.get("through", 0),
+            "changes": self._layers.applied if bundle and self._layers else 0,
         }
         if self._repair_requested is not None:
             health["repair"] = "requested"
@@ -396,7 +501,7 @@ class MatchEngine:
         if bundle is None:
             return []
         cached = getattr(self, "_concept_counts", None)
-        if cached is not None and cached[0] == (bundle.version, kind):
+        if cached is not None and cached[0] == (bundle.version, bundle.through, kind):
             return cached[1]
         firms: dict[str, set[int]] = {}
         for cid, found in bundle.concepts.items():
@@ -405,7 +510,7 @@ class MatchEngine:
                 if info is not None and info.kind == kind and cid in bundle.firm_of:
                     firms.setdefault(concept_id, set()).add(bundle.firm_of[cid])
         counts = sorted(((c, len(f)) for c, f in firms.items()), key=lambda t: (-t[1], t[0]))
-        self._concept_counts = ((bundle.version, kind), counts)
+        self._concept_counts = ((bundle.version, bundle.through, kind), counts)
         return counts
 
     def search_firms(self, session: Session, text: str, k: int = 200) -> list[Hit]:

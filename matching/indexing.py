@@ -1,28 +1,37 @@
 """Build and update the search index from the database, the source of truth.
 
-``rebuild`` encodes every capability; ``reindex_firms`` re-encodes only what changed
-for some firms (compared by text digest) and drops what was deleted. Both publish a
-new index version atomically, under a cross-process lock.
+``rebuild`` encodes every capability into a new base (``matching.store``).
+``reindex_firms`` re-encodes only what changed for some firms (compared by text digest)
+and writes it, with the ids it drops, as one row of the change log
+(``matching.changes``): an edit costs what the edit costs, not a whole publish; every
+reader applies the row over its mapped base. ``merge`` folds the log into a new base in
+the background when it has grown (``INDEX_MERGE_AT`` documents), refitting the lexical
+statistics. Writers of the log are serialised by the store's lock (one worker machine
+writes); each row names the one before it, so readers apply an unbroken chain.
 
-Publishing rewrites the whole bundle (about 2 s at 100k capabilities), so updates are
-gathered: an update also takes in every firm stamped since the current version read
-the database (``Firm.updated_at`` moves with anything a firm declares), and the
-updates queued for those firms behind it then find nothing to do, which they tell
-from the version's document digests alone, without loading its vectors. The firms an
-update is asked for are always compared in full: gathering only adds to them.
+Updates are gathered: an update also takes in every firm stamped since the state it
+compares with read the database (``Firm.updated_at`` moves with anything a firm
+declares), and the updates queued for those firms behind it then find nothing to do.
+The firms an update is asked for are always compared in full: gathering only adds to
+them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Capability, Concept, Firm
 
+from . import changes, shipping
+from .changes import ChainBroken, ChangedDocument, Layers
 from .concepts import ConceptTagger
 from .documents import Document, capability_documents, content_digest
 from .encoder import Encoder
@@ -39,7 +48,9 @@ class IndexChange:
     encoded: int = 0
     removed: int = 0
     documents: int = 0
-    version: str | None = None
+    version: str | None = None  # the base
+    through: int = 0  # the last change of the log the index now includes
+    pending: int = 0  # documents changed in the log since the base (what a merge folds)
 
 
 def build_tagger(session: Session) -> ConceptTagger:
@@ -84,6 +95,7 @@ def build_bundle(
         firm_of=dict(firm_of),
         concepts={i: _concepts(tagger, t) for i, t in zip(ids, texts, strict=True)},
         built_at=now_iso(),
+        texts=dict(zip(ids, texts, strict=True)),
     )
 
 
@@ -106,6 +118,9 @@ def _rebuild_locked(
     session: Session, store: IndexStore, encoder: Encoder, progress: bool
 ) -> IndexChange:
     stamp = catalog_stamp(session)
+    # The lock is held: no change is written until this base is published, and every
+    # change up to ``through`` is in the database the documents are read from.
+    through = changes.latest_id(session)
     docs = capability_documents(session)
     bundle = build_bundle(
         [d.id for d in docs],
@@ -116,8 +131,11 @@ def _rebuild_locked(
         progress,
     )
     bundle.catalog_stamp = stamp
+    bundle.through = through
     version = store.publish(bundle)
-    return IndexChange(True, len(docs), 0, len(docs), version)
+    ship(session, store)
+    _prune_log(session, store)
+    return IndexChange(True, len(docs), 0, len(docs), version, through)
 
 
 def rebuild(
@@ -128,13 +146,13 @@ def rebuild(
         return _rebuild_locked(session, store, encoder, progress)
 
 
-def check_usable(store: IndexStore, model_name: str) -> IndexBundle:
-    """The current version if a web process could use it: every file hashed again and
-    compared with what was recorded at publication, then loaded as web processes load
-    it (mapped). Raises ``IndexUnavailable`` otherwise. About 1.5 s at 100k
-    capabilities; writes no document text."""
+def check_usable(session: Session, store: IndexStore, model_name: str) -> IndexBundle:
+    """The current index if a web process could use it: every file of the base hashed
+    again and compared with what was recorded at publication, then loaded as web
+    processes load it (mapped), with the log applied. Raises ``IndexUnavailable`` (or
+    ``ChainBroken``) otherwise. About 1.5 s at 100k capabilities; writes no text."""
     store.verify(model_name)
-    return store.load(model_name, mmap=True)
+    return load_current(session, store, model_name, mmap=True)
 
 
 def rebuild_unless_usable(
@@ -145,8 +163,8 @@ def rebuild_unless_usable(
     satisfies them all); None if it is usable."""
     with store.lock():
         try:
-            check_usable(store, encoder.model_name)
-        except IndexUnavailable as exc:
+            check_usable(session, store, encoder.model_name)
+        except (IndexUnavailable, ChainBroken) as exc:
             log.warning("rebuilding the index: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
         return None
@@ -162,47 +180,219 @@ def _differences(
     return removed, changed
 
 
+@dataclass
+class _WriterState:
+    """The index as the log's writer sees it: the base's document digests and firms
+    with the log applied (no vectors: enough to tell what an update must encode)."""
+
+    version: str
+    through: int
+    stamp: str
+    digests: dict[int, str]
+    firm_of: dict[int, int]
+    pending: set[int] = field(default_factory=set)  # ids changed since the base
+    tagger: ConceptTagger | None = None
+
+
+_WRITERS: dict[str, _WriterState] = {}  # by store root: kept between updates
+_writers_lock = threading.Lock()
+
+
+def _writer_state(session: Session, store: IndexStore, model_name: str) -> _WriterState:
+    """The current state, from this process's copy when it still describes the current
+    base (then only the newer changes are read). Raises ``IndexUnavailable`` without a
+    usable base and ``ChainBroken`` when the log does not continue from it."""
+    key = str(store.root)
+    version = store.current_version()
+    with _writers_lock:
+        state = _WRITERS.get(key)
+    if state is None or state.version != version:
+        meta, digests, firm_of = store.load_docs(model_name)
+        state = _WriterState(
+            version=meta.get("version") or version or "",
+            through=int(meta.get("through", 0)),
+            stamp=meta.get("catalog_stamp", ""),
+            digests=digests,
+            firm_of=firm_of,
+        )
+    latest = changes.latest_id(session)
+    if latest < state.through:
+        raise ChainBroken(f"the log ends at {latest}, the index includes {state.through}")
+    if latest > state.through:
+        for change in changes.changes_after(session, model_name, state.through):
+            _fold(state, change.removed, change.documents)
+            state.through, state.stamp = change.id, change.stamp or state.stamp
+    with _writers_lock:
+        _WRITERS[key] = state
+    return state
+
+
+def _fold(state: _WriterState, removed, documents) -> None:
+    for cid in removed:
+        state.digests.pop(cid, None)
+        state.firm_of.pop(cid, None)
+        state.pending.add(cid)
+    for doc in documents:
+        state.digests[doc.id] = doc.digest
+        state.firm_of[doc.id] = doc.firm_id
+        state.pending.add(doc.id)
+
+
+def _base_tagger(store: IndexStore, state: _WriterState) -> ConceptTagger:
+    """The base's concept tagger (what readers tag queries with), read once per base."""
+    if state.tagger is None:
+        head = json.loads((store.root / state.version / "lexical.json").read_text("utf-8"))
+        tagger = head.get("tagger")
+        state.tagger = ConceptTagger() if tagger is None else ConceptTagger.from_state(tagger)
+    return state.tagger
+
+
 def reindex_firms(
-    session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int]
+    session: Session,
+    store: IndexStore,
+    encoder: Encoder,
+    firm_ids: list[int],
+    gather: bool = True,
 ) -> IndexChange:
-    """Bring the index up to date for these firms (and any stamped since the current
-    version read the database); rebuild if there is no usable index."""
+    """Bring the index up to date for these firms (and, with ``gather``, any stamped
+    since the state it compares with read the database): one change in the log,
+    committed; a rebuild if there is no usable base or the log does not continue from
+    it. Without ``gather`` (a re-index someone waits for, while an import may have
+    stamped thousands of firms) only these firms are compared, and the state's stamp
+    stays where it was, so the next gathering update still takes the others in."""
     with store.lock():
         try:
-            meta, digests, firm_of = store.load_docs(encoder.model_name)
-        except IndexUnavailable as exc:
+            state = _writer_state(session, store, encoder.model_name)
+        except (IndexUnavailable, ChainBroken) as exc:
             log.warning("rebuilding the index: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
-        stamp = catalog_stamp(session)
-        wanted = set(firm_ids) | stamped_since(session, meta.get("catalog_stamp", ""))
+        stamp = catalog_stamp(session) if gather else state.stamp
+        wanted = set(firm_ids) | (stamped_since(session, state.stamp) if gather else set())
         docs = capability_documents(session, sorted(wanted))
-        removed, changed = _differences(docs, wanted, digests, firm_of)
+        removed, changed = _differences(docs, wanted, state.digests, state.firm_of)
         if not removed and not changed:
-            return IndexChange(documents=len(digests), version=meta.get("version"))
+            return IndexChange(
+                documents=len(state.digests),
+                version=state.version,
+                through=state.through,
+                pending=len(state.pending),
+            )
+        vectors = encoder.encode_documents([d.text for d in changed])
+        tagger = _base_tagger(store, state)
+        documents = [
+            ChangedDocument(d.id, d.firm_id, d.digest, d.text, _concepts(tagger, d.text))
+            for d in changed
+        ]
         try:
-            bundle = store.load(encoder.model_name)
-        except IndexUnavailable as exc:
-            log.warning("rebuilding the index: %s", exc)
+            change_id = changes.record_change(
+                session, encoder.model_name, state.through, stamp, removed, documents, vectors
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            with _writers_lock:  # what this process folded in may not be what is stored
+                _WRITERS.pop(str(store.root), None)
+            raise
+        _fold(state, removed, documents)
+        state.through, state.stamp = change_id, stamp
+        return IndexChange(
+            False,
+            len(changed),
+            len(removed),
+            len(state.digests),
+            state.version,
+            change_id,
+            len(state.pending),
+        )
+
+
+def load_current(
+    session: Session, store: IndexStore, model_name: str | None = None, mmap: bool = False
+) -> IndexBundle:
+    """The index as readers serve it: the current base with the log applied
+    (``IndexUnavailable`` without a usable base, ``ChainBroken`` if the log does not
+    continue from it). Without ``model_name``, whatever model built the base."""
+    base = store.load(model_name, mmap=mmap)
+    chain = changes.changes_after(session, base.model_name, base.through)
+    layers = Layers.over(base).apply(chain)
+    return layers.bundle
+
+
+def merge(session: Session, store: IndexStore, encoder: Encoder) -> IndexChange | None:
+    """Fold the log into a new base: the changed documents' vectors (encoded once, when
+    they were written) go into the vector index, and the lexical index is refitted on
+    every text, so its vocabulary and document frequencies are the catalogue's again.
+
+    The lock is held to read the base and the log, and to publish; not while the new
+    base is built, so updates go on meanwhile (they follow in the log after what the
+    merge folds in, and readers apply them over the new base). None when there was
+    nothing to fold or another base was published meanwhile."""
+    with store.lock():
+        try:
+            base = store.load(encoder.model_name)
+            texts = store.load_texts(base.version)
+            chain = changes.changes_after(session, encoder.model_name, base.through)
+        except (IndexUnavailable, ChainBroken) as exc:
+            log.warning("rebuilding the index instead of merging: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
-        # The lock is held: the bundle is the version whose digests were compared.
-        bundle.vectors.remove(removed)
-        bundle.lexical.remove(removed)
-        for cid in removed:
-            bundle.digests.pop(cid, None)
-            bundle.firm_of.pop(cid, None)
-            bundle.concepts.pop(cid, None)
-        if changed:
-            ids = [d.id for d in changed]
-            texts = [d.text for d in changed]
-            bundle.vectors.add(ids, encoder.encode_documents(texts))
-            bundle.lexical.upsert(ids, texts)
-            for d in changed:
-                bundle.digests[d.id] = d.digest
-                bundle.firm_of[d.id] = d.firm_id
-                bundle.concepts[d.id] = _concepts(bundle.tagger, d.text)
-        bundle.catalog_stamp = stamp
-        version = store.publish(bundle)
-        return IndexChange(False, len(changed), len(removed), len(bundle), version)
+    session.rollback()  # nothing is held open while the base is built
+    if not chain:
+        return None
+    layers = Layers.over(base).apply(chain)
+    gone = sorted(layers.hidden | layers.entries.keys())
+    base.vectors.remove(gone)
+    for cid in layers.hidden:
+        for mapping in (base.digests, base.firm_of, base.concepts, texts):
+            mapping.pop(cid, None)
+    if layers.entries:
+        entries = list(layers.entries.values())
+        base.vectors.add([e.doc.id for e in entries], np.stack([e.vector for e in entries]))
+        for e in entries:
+            base.digests[e.doc.id] = e.doc.digest
+            base.firm_of[e.doc.id] = e.doc.firm_id
+            base.concepts[e.doc.id] = e.doc.concepts
+            texts[e.doc.id] = e.doc.text
+    ids = list(base.digests)
+    lexical = LexicalIndex(base.tagger)
+    lexical.fit(ids, [texts[i] for i in ids])
+    base.lexical, base.texts = lexical, texts
+    base.through, base.catalog_stamp = layers.through, layers.stamp
+    with store.lock():
+        current = store.read_meta() or {}
+        if current.get("version") != base.version:
+            log.info("merge dropped: %s was published meanwhile", current.get("version"))
+            return None
+        version = store.publish(base)
+        ship(session, store)
+        _prune_log(session, store)
+    return IndexChange(False, 0, 0, len(base), version, base.through, 0)
+
+
+def ship(session: Session, store: IndexStore) -> str | None:
+    """Copy the current base into the database for the other machines when this store
+    ships (``IndexStore.ship``) and it is not there yet; committed. Called after each
+    publish, and when a worker starts (a base published before shipping was on, or
+    whose push a crash cut short)."""
+    version = store.current_version()
+    if not store.ship or version is None or shipping.current_shipped(session) == version:
+        return None
+    shipping.push(session, store, version)
+    session.commit()
+    return version
+
+
+def _prune_log(session: Session, store: IndexStore) -> None:
+    """Drop the changes every base still on disk includes (readers of an older base
+    than those reload the current one: their chain would not continue)."""
+    throughs = []
+    for folder in store.root.glob("v*"):
+        try:
+            throughs.append(int(json.loads((folder / "meta.json").read_text()).get("through", 0)))
+        except (OSError, ValueError, AttributeError):
+            continue
+    if throughs and min(throughs) > 0:
+        changes.prune(session, min(throughs))
+        session.commit()
 
 
 def drift(session: Session, bundle: IndexBundle) -> tuple[dict[str, int], set[int]]:

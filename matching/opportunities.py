@@ -477,8 +477,10 @@ class _Space:
     ids: np.ndarray  # capability ids, one per row
     firms: np.ndarray  # the firm of each row
     blocks: list[np.ndarray]  # the stored vectors, as views of the index's own storage
-    lexical: sparse.csr_matrix | None  # TF-IDF rows in the same order, if fitted
+    lexical: list[sparse.csr_matrix] | None  # TF-IDF rows in the same order, in parts
     row: dict[int, int]  # capability id → row
+    # Rows of the base a change of the log replaced or dropped: never candidates.
+    masked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 _LOCK = threading.Lock()
@@ -510,6 +512,56 @@ def _space(bundle: IndexBundle) -> _Space:
     with _LOCK:
         if _SPACE and _SPACE[0].bundle is bundle:
             return _SPACE[0]
+    if bundle.base is None:
+        space = _whole_space(bundle)
+    else:
+        space = _layered_space(bundle, _base_space(bundle.base))
+    with _LOCK:
+        _SPACE[:] = [space]
+    return space
+
+
+_BASE_SPACE: list[_Space] = []  # the current base's, kept while changes come and go
+
+
+def _base_space(base: IndexBundle) -> _Space:
+    with _LOCK:
+        if _BASE_SPACE and _BASE_SPACE[0].bundle is base:
+            return _BASE_SPACE[0]
+    space = _whole_space(base)
+    with _LOCK:
+        _BASE_SPACE[:] = [space]
+    return space
+
+
+def _layered_space(bundle: IndexBundle, base: _Space) -> _Space:
+    """The base's space (built once per base: its arrays are views of the mapped
+    files) with the log's documents appended and the rows they hide masked: an edit
+    costs the page a few small arrays, not a new space."""
+    vectors, lexical = bundle.vectors, bundle.lexical
+    hidden = np.isin(base.ids, vectors.hidden)
+    layer_ids = vectors.layer_ids
+    firms = np.concatenate(
+        [
+            np.where(hidden, 0, base.firms),
+            np.asarray([bundle.firm_of.get(int(i), 0) for i in layer_ids], dtype=np.int64),
+        ]
+    )
+    row = dict(base.row)
+    row.update({int(c): len(base.ids) + i for i, c in enumerate(layer_ids)})
+    parts = None if base.lexical is None else [*base.lexical, lexical.layer]
+    return _Space(
+        bundle,
+        np.concatenate([base.ids, layer_ids]),
+        firms,
+        [*base.blocks, vectors.layer],
+        parts,
+        row,
+        np.flatnonzero(hidden),
+    )
+
+
+def _whole_space(bundle: IndexBundle) -> _Space:
     # Views, not a copy: with a memory-mapped index every process shares these pages.
     parts = list(bundle.vectors.blocks())
     ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -518,11 +570,8 @@ def _space(bundle: IndexBundle) -> _Space:
     lexical = None
     if bundle.lexical.fitted:
         position = {int(d): p for p, d in enumerate(bundle.lexical.ids)}
-        lexical = bundle.lexical.matrix[[position[int(i)] for i in ids]].tocsr()
-    space = _Space(bundle, ids, firms, blocks, lexical, {int(c): r for r, c in enumerate(ids)})
-    with _LOCK:
-        _SPACE[:] = [space]
-    return space
+        lexical = [bundle.lexical.matrix[[position[int(i)] for i in ids]].tocsr()]
+    return _Space(bundle, ids, firms, blocks, lexical, {int(c): r for r, c in enumerate(ids)})
 
 
 def _query_vectors(
@@ -560,7 +609,11 @@ def _lexical_scores(bundle: IndexBundle, space: _Space, texts: list[str]) -> np.
         rows.append(row)
     _remember(_LEXICAL_ROWS, fresh)
     queries = sparse.vstack(rows, format="csr")
-    return np.asarray((space.lexical @ queries.T).T.todense(), dtype=np.float32)
+    scores = np.hstack(
+        [np.asarray((part @ queries.T).T.todense(), dtype=np.float32) for part in space.lexical]
+    )
+    scores[:, space.masked] = 0.0
+    return scores
 
 
 def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
@@ -601,7 +654,8 @@ def _retrieve_many(
     lexical = _lexical_scores(bundle, space, texts)
     queries = _query_vectors(engine, bundle, texts)[0]
     dense = np.hstack([queries @ block.T for block in space.blocks])
-    k = min(CANDIDATES, len(space.ids))
+    dense[:, space.masked] = -np.inf
+    k = min(CANDIDATES, len(space.ids) - len(space.masked))
     candidates = _top_mask(dense, k)
     if lexical is not None:
         candidates |= _top_mask(lexical, k) & (lexical > 0)
@@ -635,6 +689,7 @@ def _retrieve_one(
     # the order matters for the ranks that explanations show.
     top = np.lexsort((positions, -dense))[: min(CANDIDATES, count)]
     top = top[np.lexsort((-top, -dense[top]))]
+    top = top[np.isfinite(dense[top])]  # rows a change of the log hides
     dense_scores = {int(ids[p]): float(dense[p]) for p in top}
     lexical_scores: dict[int, float] = {}
     if lexical is not None:

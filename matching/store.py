@@ -51,15 +51,17 @@ from .lexical import LexicalIndex
 from .vector_index import VectorIndex
 
 # 2: the lexical matrix as mappable arrays; 3: and its postings; 4: no pickle (JSON and
-# .npy only), each file's size and digest in meta.json. Older versions are rebuilt,
-# never read: their lexical index is a pickle.
-FORMAT_VERSION = 4
+# .npy only), each file's size and digest in meta.json; 5: the documents' texts (for
+# merges) and the last change of the log folded in (``through``). Older versions are
+# rebuilt, never read.
+FORMAT_VERSION = 5
 KEEP_VERSIONS = 3
 VECTORS = "vectors.faiss"
 DOCS = "docs.json"
+TEXTS = "texts.json"  # read by merges only, never by web processes
 META = "meta.json"
 #: The files a version must have, each listed in its meta.json with size and digest.
-FILES = (VECTORS, DOCS, *LexicalIndex.FILES)
+FILES = (VECTORS, DOCS, TEXTS, *LexicalIndex.FILES)
 
 
 class IndexUnavailable(RuntimeError):
@@ -179,6 +181,13 @@ class IndexBundle:
     catalog_stamp: str = ""
     # The version's files, open, when they are mapped (``OpenFiles``).
     files: OpenFiles | None = field(default=None, repr=False, compare=False)
+    # The last change of the log (``matching.changes``) this state includes.
+    through: int = 0
+    # capability id → document text: what a merge refits the lexical index on. Filled
+    # when a bundle is built or read by a writer (``IndexStore.load_texts``).
+    texts: dict[int, str] | None = field(default=None, repr=False, compare=False)
+    # For a state served with changes of the log over it: the base (``Layers.bundle``).
+    base: IndexBundle | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.digests)
@@ -193,6 +202,7 @@ class IndexBundle:
             "updated_at": self.updated_at,
             "version": self.version,
             "catalog_stamp": self.catalog_stamp,
+            "through": self.through,
         }
 
 
@@ -201,8 +211,11 @@ def now_iso() -> str:
 
 
 class IndexStore:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, ship: bool = False):
+        """``ship``: every base this process publishes is also copied into the database
+        (``matching.shipping``), for machines that share no disk with it."""
         self.root = Path(root)
+        self.ship = ship
 
     @property
     def pointer(self) -> Path:
@@ -366,7 +379,16 @@ class IndexStore:
             version=version,
             catalog_stamp=meta.get("catalog_stamp", ""),
             files=files if mmap else None,
+            through=int(meta.get("through", 0)),
         )
+
+    def load_texts(self, version: str) -> dict[int, str]:
+        """A version's document texts (what a merge refits the lexical index on)."""
+        try:
+            texts = json.loads((self.root / version / TEXTS).read_text("utf-8"))
+            return {int(k): str(v) for k, v in texts.items()}
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise IndexUnavailable(f"index {version} is unreadable: {exc}") from exc
 
     def publish(self, bundle: IndexBundle) -> str:
         """Write ``bundle`` as a new version and make it current; return the version.
@@ -379,6 +401,12 @@ class IndexStore:
         tmp = self.root / f"tmp-{version}"
         tmp.mkdir()
         try:
+            texts = bundle.texts
+            if texts is None and bundle.version:  # a loaded version, published again
+                texts = self.load_texts(bundle.version)
+            if texts is None or not set(bundle.digests) <= set(texts):
+                raise ValueError("a bundle is published with the text of each document")
+            texts = {cid: texts[cid] for cid in bundle.digests}
             bundle.version = version
             bundle.updated_at = now_iso()
             bundle.vectors.save(str(tmp / VECTORS))
@@ -389,6 +417,7 @@ class IndexStore:
                 "concepts": bundle.concepts,
             }
             (tmp / DOCS).write_text(json.dumps(docs))
+            (tmp / TEXTS).write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
             files = {}
             for f in sorted(tmp.iterdir()):
                 with open(f, "rb") as fh:

@@ -940,3 +940,51 @@ def test_access(app, targets, client_as, api_as, endpoint, method, role):
         assert not refused, f"{role} refused {method} {path}: {response.status_code}"
     else:
         assert refused, f"{role} allowed {method} {path}: {response.status_code}"
+
+
+# --- Background jobs ------------------------------------------------------------------
+#
+# Every Celery task, with whom it acts for. ``SYSTEM`` tasks change only derived data
+# (the search index, the reranker, caches, files past their retention) or send what a
+# committed record already decided (mails and notices to its recipients): no user's
+# rights are involved. ``ACTOR`` tasks write for the user who asked (an ``actor_id``
+# argument): the session's write guard (``catalog.access.scope``) holds them to what
+# that user may change, as a request would; the view that queues them checks the rule
+# named here first. A task added without a row fails ``test_every_job_has_a_row``.
+
+SYSTEM, ACTOR = "system", "actor"
+JOBS: dict[str, tuple[str, str | None]] = {
+    "ketnoi.reindex_firms": (SYSTEM, None),
+    "ketnoi.merge_index": (SYSTEM, None),
+    "ketnoi.rebuild_index": (SYSTEM, None),
+    "ketnoi.ensure_index": (SYSTEM, None),
+    "ketnoi.check_index": (SYSTEM, None),
+    "ketnoi.warm_needs": (SYSTEM, None),
+    "ketnoi.train_reranker": (SYSTEM, None),
+    "ketnoi.cleanup_uploads": (SYSTEM, None),
+    "ketnoi.send_email": (SYSTEM, None),
+    "ketnoi.mail_notifications": (SYSTEM, None),
+    "ketnoi.send_notification_digest": (SYSTEM, None),
+    "ketnoi.notify_verification": (SYSTEM, None),
+    "ketnoi.notify_schedule_change": (SYSTEM, None),
+    "ketnoi.send_expiry_notices": (SYSTEM, None),
+    "ketnoi.remind_unanswered_requests": (SYSTEM, None),
+    # Reads for the officer's provinces only: the view checks the rule, the report's
+    # figures are the province's (``documents.report.collect``).
+    "ketnoi.province_report": (SYSTEM, "dashboard.view"),
+    "ketnoi.import_firms": (ACTOR, "firm.create"),
+    "ketnoi.schedule_event": (ACTOR, "event.manage"),
+}
+
+
+def test_every_job_has_a_row(app):
+    import inspect
+
+    celery = app.extensions["celery"]
+    tasks = {name: task for name, task in celery.tasks.items() if name.startswith("ketnoi.")}
+    assert set(tasks) - set(JOBS) == set(), "jobs without a row in the matrix"
+    assert set(JOBS) - set(tasks) == set(), "rows for jobs that no longer exist"
+    for name, (kind, rule) in JOBS.items():
+        takes_actor = "actor_id" in inspect.signature(tasks[name].run).parameters
+        assert takes_actor == (kind == ACTOR), name
+        assert rule is None or rule in access.RULES, (name, rule)

@@ -241,7 +241,7 @@ def test_worker_killed_mid_rebuild_keeps_the_index_and_the_next_worker_repairs_i
     )
     assert wait_for(lambda: re.search(checked, procs.log("worker-1")), 180), procs.log("worker-1")
     before = store.current_version()
-    documents = len(store.load())
+    documents = len(_current(snapshot_data, store))
     added = _add_capabilities(snapshot_data, 60)
     subprocess.run(
         [str(BIN / "celery"), "--app", "webapp.worker", "call", "ketnoi.rebuild_index"],
@@ -257,7 +257,7 @@ def test_worker_killed_mid_rebuild_keeps_the_index_and_the_next_worker_repairs_i
     assert int(found.group(1)) == documents + len(added)
     # The previous version is still current and loads whole, without the new texts.
     assert store.current_version() == before
-    bundle = store.load()
+    bundle = _current(snapshot_data, store)
     assert len(bundle) == documents and not set(added) & set(bundle.digests)
     assert not list(store.root.glob("tmp-*"))
 
@@ -273,10 +273,10 @@ def test_worker_killed_mid_rebuild_keeps_the_index_and_the_next_worker_repairs_i
         if store.current_version() == before:
             return None
         with database(snapshot_data) as session:
-            return indexing.consistency(session, store.load()) == CONSISTENT
+            return indexing.consistency(session, _current(snapshot_data, store)) == CONSISTENT
 
     assert wait_for(repaired, 240, 1), procs.log("worker-2")[-3000:]
-    assert set(added) <= set(store.load().digests)
+    assert set(added) <= set(_current(snapshot_data, store).digests)
 
 
 # -- 2. a worker killed in the middle of an import ------------------------------------
@@ -543,6 +543,12 @@ def test_jobs_of_dead_workers_are_requeued_and_those_of_live_ones_left_alone(ses
 # -- 3. a crash while the index is being written ---------------------------------------
 
 
+def _current(data: Path, store: IndexStore):
+    """The index as its readers serve it: the base with the change log applied."""
+    with database(data) as session:
+        return indexing.load_current(session, store)
+
+
 def _kill_while_publishing(proc: subprocess.Popen, root: Path) -> list[Path]:
     """SIGKILL the process as soon as it starts writing a new version (a ``tmp-``
     folder appears); the folders it leaves, or none if it was not caught in time."""
@@ -559,7 +565,7 @@ def test_crash_while_publishing_leaves_the_previous_index_usable(
     snapshot_data: Path, procs: Processes
 ):
     store = IndexStore(snapshot_data / "index")
-    documents = len(store.load())
+    documents = len(_current(snapshot_data, store))
     rebuild = [str(BIN / "flask"), "--app", "webapp", "index", "rebuild"]
     leftovers: list[Path] = []
     for attempt in range(3):  # the window is a few milliseconds wide: rarely missed
@@ -570,9 +576,9 @@ def test_crash_while_publishing_leaves_the_previous_index_usable(
     assert leftovers, procs.log(f"rebuild-{attempt}")[-3000:]
     # The half-written version was never made current: the previous one still is.
     assert store.current_version() == before
-    assert len(store.load()) == documents
+    assert len(_current(snapshot_data, store)) == documents
     with database(snapshot_data) as session:
-        assert indexing.consistency(session, store.load()) == CONSISTENT
+        assert indexing.consistency(session, _current(snapshot_data, store)) == CONSISTENT
 
     # A later rebuild (the next writer to take the store's lock) removes the leftover.
     done = subprocess.run(
@@ -582,7 +588,7 @@ def test_crash_while_publishing_leaves_the_previous_index_usable(
     assert not list(store.root.glob("tmp-*"))
     assert store.current_version() != before
     with database(snapshot_data) as session:
-        assert indexing.consistency(session, store.load()) == CONSISTENT
+        assert indexing.consistency(session, _current(snapshot_data, store)) == CONSISTENT
 
 
 # -- 4. the web app with a missing or corrupt index -----------------------------------

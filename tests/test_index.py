@@ -148,7 +148,8 @@ def _mapped(array) -> bool:
 
 def test_web_processes_map_the_index_and_writers_read_it(session):
     rt = runtime()
-    served = rt.engine.bundle()
+    served = rt.store.load(rt.encoder.model_name, mmap=True)  # a web worker's base
+    assert rt.engine.bundle().version == served.version
     # What grows with the catalogue is mapped, so web workers share its pages.
     assert served.vectors.mapped
     assert _mapped(served.lexical.ids) and _mapped(served.lexical.matrix.data)
@@ -186,31 +187,38 @@ def test_document_texts_do_not_depend_on_the_order_materials_come_in(session):
     session.expunge_all()
 
 
+def _current(session):
+    """The index as readers serve it: the base with the change log applied."""
+    rt = runtime()
+    return indexing.load_current(session, rt.store, rt.encoder.model_name)
+
+
 def test_an_update_takes_in_firms_changed_since_and_their_own_updates_find_nothing(session):
-    """Edits queued behind one another are published once (a publish rewrites the
-    whole bundle), and the updates left in the queue cost no publish."""
+    """Edits queued behind one another are written as one change, and the updates left
+    in the queue write nothing."""
     rt = runtime()
     first = make_supplier(session, "Công ty TNHH Bánh Răng Gộp Một", [CAP])
     second = make_supplier(session, "Công ty TNHH Bánh Răng Gộp Hai", [CAP])
-    before = rt.store.current_version()
+    before = _current(session).through
     # Two edits whose own updates have not run yet (as when they wait in the queue).
     with index_sync_paused(session):
         for firm, title in ((first, "Cắt bánh răng trụ răng nghiêng"), (second, "Mài răng")):
             services.update_capability(session, firm.capabilities[0], {**CAP, "title": title})
 
     change = indexing.reindex_firms(session, rt.store, rt.encoder, [first.id])
-    assert change.encoded == 2 and change.version != before
-    assert indexing.consistency(session, rt.store.load()) == {
+    assert change.encoded == 2 and change.through == before + 1
+    assert change.version == rt.store.current_version()  # no new base for an edit
+    assert indexing.consistency(session, _current(session)) == {
         "missing": 0,
         "stale": 0,
         "extra": 0,
     }
     later = indexing.reindex_firms(session, rt.store, rt.encoder, [second.id])
-    assert later.encoded == 0 and later.version == change.version == rt.store.current_version()
+    assert later.encoded == 0 and later.through == change.through
 
     # A deletion is still its own business: no stamp is left to find it by.
     services.delete_firm(session, second)
-    assert second.capabilities[0].id not in rt.store.load().digests
+    assert second.capabilities[0].id not in _current(session).digests
 
 
 def _eventually(predicate, timeout: float = 30.0) -> bool:
@@ -224,9 +232,10 @@ def _eventually(predicate, timeout: float = 30.0) -> bool:
 
 def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session):
     rt = runtime()
-    web = MatchEngine(rt.store, rt.encoder, reload_in_background=True)
+    web = MatchEngine(rt.store, rt.encoder, reload_in_background=True, feed=rt.engine.feed)
     first = web.bundle().version
-    make_supplier(session, "Công ty TNHH Bánh Răng Nạp Nền", [CAP])  # publishes
+    make_supplier(session, "Công ty TNHH Bánh Răng Nạp Nền", [CAP])  # a change in the log
+    assert indexing.merge(session, rt.store, rt.encoder) is not None  # a new base
     newer = rt.store.current_version()
     assert newer != first
     assert web.bundle().version == first  # requests go on while it loads
@@ -234,6 +243,7 @@ def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session
 
     # A newer version that cannot be read leaves the one in use serving.
     make_supplier(session, "Công ty TNHH Bánh Răng Nạp Hỏng", [CAP])
+    assert indexing.merge(session, rt.store, rt.encoder) is not None
     _damage(rt.store, "corrupt")
     assert web.bundle().version == newer
     assert _eventually(lambda: not web._loading)
@@ -245,14 +255,13 @@ def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session
 def test_a_small_drift_is_repaired_by_updating_its_firms_not_by_a_rebuild(session):
     """A worker killed with updates in its queue leaves a few firms behind: the next
     worker's start-up check updates those firms (seconds), not the whole index."""
-    rt = runtime()
     with index_sync_paused(session):
         firm = make_supplier(session, "Công ty TNHH Bánh Răng Bỏ Sót", [CAP])
-    assert indexing.consistency(session, rt.store.load())["missing"] == 1
+    assert indexing.consistency(session, _current(session))["missing"] == 1
     result = tasks.ensure_index.apply().get()
     assert (result["action"], result["firms"], result["encoded"]) == ("repaired", 1, 1)
-    assert firm.capabilities[0].id in rt.store.load().digests
-    assert indexing.consistency(session, rt.store.load()) == {
+    assert firm.capabilities[0].id in _current(session).digests
+    assert indexing.consistency(session, _current(session)) == {
         "missing": 0,
         "stale": 0,
         "extra": 0,

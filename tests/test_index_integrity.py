@@ -132,7 +132,7 @@ def test_a_published_version_records_each_file_with_its_size_and_digest(rt):
 def test_a_damaged_version_is_answered_lexically_reported_and_repaired(
     rt, client, admin_client, admin_api, session, how
 ):
-    documents = len(rt.store.load())
+    documents = len(indexing.load_current(session, rt.store, rt.encoder.model_name))
     folder = _publish_copy(rt)
     _damage(folder, how)
     with pytest.raises(IndexDamaged, match="damaged"):
@@ -189,7 +189,13 @@ def test_a_web_worker_reloading_in_the_background_does_not_retry_a_damaged_versi
     """It goes on serving the version it has, does not hash the damaged one again at
     every request, and asks for the repair once."""
     asked: list[str] = []
-    web = MatchEngine(rt.store, rt.encoder, reload_in_background=True, request_repair=asked.append)
+    web = MatchEngine(
+        rt.store,
+        rt.encoder,
+        reload_in_background=True,
+        request_repair=asked.append,
+        poll_seconds=0,  # the pointer read at every request, not once a poll
+    )
     serving = web.bundle().version
     folder = _publish_copy(rt)
     _damage(folder, "a byte of the lexical matrix")
@@ -212,10 +218,11 @@ def test_the_periodic_check_is_scheduled_every_few_minutes(app):
     assert len(checks) == 1 and checks[0]["schedule"] <= 10 * 60
 
 
-def test_the_periodic_check_does_nothing_when_all_is_well(rt):
+def test_the_periodic_check_does_nothing_when_all_is_well(rt, session):
     before = rt.store.current_version()
     result = tasks.check_index.apply().get()
-    assert result == {"action": "none", "documents": len(rt.store.load()), "version": before}
+    documents = len(indexing.load_current(session, rt.store, rt.encoder.model_name))
+    assert result == {"action": "none", "documents": documents, "version": before}
     assert rt.store.current_version() == before
 
 
@@ -223,10 +230,14 @@ def test_the_periodic_check_updates_firms_the_index_missed(rt, session):
     cap = {"title": "Đúc áp lực nhôm ADC12", "description": "Đúc áp lực vỏ hộp số bằng nhôm."}
     with index_sync_paused(session):  # as if the worker died with the update queued
         firm = make_supplier(session, "Công ty TNHH Đúc Bỏ Sót Định Kỳ", [cap])
-    assert firm.capabilities[0].id not in rt.store.load().digests
+
+    def current():
+        return indexing.load_current(session, rt.store, rt.encoder.model_name)
+
+    assert firm.capabilities[0].id not in current().digests
     result = tasks.check_index.apply().get()
-    assert (result["action"], result["firms"], result["encoded"]) == ("repaired", 1, 1)
-    assert firm.capabilities[0].id in rt.store.load().digests
+    assert (result["action"], result["firms"], result["encoded"]) == ("repaired", 1, 1), result
+    assert firm.capabilities[0].id in current().digests
     assert tasks.check_index.apply().get()["action"] == "none"
 
 
@@ -290,7 +301,7 @@ def test_an_old_version_with_a_pickled_lexical_index_is_rebuilt_never_read(rt, p
     assert MatchEngine(rt.store, rt.encoder).health()["status"] == "degraded"
     assert tasks.check_index.apply().get()["action"] == "rebuilt"
     meta = json.loads((rt.store.root / rt.store.current_version() / "meta.json").read_text())
-    assert meta["format"] == FORMAT_VERSION == 4
+    assert meta["format"] == FORMAT_VERSION == 5
     assert not marker.exists()
 
 

@@ -26,6 +26,9 @@ from jobs.after_commit import run_after_commit, side_effects
 from jobs.celery_app import celery_init_app
 from jobs.runtime import EXTENSION_KEY, Runtime
 from jobs.tasks import index_repair_requester
+from matching import models as index_models  # noqa: F401  (tables known to migrations)
+from matching import shipping as index_shipping  # noqa: F401
+from matching.changes import ChangeFeed
 from matching.embedding_cache import EmbeddingCache
 from matching.encoder import Encoder
 from matching.engine import MatchEngine
@@ -60,6 +63,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security(app)
     register_template_helpers(app)
     register_commands(app)
+    # -- warm-up (webapp.warmup): the development server's first request, made cheap --
+    if app.config["WARM_ON_START"]:
+        from .warmup import warm
+
+        warm(app, keep_connections=False)  # a Celery master forks after this
+    # -- end of warm-up --
     return app
 
 
@@ -102,12 +111,20 @@ def _migrations_dir():
 def register_runtime(app: Flask) -> None:
     cache = EmbeddingCache(app.config["EMBEDDING_CACHE"])
     encoder = Encoder(app.config["ENCODER_MODEL"], cache=cache)
-    store = IndexStore(app.config["INDEX_DIR"])
+    # Bases reach other machines through the database (INDEX_SHARING=database): the
+    # worker ships what it publishes, web processes copy it (README, "Several machines").
+    shared = app.config["INDEX_SHARING"] == "database"
+    publishes = bool(app.config.get("INDEX_PUBLISHES"))
+    store = IndexStore(app.config["INDEX_DIR"], ship=shared)
+    with app.app_context():  # the change log is read on the app's own database engine
+        feed = ChangeFeed(db.engine, encoder.model_name)
     engine = MatchEngine(
         store,
         encoder,
         reload_in_background=app.config["INDEX_RELOAD_IN_BACKGROUND"],
         request_repair=index_repair_requester(app),
+        feed=feed,
+        pull_bases=shared and not publishes,
     )
     app.extensions[EXTENSION_KEY] = Runtime(
         session=lambda: db.session, store=store, encoder=encoder, engine=engine

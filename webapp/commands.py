@@ -34,6 +34,7 @@ from jobs.runtime import data_folder, runtime
 from jobs.sync import index_sync_paused
 from jobs.tasks import queue_rebuild
 from matching import indexing
+from matching.changes import ChainBroken
 from matching.store import IndexUnavailable
 
 from .extensions import db
@@ -156,9 +157,9 @@ def seed_demo(no_index: bool) -> None:
         return
     rt = runtime()
     try:
-        bundle = rt.store.load(rt.encoder.model_name)
+        bundle = indexing.load_current(session, rt.store, rt.encoder.model_name)
         drift = indexing.consistency(session, bundle)
-    except IndexUnavailable as exc:
+    except (IndexUnavailable, ChainBroken) as exc:
         click.echo(f"index: {exc}")
         drift = None
     if drift is not None and not any(drift.values()):
@@ -191,13 +192,24 @@ def index_rebuild() -> None:
     )
 
 
+@index_cli.command("merge")
+def index_merge() -> None:
+    """Fold the change log into a new base now (the worker does it once the log holds
+    INDEX_MERGE_AT documents)."""
+    rt = runtime()
+    started = time.perf_counter()
+    change = indexing.merge(db.session, rt.store, rt.encoder)
+    result = {"action": "none"} if change is None else {"action": "merged", **change.__dict__}
+    click.echo(json.dumps({**result, "seconds": round(time.perf_counter() - started, 2)}))
+
+
 @index_cli.command("status")
 def index_status() -> None:
     """Print the index metadata and its drift from the database as JSON."""
     rt = runtime()
     try:
-        bundle = rt.store.load(rt.encoder.model_name)
-    except IndexUnavailable as exc:
+        bundle = indexing.load_current(db.session, rt.store, rt.encoder.model_name)
+    except (IndexUnavailable, ChainBroken) as exc:
         click.echo(json.dumps({"status": "unavailable", "detail": str(exc)}))
         raise SystemExit(1) from None
     drift = indexing.consistency(db.session, bundle)

@@ -128,6 +128,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Load a newly published index in a thread, serving the previous one meanwhile
         # (set for gunicorn's workers in Procfile; see MatchEngine).
         "INDEX_RELOAD_IN_BACKGROUND": _flag("INDEX_RELOAD_IN_BACKGROUND"),
+        # Warm the encoder, the index, templates and translations in create_app, before
+        # the development server takes traffic (webapp.warmup; set it for that process
+        # only). gunicorn's workers warm from gunicorn.conf.py unless it is set to 0.
+        # Off by default: the tests make many apps.
+        "WARM_ON_START": _flag("KETNOI_WARM_ON_START"),
+        # Documents changed in the index's log since its base before the worker folds
+        # them into a new base (matching.indexing.merge).
+        "INDEX_MERGE_AT": int(os.environ.get("INDEX_MERGE_AT") or 2000),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "JSON_SORT_KEYS": False,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -166,6 +174,17 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     }
+    # -- index sharing (matching.shipping) ------------------------------------------------
+    # "disk": INDEX_DIR is the machine's own folder, or one shared volume (as before);
+    # "database": every machine keeps its own INDEX_DIR, the worker ships each published
+    # base through the database and web processes copy it from there (README, "Several
+    # machines").
+    # Any other value is refused at start rather than read as one of them.
+    sharing = (os.environ.get("INDEX_SHARING") or "disk").strip().lower()
+    if sharing not in ("disk", "database"):
+        raise ValueError(f"INDEX_SHARING must be 'disk' or 'database', not {sharing!r}")
+    config["INDEX_SHARING"] = sharing
+    # -- end of index sharing --------------------------------------------------------------
     config.update({k: v for k, v in overrides.items() if k != "CELERY"})
     if "TRUSTED_HOSTS" not in overrides:
         config["TRUSTED_HOSTS"] = _trusted_hosts(config["PUBLIC_URL"])
