@@ -153,6 +153,13 @@ class OpenFiles:
         self._finalizer()
 
 
+def _published_at(folder: Path) -> tuple[int, str]:
+    try:
+        return (folder / META).stat().st_mtime_ns, folder.name
+    except OSError:
+        return 0, folder.name
+
+
 def _state(st: os.stat_result) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
@@ -450,7 +457,9 @@ class IndexStore:
             pointer.unlink(missing_ok=True)
 
     def _collect_garbage(self, current: str) -> None:
-        versions = sorted(p for p in self.root.glob("v*") if p.is_dir())
+        # Oldest first by when each was published (its meta.json is written last):
+        # names alone do not order versions published within the same second.
+        versions = sorted((p for p in self.root.glob("v*") if p.is_dir()), key=_published_at)
         for old in versions[:-KEEP_VERSIONS]:
             if old.name != current:
                 shutil.rmtree(old, ignore_errors=True)

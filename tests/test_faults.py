@@ -658,12 +658,16 @@ def test_web_app_without_a_usable_index_searches_by_keywords_says_so_and_recover
 
 def _queued(data_dir: Path, task: str) -> bool:
     """Whether a message for ``task`` waits in the broker: the filesystem queue, or the
-    ``celery`` list of Redis in the PostgreSQL pass."""
+    lists of Redis (one per queue: ``jobs.celery_app``) in the PostgreSQL pass."""
     if os.environ.get("REDIS_URL"):
         import redis
 
         with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
-            return any(task.encode() in message for message in client.lrange("celery", 0, -1))
+            return any(
+                task.encode() in message
+                for queue in ("interactive", "bulk", "celery")
+                for message in client.lrange(queue, 0, -1)
+            )
     queue = data_dir / "broker" / "queue"
     return any(task in message.read_text(errors="replace") for message in queue.iterdir())
 
