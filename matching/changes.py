@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from .lexical import LexicalIndex, top_positive
@@ -163,12 +163,8 @@ def prune(session: Session, through: int) -> int:
     """Delete the changes before ``through`` (folded into every base still kept). The
     change ``through`` itself stays: the log's newest id then still tells a base of
     this database (``latest_id`` ≥ its ``through``) from one of another."""
-    rows = session.scalars(select(IndexChangeRecord).where(IndexChangeRecord.id < through))
-    count = 0
-    for row in rows:
-        session.delete(row)
-        count += 1
-    return count
+    result = session.execute(delete(IndexChangeRecord).where(IndexChangeRecord.id < through))
+    return result.rowcount or 0
 
 
 class ChangeFeed:
@@ -411,6 +407,7 @@ class LayeredLexical:
         self._hidden = set(hidden.tolist())
         self._matrix: sparse.csr_matrix | None = None
         self._ids: np.ndarray | None = None
+        self._position: dict[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.base) - len(self._hidden_rows) + len(self.layer_ids)
@@ -471,4 +468,7 @@ class LayeredLexical:
         return self._matrix
 
     def _positions(self) -> dict[int, int]:
-        return {int(d): i for i, d in enumerate(self.ids)}
+        """Row of each id in ``matrix`` (built once, as ``matrix`` is)."""
+        if self._position is None:
+            self._position = {int(d): i for i, d in enumerate(self.ids)}
+        return self._position

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -467,3 +468,13 @@ def smtp_server(app):
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+def eventually(predicate, timeout: float = 30.0, step: float = 0.02) -> bool:
+    """Whether ``predicate()`` becomes true within ``timeout`` seconds (polled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from catalog import services
@@ -13,6 +11,7 @@ from jobs.sync import index_sync_paused
 from matching import indexing
 from matching.engine import MatchEngine
 from matching.store import IndexUnavailable
+from tests.conftest import eventually
 from tests.factories import make_supplier
 
 QUERY = "gia công bánh răng côn xoắn bằng máy Gleason cho hộp số máy nông nghiệp"
@@ -221,15 +220,6 @@ def test_an_update_takes_in_firms_changed_since_and_their_own_updates_find_nothi
     assert second.capabilities[0].id not in _current(session).digests
 
 
-def _eventually(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session):
     rt = runtime()
     web = MatchEngine(rt.store, rt.encoder, reload_in_background=True, feed=rt.engine.feed)
@@ -266,3 +256,7 @@ def test_a_small_drift_is_repaired_by_updating_its_firms_not_by_a_rebuild(sessio
         "stale": 0,
         "extra": 0,
     }
+
+
+def _eventually(predicate, timeout: float = 30.0) -> bool:
+    return eventually(predicate, timeout)

@@ -3,8 +3,6 @@ mapped base, and folded into a new base by a merge (``matching.changes``)."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -19,6 +17,7 @@ from matching.changes import ChainBroken, Layers
 from matching.engine import MatchEngine
 from matching.models import IndexChangeRecord
 from matching.store import IndexStore
+from tests.conftest import eventually
 from tests.factories import make_supplier
 
 GEARS = {
@@ -45,15 +44,6 @@ def _log_size(session) -> int:
 
 def _consistent(bundle) -> bool:
     return len(bundle.vectors) == len(bundle.lexical) == len(bundle.firm_of) == len(bundle.digests)
-
-
-def _eventually(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_an_edit_is_one_change_in_the_log_not_a_new_base(session):
@@ -271,3 +261,7 @@ def test_the_opportunities_page_scores_the_log_as_the_engine_does(session):
         hits = rt.engine.retrieve(session, need_text(session.get(Need, need_id)), stored=True)
         want = {h.capability_id: h.fused for h in hits if h.firm_id == firm.id}
         assert o.match.hit.fused == pytest.approx(want[o.capability.id], abs=1e-5)
+
+
+def _eventually(predicate, timeout: float = 30.0) -> bool:
+    return eventually(predicate, timeout)

@@ -14,7 +14,6 @@ import json
 import os
 import pathlib
 import pickle
-import time
 from datetime import date
 
 import numpy as np
@@ -39,6 +38,7 @@ from matching.localisation import (
 )
 from matching.reranker import FEATURES, Example, Reranker, train
 from matching.store import FORMAT_VERSION, IndexDamaged, IndexUnavailable
+from tests.conftest import eventually
 from tests.factories import make_supplier
 
 SEARCH = "ép phun nhựa ABS vỏ hộp"
@@ -62,15 +62,6 @@ def rt(ctx):
         runtime_.store.verify(runtime_.encoder.model_name)
     except IndexUnavailable:
         tasks.ensure_index.apply().get()
-
-
-def _eventually(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _publish_copy(rt) -> pathlib.Path:
@@ -415,3 +406,7 @@ def test_a_dashboard_snapshot_is_kept_as_json_and_read_back_whole(tmp_path):
     assert written.name == "VP-2026-Q1.json" and json.loads(written.read_text())
     loaded, _computed_at = snapshots.load(tmp_path, "VP", Period(2026, 1))
     assert loaded == localisation
+
+
+def _eventually(predicate, timeout: float = 60.0) -> bool:
+    return eventually(predicate, timeout)
