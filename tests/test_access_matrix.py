@@ -385,6 +385,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("api.deal_show", "GET"): Row(DEAL_SIDES, _deal),
     ("api.deal_answer", "POST"): Row(SUPPLIER_ONLY, _need, lambda t: {"message": "Làm được"}),
     ("api.deal_post_message", "POST"): Row(DEAL_SIDES, _deal, lambda t: {"body": "Xin chào"}),
+    ("api.deal_file", "GET"): Row(DEAL_SIDES, lambda t: {"file_id": t["deal_file"]}),
     ("api.quotes_compare", "GET"): Row(NEED_MANAGERS, _need),
     ("api.quotes_shortlist", "POST"): Row(NEED_MANAGERS, _quote),
     ("api.quotes_decline", "POST"): Row(NEED_MANAGERS, _quote, lambda t: {"reason": "price"}),

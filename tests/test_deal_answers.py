@@ -474,3 +474,67 @@ def test_deals_through_the_api(session, people, api_as):
         )
         == 2
     )
+
+
+def test_files_travel_through_the_api_checked_as_on_the_pages(session, people, api_as):
+    """A quotation and a message carry drawings as multipart parts; the other side
+    downloads them; a fake drawing is refused with 422 and leaves nothing behind."""
+    import json
+
+    need = _need(session, people, f"Giá đỡ API {uuid.uuid4().hex[:6]}")
+    supplier, buyer = api_as("supplier"), api_as("buyer")
+    valid = (date.today() + timedelta(days=10)).isoformat()
+    body = {"quote": {"unit_price": "12.5", "currency": "USD", "valid_until": valid}}
+    quoted = supplier.post(
+        f"/api/v1/needs/{need.id}/answers",
+        data={"json": json.dumps(body), "files": [(io.BytesIO(STEP), "bracket.step")]},
+        content_type="multipart/form-data",
+    )
+    assert quoted.status_code == 201, quoted.get_json()
+    deal = quoted.get_json()
+    drawing = deal["quotes"][0]["files"][0]
+    assert (drawing["filename"], drawing["content_type"]) == ("bracket.step", "model/step")
+
+    # The JSON part may also come as a file part of type application/json.
+    reply = buyer.post(
+        f"/api/v1/deals/{deal['id']}/messages",
+        data={
+            "json": (io.BytesIO(json.dumps({"body": "Bản vẽ sửa"}).encode()), "b.json"),
+            "files": [(io.BytesIO(PDF), "rev-b.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 201, reply.get_json()
+    attached = reply.get_json()["files"][0]
+
+    got = buyer.get(f"/api/v1/deal-files/{drawing['id']}")
+    assert got.status_code == 200 and got.data == STEP
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    assert supplier.get(f"/api/v1/deal-files/{attached['id']}").data == PDF
+    for outsider in ("other_supplier", "officer"):
+        assert api_as(outsider).get(f"/api/v1/deal-files/{drawing['id']}").status_code == 403
+    assert api_as("anonymous").get(f"/api/v1/deal-files/{drawing['id']}").status_code == 401
+
+    files_before, messages_before = _count(session, DealFile), len(deal["messages"]) + 1
+    fake = buyer.post(
+        f"/api/v1/deals/{deal['id']}/messages",
+        data={"json": json.dumps({"body": "x"}), "files": [(io.BytesIO(HTML), "part.step")]},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "vi"},
+    )
+    assert fake.status_code == 422 and "files" in fake.get_json()["errors"]
+    assert _count(session, DealFile) == files_before
+    shown = buyer.get(f"/api/v1/deals/{deal['id']}").get_json()
+    assert len(shown["messages"]) == messages_before
+    no_json = buyer.post(
+        f"/api/v1/deals/{deal['id']}/messages",
+        data={"files": [(io.BytesIO(PDF), "a.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert no_json.status_code == 400
+    broken = buyer.post(
+        f"/api/v1/deals/{deal['id']}/messages",
+        data={"json": "{not json"},
+        content_type="multipart/form-data",
+    )
+    assert broken.status_code == 400

@@ -260,3 +260,59 @@ def test_the_buyer_follows_up_from_the_match_card_and_records_an_order(
     # The match card links to the deal now.
     card = buyer.get(f"/needs/{need.id}").get_data(as_text=True)
     assert f'href="/deals/{deal.id}#pipeline"' in card or "follow-up" in card
+
+
+def test_the_audit_log_follows_a_deal_without_its_prices(session, people, client_as, api_as):
+    """Stages, orders and ratings are filed under both firms' provinces and shown in the
+    reader's language; a quotation's price stays between the two firms."""
+    from catalog.models import AuditEntry
+
+    need = _buyer_need(session, people)
+    supplier_firm = session.get(Firm, people.firms["other_supplier"])  # in Bắc Ninh
+    valid = (date.today() + timedelta(days=10)).isoformat()
+    supplier_user = people.users["other_supplier"]
+    quoted = api_as("other_supplier").post(
+        f"/api/v1/needs/{need.id}/answers",
+        json={"quote": {"unit_price": "98765", "currency": "VND", "valid_until": valid}},
+    )
+    if quoted.status_code == 403:  # the need is not readable from Bắc Ninh: make it public
+        need.visibility = "public"
+        session.commit()
+        quoted = api_as("other_supplier").post(
+            f"/api/v1/needs/{need.id}/answers",
+            json={"quote": {"unit_price": "98765", "currency": "VND", "valid_until": valid}},
+        )
+    assert quoted.status_code == 201, quoted.get_json()
+    deal_id = quoted.get_json()["id"]
+    ordered = api_as("buyer").post(
+        f"/api/v1/deals/{deal_id}/orders", json={"value": "15000000", "currency": "VND"}
+    )
+    assert ordered.status_code == 201, ordered.get_json()
+    session.expire_all()
+    entries = list(
+        session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity.in_(("deal", "quote", "purchase_order")),
+                AuditEntry.entity_id.is_not(None),
+            )
+        )
+    )
+    mine = [e for e in entries if e.summary.endswith(supplier_firm.display_name)]
+    assert {e.entity for e in mine} >= {"deal", "quote", "purchase_order"}
+    buyer_province = session.get(Firm, people.firms["buyer"]).province_id
+    assert {e.province_id for e in mine if e.entity == "deal"} == {
+        buyer_province,
+        supplier_firm.province_id,
+    }
+    assert all("98765" not in str(e.changes) for e in mine)
+    assert any(e.actor_id == supplier_user for e in mine if e.entity == "quote")
+
+    for role, lang, words in (
+        ("officer", "vi", ("Giao dịch với nhà cung cấp", "Đơn đặt hàng")),
+        ("other_officer", "en", ("Deal with a supplier", "Purchase order")),
+    ):
+        client = client_as(role)
+        client.get(f"/lang/{lang}")
+        page = client.get("/admin/audit").get_data(as_text=True)
+        assert all(w in page for w in words), (role, lang)
+        assert "98765" not in page and "98.765" not in page

@@ -77,8 +77,14 @@ def _body() -> dict[str, Any]:
     this also covers fields no validator reads)."""
     if not request.is_json:
         abort(400, description="The request body must be a JSON object (application/json).")
+    return json_object(request.get_data(cache=True))
+
+
+def json_object(raw: bytes | str) -> dict[str, Any]:
+    """``raw`` as a JSON object, checked as ``_body`` checks a request's (also the
+    ``json`` part of a multipart request that carries files)."""
     try:
-        data = loads_json(request.get_data(cache=True))
+        data = loads_json(raw)
     except MalformedBody as exc:
         abort(400, description=str(exc))
     if not isinstance(data, dict):

@@ -376,6 +376,8 @@ class Operation:
     query: list[dict[str, Any]] = field(default_factory=list)
     validates: bool = False  # may answer 422 with field errors
     extra: dict[str, str] = field(default_factory=dict)  # status → description
+    files: bool = False  # the body may also come as multipart/form-data with files
+    download: frozenset[str] = frozenset()  # media types of a file answered as download
 
 
 # One entry per endpoint of the ``api`` blueprint; ``build`` refuses to run without.
@@ -543,6 +545,9 @@ def _responses(op: Operation, access_rule: str, has_ids: bool) -> dict[str, Any]
     success: dict[str, Any] = {"description": op.extra.get(str(op.status), default)}
     if op.response is not None:
         success["content"] = _json(ref(op.response))
+    elif op.download:
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        success["content"] = {media: binary for media in sorted(op.download)}
     responses: dict[str, Any] = {str(op.status): success}
     if op.body is not None:
         responses["400"] = _response_ref("BadRequest")
@@ -615,6 +620,20 @@ def _api_rules(app: Flask) -> list[Rule]:
     )
 
 
+def _multipart(body: str) -> dict[str, Any]:
+    """The multipart form of a body with files: the JSON object in a ``json`` part, each
+    file in a ``files`` part (``webapp.deals.api._body_and_files``)."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 5}
+    return {
+        "schema": {
+            "type": "object",
+            "properties": {"json": ref(body), "files": files},
+            "required": ["json"],
+        },
+        "encoding": {"json": {"contentType": "application/json"}},
+    }
+
+
 def build(app: Flask) -> dict[str, Any]:
     """The document, built afresh (``spec`` caches it)."""
     from .deals import openapi as deals  # the deal endpoints' entries (they import this)
@@ -678,6 +697,8 @@ def build(app: Flask) -> dict[str, Any]:
                 operation["parameters"] = op.query
             if op.body is not None:
                 operation["requestBody"] = {"required": True, "content": _json(ref(op.body))}
+                if op.files:
+                    operation["requestBody"]["content"]["multipart/form-data"] = _multipart(op.body)
             paths.setdefault(path, {})[method.lower()] = operation
     for path, methods in paths.items():
         api.path(path=path, operations=methods, parameters=path_params[path] or None)

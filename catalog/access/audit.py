@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, event, insert, inspect, select
@@ -38,6 +39,7 @@ from ..models import (
     Certification,
     ClaimInvitation,
     Concept,
+    Deal,
     Firm,
     FirmClaim,
     FormerProvince,
@@ -45,6 +47,9 @@ from ..models import (
     Introduction,
     Need,
     Province,
+    PurchaseOrder,
+    Quote,
+    SupplierRating,
     User,
     Verification,
     utcnow,
@@ -70,7 +75,19 @@ ENTITIES: dict[type, str] = {
     FirmClaim: "firm_claim",
     ClaimInvitation: "claim_invitation",
     Verification: "verification",
+    Deal: "deal",
+    Quote: "quote",
+    PurchaseOrder: "purchase_order",
+    SupplierRating: "supplier_rating",
 }
+# What stays between the two firms of a deal: a quotation's price and notes are not
+# for the provinces' officers who read the log (they see the stages, orders and ratings
+# as the funnel and the rating pages show them).
+PRIVATE: dict[type, frozenset[str]] = {
+    Quote: frozenset({"unit_price", "unit_price_vnd", "note", "decline_note"}),
+}
+# Records of a deal, filed under both firms' provinces.
+DEAL_RECORDS = (Deal, Quote, PurchaseOrder, SupplierRating)
 # Bookkeeping columns whose changes say nothing about who changed what, and secrets,
 # which the log must never hold. A new column is either here or named in
 # ``FIELD_LABELS`` (tests/test_write_scope.py checks).
@@ -114,6 +131,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # an order's value, exactly
     if hasattr(value, "__table__"):
         identity = inspect(value).identity
         # A record not yet in the database has no id: its name, never its repr.
@@ -126,9 +145,10 @@ def _plain(value: Any) -> Any:
 def _changes(obj: Any, created: bool) -> dict[str, Any]:
     state = inspect(obj)
     changes: dict[str, Any] = {}
+    private = PRIVATE.get(type(obj), frozenset())
     for attr in state.mapper.attrs:
         key = attr.key
-        if key in IGNORED or key == "id":
+        if key in IGNORED or key in private or key == "id":
             continue
         if isinstance(attr, RelationshipProperty):
             # A reference's change shows in its column; a list of children (a firm's
@@ -182,6 +202,15 @@ def _own_province_ids(session: Session, obj: Any) -> list[int | None]:
     firm = None
     if isinstance(obj, Firm):
         return [obj.province_id]
+    if isinstance(obj, DEAL_RECORDS):
+        deal = obj if isinstance(obj, Deal) else obj.deal or session.get(Deal, obj.deal_id)
+        if deal is None:
+            return [None]
+        firms = [
+            deal.buyer or session.get(Firm, deal.buyer_id),
+            deal.supplier or session.get(Firm, deal.supplier_id),
+        ]
+        return list(dict.fromkeys(f.province_id for f in firms if f is not None)) or [None]
     if isinstance(obj, Capability | Certification | Verification | FirmClaim | ClaimInvitation):
         firm = obj.firm or (session.get(Firm, obj.firm_id) if obj.firm_id else None)
     elif isinstance(obj, Need | Introduction):
@@ -194,6 +223,13 @@ def _own_province_ids(session: Session, obj: Any) -> list[int | None]:
 
 
 def _label(obj: Any) -> str:
+    if isinstance(obj, DEAL_RECORDS):
+        # The two firms, never the need's title: an officer of the supplier's province
+        # may not read the need.
+        deal = obj if isinstance(obj, Deal) else obj.deal
+        if deal is not None and deal.buyer is not None and deal.supplier is not None:
+            return f"{deal.buyer.display_name} → {deal.supplier.display_name}"[:200]
+        return ""
     for attr in ("display_name", "title", "standard", "email", "item_label"):
         value = getattr(obj, attr, None)
         if value:
@@ -384,6 +420,10 @@ ENTITY_LABELS = {
     "meeting_request": N_("Meeting request"),
     "meeting": N_("Meeting"),
     "import": N_("Import"),
+    "deal": N_("Deal with a supplier"),
+    "quote": N_("Quotation"),
+    "purchase_order": N_("Purchase order"),
+    "supplier_rating": N_("Supplier rating"),
     "firm_claim": N_("Claim on a firm"),
     "claim_invitation": N_("Invitation to claim a firm"),
     ALERT: N_("Alert"),
@@ -461,6 +501,31 @@ FIELD_LABELS = {
     "despite_users": N_("Confirmed though the firm has users"),
     "expires_at": N_("Expires on"),
     "used_at": N_("Used on"),
+    # deals (``catalog.deals``): what the funnel and the rating pages show
+    "stage": N_("Stage"),
+    "stage_on": N_("Date of the stage"),
+    "started_by": N_("Started by"),
+    "closed_reason": N_("Closing reason"),
+    "match_score": N_("Match score"),
+    "officers_asked_at": N_("Officers asked in on"),
+    "officers_asked_by_id": N_("Officers asked in by"),
+    "deal_id": N_("Deal with a supplier"),
+    "request_id": N_("Request for quotation"),
+    "currency": N_("Currency"),
+    "decline_reason": N_("Reason for declining"),
+    "author_id": N_("Written by"),
+    "ordered_on": N_("Ordered on"),
+    "reference": N_("Reference"),
+    "value": N_("Value"),
+    "value_vnd": N_("Value in VND"),
+    "part_families": N_("Part families"),
+    "quality": N_("Quality"),
+    "on_time": N_("On-time delivery"),
+    "communication": N_("Communication"),
+    "ppm": N_("Defects (ppm)"),
+    "on_time_pct": N_("On-time deliveries in percent"),
+    "comment": N_("Comment"),
+    "rated_by_id": N_("Rated by"),
 }
 _ENUMS = {
     "method": {"documents": N_("Document check"), "site_visit": N_("Site visit")},
@@ -470,6 +535,26 @@ _ENUMS = {
         "not_confirmed": N_("Not confirmed"),
     },
 }
+
+
+def _deal_value_labels() -> dict[tuple[str, str], dict[str, str]]:
+    """A deal's stages, closing reasons and sides, a quotation's status, as the deal
+    pages name them (imported here: ``catalog.deals`` reads ``catalog.access``)."""
+    from ..deals.pipeline import CLOSE_REASON_LABELS, STAGE_LABELS
+    from ..deals.quotes import STATUS_LABELS
+
+    stages = {s.value: label for s, label in STAGE_LABELS.items()}
+    reasons = {r.value: label for r, label in CLOSE_REASON_LABELS.items()}
+    sides = {"buyer": N_("Buyer"), "supplier": N_("Supplier"), "officer": N_("Officer")}
+    return {
+        ("deal", "stage"): stages,
+        ("deal", "closed_reason"): reasons,
+        ("deal", "started_by"): sides,
+        ("quote", "status"): {s.value: label for s, label in STATUS_LABELS.items()},
+        ("quote", "decline_reason"): reasons,
+    }
+
+
 VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     ("user", "role"): {
         "member": N_("Firm user"),
@@ -493,6 +578,7 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
         "rejected": N_("Rejected"),
     },
     **{(e, f): labels for f, labels in _ENUMS.items() for e in ENTITY_LABELS},
+    **_deal_value_labels(),
     **value_labels(),  # a firm's role, a need's status … as their schemas declare them
 }
 DECLARED_LABELS = field_labels()
@@ -531,6 +617,10 @@ REFERENCES: dict[str, type] = {
     "decided_by_id": User,
     "created_by_id": User,
     "user_id": User,
+    "officers_asked_by_id": User,
+    "author_id": User,
+    "rated_by_id": User,
+    "part_families": Concept,
     "need_id": Need,
     "capability_id": Capability,
     "certification_id": Certification,

@@ -13,7 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -207,6 +216,11 @@ def withdraw_quote(quote: Quote):
 @bp.get("/files/<int:file_id>")
 @rule("deal_file.view", DealFile)
 def file(file: DealFile):
+    """A deal's file, as a download."""
+    return send_deal_file(file)
+
+
+def send_deal_file(file: DealFile) -> Response:
     """A deal's file, always as a download with its checked type, never inline (404
     when its bytes are gone, e.g. a database restored without its uploads)."""
     path = stored_path(files_root(), file.sha256)

@@ -3,9 +3,10 @@ access rules as ``webapp.api``): answers and quotes, conversations, requests for
 quotation, the comparison, pipeline stages, purchase orders, ratings and the funnel.
 Each route has its entry in ``webapp.deals.openapi``.
 
-Files are not sent through the API (they go through the pages' forms): a message or a
-quotation posted here carries text and fields only; the files already attached are
-listed with their ids (downloaded at /deals/files/<id> with a signed-in session).
+An answer, a message or a request for quotation carries files when it is sent as
+``multipart/form-data``: the JSON object in a part named ``json`` and each file in a
+part named ``files``, checked by their content as on the pages. The files attached are
+listed with their ids and downloaded from ``/api/v1/deal-files/<id>``.
 """
 
 from __future__ import annotations
@@ -19,15 +20,40 @@ from catalog.dashboard import Period
 from catalog.deals import comparison, conversation, deals_query, orders, pipeline, quotes, ratings
 from catalog.deals import requests as quote_requests
 from catalog.deals.funnel import STALL_DAYS, funnel
+from catalog.files import Upload
 from catalog.i18n import N_
-from catalog.models import Deal, DealMessage, Firm, Need, Quote, QuoteRequestRecipient
+from catalog.models import (
+    Deal,
+    DealFile,
+    DealMessage,
+    Firm,
+    Need,
+    Quote,
+    QuoteRequestRecipient,
+)
 from catalog.places import resolve_place
 from catalog.schemas import iso
 from catalog.validation import ValidationError
 
 from ..access import actor, can, my_provinces, rule
-from ..api import _body, _paging, bp
+from ..api import _body, _paging, bp, json_object
 from ..extensions import db
+from .answers import files_root, send_deal_file
+
+
+def _body_and_files() -> tuple[dict, list[Upload]]:
+    """The request's JSON object and its files: a JSON body has none; a
+    ``multipart/form-data`` one holds the object in its ``json`` part (a field or a file
+    part) and the files in its ``files`` parts (400 without a ``json`` part)."""
+    if request.mimetype != "multipart/form-data":
+        return _body(), []
+    part = request.files.get("json")
+    raw: bytes | str | None = part.read() if part is not None else request.form.get("json")
+    if raw is None:
+        abort(400, description="A multipart request holds its JSON object in a part named json.")
+    uploads = [Upload(f.filename or "upload", f.read()) for f in request.files.getlist("files")]
+    return json_object(raw), uploads
+
 
 # -- answers to needs, deals and their conversations (webapp.deals.answers) ------------
 
@@ -56,6 +82,8 @@ def _deal_detail(deal: Deal) -> dict:
     out = _deal_summary(deal, can("need.view", deal.need))
     out["messages"] = [_deal_message_dict(m) for m in deal.messages]
     out["quotes"] = [quotes.as_dict(q) for q in deal.quotes]
+    need_files = quote_requests.need_files(db.session, deal.need, actor())
+    out["need_files"] = [quotes.file_dict(f) for f in need_files]
     return out
 
 
@@ -81,14 +109,21 @@ def deal_show(deal: Deal):
 @rule("need.answer", Need)
 def deal_answer(need: Need):
     """A supplier answers a need: interest with ``message``, or a ``quote`` object."""
-    data = _body()
+    data, uploads = _body_and_files()
     user = actor()
+    root = files_root()
     if "quote" in data:
         if not isinstance(data["quote"], dict):
             raise ValidationError({"quote": N_("Give the quotation as an object.")})
-        deal = quotes.submit_quote(db.session, need, user.firm, user, data["quote"]).deal
+        quote = quotes.submit_quote(
+            db.session, need, user.firm, user, data["quote"], uploads, root=root
+        )
+        deal = quote.deal
     else:
-        deal = conversation.answer(db.session, need, user.firm, user, data.get("message")).deal
+        message = data.get("message")
+        deal = conversation.answer(
+            db.session, need, user.firm, user, message, uploads, root=root
+        ).deal
     db.session.commit()
     return jsonify(_deal_detail(deal)), 201
 
@@ -97,10 +132,19 @@ def deal_answer(need: Need):
 @rule("deal.view", Deal)
 def deal_post_message(deal: Deal):
     """A message in the deal's conversation, as the caller's side."""
-    data = _body()
-    message = conversation.post_message(db.session, deal, actor(), data.get("body"))
+    data, uploads = _body_and_files()
+    message = conversation.post_message(
+        db.session, deal, actor(), data.get("body"), uploads, root=files_root()
+    )
     db.session.commit()
     return jsonify(_deal_message_dict(message)), 201
+
+
+@bp.get("/deal-files/<int:file_id>")
+@rule("deal_file.view", DealFile)
+def deal_file(file: DealFile):
+    """A file of a deal or of a need's request for quotation, as a download."""
+    return send_deal_file(file)
 
 
 # -- The funnel from a match to the first orders (catalog.deals.funnel) ----------------
@@ -198,8 +242,8 @@ def quotes_decline(quote: Quote):
 @bp.post("/needs/<int:need_id>/quote-requests")
 @rule("need.manage", Need)
 def rfq_create(need: Need):
-    """Ask suppliers to quote by a deadline (files are attached on the page's form)."""
-    data = _body()
+    """Ask suppliers to quote by a deadline, with the need's drawings as ``files``."""
+    data, uploads = _body_and_files()
     ids = data.get("firm_ids")
     if not isinstance(ids, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
         raise ValidationError({"firm_ids": N_("Give the ids of the suppliers.")})
@@ -214,6 +258,8 @@ def rfq_create(need: Need):
         data.get("deadline") if isinstance(data.get("deadline"), str) else None,
         data.get("message") or "",
         data.get("nda_text") or "",
+        uploads,
+        root=files_root(),
     )
     db.session.commit()
     return jsonify(quote_requests.as_dict(sent)), 201

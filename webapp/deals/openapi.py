@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.deals.comparison import SORTS as COMPARE_SORTS
+from catalog.files import ATTACHMENTS
 from catalog.models import CloseReason, QuoteStatus, Side, Stage
 from catalog.schemas import nullable
 
@@ -104,7 +105,17 @@ SCHEMAS["Quote"] = obj(
 SCHEMAS["DealDetail"] = {
     "allOf": [
         ref("Deal"),
-        obj({"messages": array(ref("DealMessage")), "quotes": array(ref("Quote"))}),
+        obj(
+            {
+                "messages": array(ref("DealMessage")),
+                "quotes": array(ref("Quote")),
+                "need_files": array(
+                    ref("DealFile"),
+                    description="The need's drawings sent with a request for quotation "
+                    "(to a supplier once it accepted the agreement, if there is one).",
+                ),
+            }
+        ),
     ]
 }
 SCHEMAS["QuoteCreate"] = obj(
@@ -144,20 +155,27 @@ OPERATIONS["deal_show"] = Operation(
     "A deal with its stages, conversation and quotations", "deals", response="DealDetail"
 )
 OPERATIONS["deal_answer"] = Operation(
-    "Answer an open need: interest with a message, or a quotation (no files here)",
+    "Answer an open need: interest with a message, or a quotation, with files or without",
     "deals",
     201,
     "DealDetail",
     "DealAnswer",
     validates=True,
+    files=True,
 )
 OPERATIONS["deal_post_message"] = Operation(
-    "Write in a deal's conversation (the other side is told)",
+    "Write in a deal's conversation, with files or without (the other side is told)",
     "deals",
     201,
     "DealMessage",
     "DealMessageCreate",
     validates=True,
+    files=True,
+)
+OPERATIONS["deal_file"] = Operation(
+    "Download a file of a deal or of a need's request for quotation",
+    "deals",
+    download=ATTACHMENTS,
 )
 
 
@@ -368,12 +386,13 @@ OPERATIONS["quotes_decline"] = Operation(
     validates=True,
 )
 OPERATIONS["rfq_create"] = Operation(
-    "Ask suppliers to quote on a need by a deadline",
+    "Ask suppliers to quote on a need by a deadline, with the need's drawings or without",
     "quotes",
     201,
     "QuoteRequest",
     "QuoteRequestCreate",
     validates=True,
+    files=True,
 )
 OPERATIONS["rfq_accept_nda"] = Operation(
     "Accept a request's non-disclosure agreement (its supplier's users)",
