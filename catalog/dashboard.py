@@ -34,7 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +64,7 @@ from .models import (
     firm_sectors,
     latest_checks,
 )
+from .models.base import VIETNAM_TZ, vietnam_today
 from .models.events import event_provinces
 from .models.reference import place_label
 from .reference_data import former_province_data, province_data
@@ -72,7 +73,6 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TARGETS_FILE = DATA_DIR / "province_targets.json"
 TAXONOMY_FILE = DATA_DIR / "taxonomy.json"
 
-VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 SUPPLIER_ROLES = (FirmRole.SUPPLIER, FirmRole.BOTH)
 # How far ahead the dashboard warns of lapsing checks: long enough to plan a round of
 # site visits, and twice the 30 days' notice the firms themselves get.
@@ -162,11 +162,6 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
-
-
-def vietnam_today() -> date:
-    """Today's date in Vietnam, which decides the period a timestamp falls in."""
-    return datetime.now(VIETNAM_TZ).date()
 
 
 def _day_start_utc(day: date) -> datetime:

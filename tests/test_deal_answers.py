@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -28,6 +28,7 @@ from catalog.models import (
     QuoteStatus,
     Stage,
 )
+from catalog.models.base import vietnam_today
 from jobs.sync import index_sync_paused
 from webapp.extensions import db
 
@@ -226,7 +227,7 @@ def test_a_quote_with_a_drawing_is_stored_and_a_fake_drawing_is_refused(
     need = _need(session, people, f"Giá đỡ thép {uuid.uuid4().hex[:6]}")
     supplier = client_as("supplier")
     capability = session.get(Firm, people.firms["supplier"]).capabilities[0]
-    valid = (date.today() + timedelta(days=30)).isoformat()
+    valid = (vietnam_today() + timedelta(days=30)).isoformat()
     fields = {
         "kind": "quote",
         "unit_price": "1,25",
@@ -310,7 +311,7 @@ def test_quote_errors_are_named_per_field(session, people, client_as, api_as):
     other_capability = session.scalar(
         select(Capability).where(Capability.firm_id != people.firms["supplier"]).limit(1)
     )
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (vietnam_today() - timedelta(days=1)).isoformat()
     response = api_as("supplier").post(
         f"/api/v1/needs/{need.id}/answers",
         json={
@@ -443,7 +444,7 @@ def test_deals_through_the_api(session, people, api_as):
     deal = created.get_json()
     assert deal["need_id"] == need.id and deal["stage"] == "interest"
     assert deal["messages"][0]["kind"] == "interest" and deal["messages"][0]["side"] == "supplier"
-    valid = (date.today() + timedelta(days=10)).isoformat()
+    valid = (vietnam_today() + timedelta(days=10)).isoformat()
     quoted = supplier.post(
         f"/api/v1/needs/{need.id}/answers",
         json={"quote": {"unit_price": "4500", "currency": "vnd", "valid_until": valid}},
@@ -483,7 +484,7 @@ def test_files_travel_through_the_api_checked_as_on_the_pages(session, people, a
 
     need = _need(session, people, f"Giá đỡ API {uuid.uuid4().hex[:6]}")
     supplier, buyer = api_as("supplier"), api_as("buyer")
-    valid = (date.today() + timedelta(days=10)).isoformat()
+    valid = (vietnam_today() + timedelta(days=10)).isoformat()
     body = {"quote": {"unit_price": "12.5", "currency": "USD", "valid_until": valid}}
     quoted = supplier.post(
         f"/api/v1/needs/{need.id}/answers",

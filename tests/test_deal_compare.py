@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -30,6 +30,7 @@ from catalog.models import (
     Stage,
     User,
 )
+from catalog.models.base import vietnam_today
 from catalog.notifications.deals import DEAL_QUOTE_DECLINED
 from jobs.i18n import translate
 from jobs.sync import index_sync_paused
@@ -83,7 +84,9 @@ def scene(app, people):
             )
         near = session.get(Firm, people.firms["supplier"])  # Phú Thọ
         far = session.get(Firm, people.firms["other_supplier"])  # Bắc Ninh
-        cert = Certification(firm=far, standard="ISO 9001", valid_until=date.today() - timedelta(1))
+        cert = Certification(
+            firm=far, standard="ISO 9001", valid_until=vietnam_today() - timedelta(1)
+        )
         session.add(cert)
         session.commit()
         q_near = _quote(
@@ -96,7 +99,7 @@ def scene(app, people):
             lead_time_days=30,
             capacity_per_month=12000,
             min_order_qty=1000,
-            valid_until=(date.today() + timedelta(30)).isoformat(),
+            valid_until=(vietnam_today() + timedelta(30)).isoformat(),
             note='=HYPERLINK("http://evil.test","bấm")',
         )
         q_far = _quote(

@@ -5,7 +5,7 @@ supply relationship, closing, the grades the reranker learns from, the match car
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -23,6 +23,7 @@ from catalog.models import (
     SupplyRelationship,
     User,
 )
+from catalog.models.base import vietnam_today
 from catalog.validation import ValidationError
 from matching.learning import latest_grades
 from tests.conftest import PASSWORD, login
@@ -87,7 +88,7 @@ def test_stages_orders_and_the_supply_relationship(session, people):
     buyer_user = session.get(User, people.users["admin"])
     deal = _deal(session, need, supplier)
     # A sample approved, recorded a week late, with its PPAP level.
-    week_ago = date.today() - timedelta(days=7)
+    week_ago = vietnam_today() - timedelta(days=7)
     step = orders.record_stage(
         session,
         deal,
@@ -103,7 +104,7 @@ def test_stages_orders_and_the_supply_relationship(session, people):
     orders.record_stage(session, deal, "met", buyer_user, on=(week_ago - timedelta(days=3)))
     assert deal.stage == Stage.SAMPLE_APPROVED
     # Never in the future; only the stages a person records.
-    for bad in ({"stage": "met", "on": date.today() + timedelta(days=1)}, {"stage": "quoted"}):
+    for bad in ({"stage": "met", "on": vietnam_today() + timedelta(days=1)}, {"stage": "quoted"}):
         try:
             orders.record_stage(session, deal, bad["stage"], buyer_user, on=bad.get("on"))
         except ValidationError as exc:
@@ -269,7 +270,7 @@ def test_the_audit_log_follows_a_deal_without_its_prices(session, people, client
 
     need = _buyer_need(session, people)
     supplier_firm = session.get(Firm, people.firms["other_supplier"])  # in Bắc Ninh
-    valid = (date.today() + timedelta(days=10)).isoformat()
+    valid = (vietnam_today() + timedelta(days=10)).isoformat()
     supplier_user = people.users["other_supplier"]
     quoted = api_as("other_supplier").post(
         f"/api/v1/needs/{need.id}/answers",

@@ -13,7 +13,7 @@ document describes every call made.
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from catalog import accounts
 from catalog.dashboard import Period
 from catalog.models import Deal, Need, SupplyRelationship
+from catalog.models.base import vietnam_today
 from jobs.runtime import runtime
 from matching.learning import latest_grades
 from tests.conftest import PASSWORD, login
@@ -44,7 +45,7 @@ def _quote(client, need_id: int, price: str, currency: str, lead: int, drawing, 
             "min_order_qty": "500",
             "lead_time_days": str(lead),
             "capacity_per_month": "20000",
-            "valid_until": (date.today() + timedelta(days=30)).isoformat(),
+            "valid_until": (vietnam_today() + timedelta(days=30)).isoformat(),
             "note": "Khuôn tính riêng",
             "files": [(io.BytesIO(drawing), name)],
         },

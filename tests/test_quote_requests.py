@@ -25,6 +25,7 @@ from catalog.models import (
     Side,
     User,
 )
+from catalog.models.base import vietnam_today
 from catalog.notifications.deals import DEAL_REQUEST
 from jobs.sync import index_sync_paused
 from webapp.extensions import db
@@ -87,7 +88,7 @@ def test_a_request_to_two_suppliers_begins_their_deals_and_tells_them(
     assert "Kiểm Thử VP" in page and "Kiểm Thử BN" in page
     assert f'name="score-{suppliers[0]}" value="0.8123"' in page
 
-    deadline = date.today() + timedelta(days=10)
+    deadline = vietnam_today() + timedelta(days=10)
     sent = _send(buyer, need_id, suppliers, deadline, **{f"score-{suppliers[0]}": "0.8123"})
     assert sent.status_code == 302
     with app.app_context():
@@ -143,7 +144,7 @@ def test_the_drawings_stay_closed_until_the_agreement_is_accepted(app, people, c
     buyer = client_as("buyer")
     data = {
         "firm": [str(people.firms["supplier"])],
-        "deadline": (date.today() + timedelta(days=5)).isoformat(),
+        "deadline": (vietnam_today() + timedelta(days=5)).isoformat(),
         "message": "Bản vẽ kèm theo",
         "nda_text": NDA,
         "files": [(io.BytesIO(PDF), "ban-ve-banh-rang.pdf")],
@@ -194,7 +195,7 @@ def test_a_deadline_in_the_past_is_refused_in_the_users_language(
     app, people, client_as, api_as, need_id
 ):
     buyer = client_as("buyer")
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = vietnam_today() - timedelta(days=1)
     refused = buyer.post(
         f"/deals/needs/{need_id}/request",
         data={"firm": [str(people.firms["supplier"])], "deadline": yesterday.isoformat()},
@@ -204,11 +205,11 @@ def test_a_deadline_in_the_past_is_refused_in_the_users_language(
     page = refused.get_data(as_text=True)
     assert "Hạn chót không thể là một ngày đã qua." in page
     assert "The deadline cannot be in the past." not in page
-    too_far = _send(buyer, need_id, [people.firms["supplier"]], date.today() + timedelta(400))
+    too_far = _send(buyer, need_id, [people.firms["supplier"]], vietnam_today() + timedelta(400))
     assert too_far.status_code == 422
-    nobody = _send(buyer, need_id, [], date.today())
+    nobody = _send(buyer, need_id, [], vietnam_today())
     assert nobody.status_code == 422
-    own = _send(buyer, need_id, [people.firms["buyer"]], date.today())
+    own = _send(buyer, need_id, [people.firms["buyer"]], vietnam_today())
     assert own.status_code == 422
     with app.app_context():
         assert (
@@ -231,14 +232,14 @@ def test_api_round_trip(app, people, api_as, need_id):
         f"/api/v1/needs/{need_id}/quote-requests",
         json={
             "firm_ids": suppliers,
-            "deadline": date.today().isoformat(),
+            "deadline": vietnam_today().isoformat(),
             "message": "Báo giá trước thứ Sáu",
             "nda_text": NDA,
         },
     )
     assert created.status_code == 201
     body = created.get_json()
-    assert body["nda"] is True and body["deadline"] == date.today().isoformat()
+    assert body["nda"] is True and body["deadline"] == vietnam_today().isoformat()
     by_firm = {r["supplier_id"]: r for r in body["recipients"]}
     assert set(by_firm) == set(suppliers)
     mine = by_firm[people.firms["supplier"]]
@@ -251,7 +252,7 @@ def test_api_round_trip(app, people, api_as, need_id):
     assert (
         buyer.post(
             f"/api/v1/needs/{need_id}/quote-requests",
-            json={"firm_ids": "1", "deadline": date.today().isoformat()},
+            json={"firm_ids": "1", "deadline": vietnam_today().isoformat()},
         ).status_code
         == 422
     )
@@ -260,7 +261,7 @@ def test_api_round_trip(app, people, api_as, need_id):
     for ids in ([81511849092565, 151], [2**31], ["١٢"], [True]):
         refused = buyer.post(
             f"/api/v1/needs/{need_id}/quote-requests",
-            json={"firm_ids": ids, "deadline": date.today().isoformat()},
+            json={"firm_ids": ids, "deadline": vietnam_today().isoformat()},
         )
         assert refused.status_code == 422, ids
         assert "firm_ids" in refused.get_json()["errors"]
@@ -268,7 +269,7 @@ def test_api_round_trip(app, people, api_as, need_id):
         api_as("supplier")
         .post(
             f"/api/v1/needs/{need_id}/quote-requests",
-            json={"firm_ids": suppliers, "deadline": date.today().isoformat()},
+            json={"firm_ids": suppliers, "deadline": vietnam_today().isoformat()},
         )
         .status_code
         == 403
@@ -287,7 +288,7 @@ def test_a_supplier_without_a_user_is_its_officers_charge(app, people, client_as
             surveyed = make_supplier(db.session, "Xưởng Khảo Sát Chưa Có Tài Khoản", [])
         surveyed_id = surveyed.id
         db.session.remove()
-    deadline = date.today() + timedelta(days=7)
+    deadline = vietnam_today() + timedelta(days=7)
     assert _send(client_as("buyer"), need_id, [surveyed_id], deadline).status_code == 302
     with app.app_context():
         session = db.session

@@ -35,6 +35,7 @@ def _needs_of_distinct_buyers(session, people, count: int) -> list[Need]:
 def _ordered_deal(session, need: Need, supplier: Firm, user: User):
     deal = pipeline.deal_for(session, need, supplier)
     orders.record_order(session, deal, user)
+    session.commit()
     return deal
 
 
@@ -49,6 +50,7 @@ def test_a_rating_needs_an_order_valid_scores_and_replaces_the_previous(session,
     assert "deal" in refused.value.errors
     session.rollback()
     orders.record_order(session, deal, admin)
+    session.commit()  # the caller commits (catalog.deals flushes)
     with pytest.raises(ValidationError) as bad:
         ratings.rate(session, deal, admin, 6, 0, "x", ppm=-1, on_time_pct=101)
     assert set(bad.value.errors) == {"quality", "on_time", "communication", "ppm", "on_time_pct"}

@@ -39,6 +39,7 @@ from ..models import (
     Stage,
     User,
 )
+from ..models.base import vietnam_today
 from ..notifications.deals import DEAL_QUOTE_DECLINED, deal_notice
 from ..validation import ValidationError, clean_field
 from . import deals_query
@@ -122,7 +123,7 @@ class ComparisonRow:
         return (
             self.quote is not None
             and self.quote.valid_until is not None
-            and self.quote.valid_until < date.today()
+            and self.quote.valid_until < vietnam_today()
         )
 
     @property
@@ -241,7 +242,7 @@ def compare(
             )
         )
     )
-    today = date.today()
+    today = vietnam_today()
     rows = []
     for deal in deals:
         quote = current_quote(deal)

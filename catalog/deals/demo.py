@@ -40,6 +40,7 @@ from ..models import (
     User,
     officer_provinces,
 )
+from ..models.base import vietnam_today
 from ..relationships import from_deal
 from . import pipeline
 from .quotes import price_in_vnd
@@ -88,12 +89,12 @@ def _quote(session, deal, price: str, currency: str, lead: int, capacity: int, d
         min_order_qty=1000,
         lead_time_days=lead,
         capacity_per_month=capacity,
-        valid_until=date.today() + timedelta(days=45),
+        valid_until=vietnam_today() + timedelta(days=45),
         note="",
     )
     session.add(quote)
     session.flush()
-    on = date.today() - timedelta(days=days_ago)
+    on = vietnam_today() - timedelta(days=days_ago)
     quote.created_at = datetime.combine(on, time(9), UTC)
     pipeline.reach(session, deal, Stage.QUOTED, source="quote", ref_id=quote.id, on=on)
     return quote
@@ -165,7 +166,7 @@ def load_demo_deals(session: Session) -> dict[str, int]:
     )
     if not needs:
         return {"deals_created": 0}
-    today = date.today()
+    today = vietnam_today()
     ago = lambda days: today - timedelta(days=days)  # noqa: E731
     main = needs[0]
     own = supplier_user.firm if supplier_user is not None else None

@@ -2,8 +2,8 @@
 
 These are the domain entry points of the pipeline's pages and API: each validates what
 a person typed, moves the deal through ``pipeline.reach`` / ``pipeline.close`` (so the
-stage, its date and its graded judgement are written once), tells the supplier, and
-commits once at the end.
+stage, its date and its graded judgement are written once) and tells the supplier.
+Like the rest of ``catalog.deals`` they flush and never commit: the caller commits.
 
 A purchase order is the evidence a province's programme counts: the first one on a
 deal is the stage "purchase order", the next ones "repeat orders", and each makes (or
@@ -33,6 +33,7 @@ from ..models import (
     Stage,
     User,
 )
+from ..models.base import vietnam_today
 from ..notifications.deals import DEAL_ORDER, DEAL_STAGE, deal_notice
 from ..relationships import from_deal, part_families_named
 from ..validation import ValidationError, _Checker, clean_field, integer, iso_date, text
@@ -51,7 +52,7 @@ def side_of(user: User | None, deal: Deal) -> Side:
 
 def _past_date(value: Any) -> date:
     day = iso_date(value)
-    if day > date.today():
+    if day > vietnam_today():
         raise ValueError(N_("The date cannot be in the future."))
     return day
 
@@ -99,7 +100,7 @@ def record_stage(
         session,
         deal,
         stage,
-        on=clean.get("reached_on") or date.today(),
+        on=clean.get("reached_on") or vietnam_today(),
         source="recorded",
         user=user,
         side=side_of(user, deal),
@@ -108,7 +109,7 @@ def record_stage(
         first_article=_yes(first_article) and approved,
     )
     deal_notice(session, deal, DEAL_STAGE, to=Side.SUPPLIER, params={"stage": stage.value})
-    session.commit()
+    session.flush()
     return step
 
 
@@ -182,7 +183,7 @@ def add_order(
     """A purchase order on ``deal`` (validated already), its stage and its supply
     relationship; flushed, not committed (a meeting's "contract" outcome uses it too).
     The part families: those chosen, else the ones the need's text names."""
-    ordered_on = ordered_on or date.today()
+    ordered_on = ordered_on or vietnam_today()
     earlier = session.scalar(
         select(func.count(PurchaseOrder.id)).where(PurchaseOrder.deal_id == deal.id)
     )
@@ -258,7 +259,7 @@ def record_order(
         part_families=families,
     )
     deal_notice(session, deal, DEAL_ORDER, to=Side.SUPPLIER, params={"order_id": order.id})
-    session.commit()
+    session.flush()
     return order
 
 
@@ -278,7 +279,7 @@ def close_deal(
     step = pipeline.close(session, deal, reason, user=user, side=side, note=note)
     to = Side.BUYER if side == Side.SUPPLIER else Side.SUPPLIER
     deal_notice(session, deal, DEAL_STAGE, to=to, params={"stage": Stage.CLOSED.value})
-    session.commit()
+    session.flush()
     return step
 
 

@@ -35,6 +35,7 @@ from ..models import (
     User,
     UserRole,
 )
+from ..models.base import vietnam_today
 from ..validation import ValidationError
 
 # The judgement each stage is for the reranker.
@@ -117,7 +118,7 @@ def deal_for(
             buyer_id=need.buyer_id,
             started_by=started_by,
             stage=Stage.INTEREST,
-            stage_on=date.today(),
+            stage_on=vietnam_today(),
             match_score=match_score,
         )
         session.add(deal)
@@ -147,8 +148,8 @@ def reach(
     stage = Stage(stage)
     if stage == Stage.CLOSED:
         raise ValueError("close a deal with close()")
-    on = on or date.today()
-    if on > date.today():
+    on = on or vietnam_today()
+    if on > vietnam_today():
         raise ValidationError({"reached_on": N_("The date cannot be in the future.")})
     if ppap_level is not None and not 1 <= ppap_level <= 5:
         raise ValidationError({"ppap_level": N_("PPAP levels run from 1 to 5.")})
@@ -208,7 +209,7 @@ def close(
         reason = CloseReason(reason)
     except ValueError:
         raise ValidationError({"reason": N_("Choose why the deal is closed.")}) from None
-    on = on or date.today()
+    on = on or vietnam_today()
     step = DealStep(
         deal=deal,
         stage=Stage.CLOSED,

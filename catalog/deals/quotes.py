@@ -41,6 +41,7 @@ from ..models import (
     Stage,
     User,
 )
+from ..models.base import vietnam_today
 from ..notifications.deals import DEAL_QUOTE, deal_notice
 from ..schemas import iso
 from ..validation import ValidationError, clean_field, integer, iso_date
@@ -149,7 +150,7 @@ def validate_quote(session: Session, supplier: Firm, values: Mapping[str, Any]) 
 
     def future(value: Any) -> date:
         day = iso_date(value)
-        if day < date.today():
+        if day < vietnam_today():
             raise ValueError(N_("The validity date cannot be in the past."))
         return day
 
@@ -203,7 +204,7 @@ def open_request(session: Session, need: Need, supplier: Firm) -> QuoteRequestRe
         .where(
             QuoteRequest.need_id == need.id,
             QuoteRequestRecipient.supplier_id == supplier.id,
-            QuoteRequest.deadline >= date.today(),
+            QuoteRequest.deadline >= vietnam_today(),
         )
         .order_by(QuoteRequest.id.desc())
         .limit(1)

@@ -108,7 +108,7 @@ def rate(
     rating.comment = comment
     rating.rated_by_id = user.id if user else None
     deal_notice(session, deal, DEAL_RATING, to=Side.SUPPLIER)
-    session.commit()
+    session.flush()
     return rating
 
 

@@ -39,6 +39,7 @@ from ..models import (
     UserRole,
     utcnow,
 )
+from ..models.base import vietnam_today
 from ..notifications import firm_users, province_officers
 from ..notifications.deals import DEAL_REQUEST, DEAL_REQUEST_NO_USER, deal_notice
 from ..validation import ValidationError, clean_field, iso_date, record_id
@@ -94,9 +95,9 @@ def _deadline(value: Any) -> date:
         day = value if isinstance(value, date) else iso_date(value)
     except (ValueError, TypeError):
         raise ValidationError({"deadline": N_("Must be a date written YYYY-MM-DD.")}) from None
-    if day < date.today():
+    if day < vietnam_today():
         raise ValidationError({"deadline": N_("The deadline cannot be in the past.")})
-    if day > date.today() + LONGEST_DEADLINE:
+    if day > vietnam_today() + LONGEST_DEADLINE:
         raise ValidationError({"deadline": N_("The deadline must be within a year.")})
     return day
 
@@ -233,7 +234,7 @@ def open_requests_for(session: Session, firm: Firm | int) -> list[QuoteRequestRe
             .join(QuoteRequest, QuoteRequest.id == QuoteRequestRecipient.request_id)
             .where(
                 QuoteRequestRecipient.supplier_id == firm_id,
-                QuoteRequest.deadline >= date.today(),
+                QuoteRequest.deadline >= vietnam_today(),
             )
             .order_by(QuoteRequest.deadline, QuoteRequest.id)
         )

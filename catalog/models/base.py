@@ -6,7 +6,7 @@ both SQLite (batch mode) and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -23,6 +23,16 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Timezone-aware 'now' used for every timestamp column."""
     return datetime.now(UTC)
+
+
+# Vietnam keeps UTC+7 all year: its calendar day decides a deal's stage dates and the
+# period a report counts them in, whatever the server's clock zone.
+VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
+
+
+def vietnam_today() -> date:
+    """Today's date in Vietnam (the default of date columns people see as days)."""
+    return datetime.now(VIETNAM_TZ).date()
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
-from .base import Base, TimestampMixin, str_enum, utcnow
+from .base import Base, TimestampMixin, str_enum, utcnow, vietnam_today
 from .firms import Capability, Certification, Firm
 from .needs import Need
 from .reference import Concept
@@ -100,7 +100,7 @@ class Deal(TimestampMixin, Base):
     started_by: Mapped[Side] = mapped_column(str_enum(Side, 10), default=Side.SUPPLIER)
     # The furthest stage reached (or closed), kept with every step for the funnel.
     stage: Mapped[Stage] = mapped_column(str_enum(Stage, 16), default=Stage.INTEREST, index=True)
-    stage_on: Mapped[date] = mapped_column(Date, default=date.today)
+    stage_on: Mapped[date] = mapped_column(Date, default=vietnam_today)
     closed_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, 16))
     # The province's officers read the thread only once one side asked them in.
     officers_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -141,7 +141,7 @@ class DealStep(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
     stage: Mapped[Stage] = mapped_column(str_enum(Stage, 16))
-    reached_on: Mapped[date] = mapped_column(Date, default=date.today)
+    reached_on: Mapped[date] = mapped_column(Date, default=vietnam_today)
     source: Mapped[str] = mapped_column(String(20), default="recorded")
     ref_id: Mapped[int | None] = mapped_column(Integer)
     # A sample approved: first article inspection, and the PPAP submission level (1-5).
@@ -319,7 +319,7 @@ class PurchaseOrder(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
-    ordered_on: Mapped[date] = mapped_column(Date, default=date.today)
+    ordered_on: Mapped[date] = mapped_column(Date, default=vietnam_today)
     reference: Mapped[str] = mapped_column(String(60), default="")
     value: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     currency: Mapped[str] = mapped_column(String(3), default="VND")

@@ -294,6 +294,7 @@ def pipeline_stage(deal: Deal):
         ppap_level=data.get("ppap_level"),
         first_article=data.get("first_article") is True,
     )
+    db.session.commit()
     return jsonify(pipeline.as_dict(deal))
 
 
@@ -317,6 +318,7 @@ def pipeline_order(deal: Deal):
         reference=data.get("reference") or "",
         part_family_ids=families,
     )
+    db.session.commit()
     return jsonify(orders.order_dict(order)), 201
 
 
@@ -327,6 +329,7 @@ def pipeline_close(deal: Deal):
     wrong, judged 0; the other reasons keep what it reached)."""
     data = _body()
     orders.close_deal(db.session, deal, data.get("reason", ""), actor(), data.get("note") or "")
+    db.session.commit()
     return jsonify(pipeline.as_dict(deal))
 
 
@@ -347,6 +350,7 @@ def pipeline_rate(deal: Deal):
         on_time_pct=data.get("on_time_pct"),
         comment=data.get("comment") or "",
     )
+    db.session.commit()
     return jsonify(ratings.rating_dict(rating)), 201
 
 

@@ -87,6 +87,7 @@ def record_stage(deal: Deal):
         ppap_level=request.form.get("ppap_level") or None,
         first_article=request.form.get("first_article", ""),
     )
+    db.session.commit()
     flash(_("Stage recorded."), "success")
     return redirect(back)
 
@@ -106,6 +107,7 @@ def record_order(deal: Deal):
         reference=request.form.get("reference", ""),
         part_family_ids=request.form.getlist("part_families"),
     )
+    db.session.commit()
     flash(_("Purchase order recorded."), "success")
     return redirect(back)
 
@@ -117,6 +119,7 @@ def close(deal: Deal):
     orders.close_deal(
         db.session, deal, request.form.get("reason", ""), actor(), request.form.get("note", "")
     )
+    db.session.commit()
     flash(_("The deal is closed."), "success")
     return redirect(back)
 
@@ -138,6 +141,7 @@ def rate(deal: Deal):
         on_time_pct=form.get("on_time_pct") or None,
         comment=form.get("comment", ""),
     )
+    db.session.commit()
     flash(_("Rating saved."), "success")
     return redirect(back)
 
