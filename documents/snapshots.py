@@ -29,6 +29,7 @@ from matching.localisation import (
     GapGroup,
     Localisation,
     LocalMatch,
+    NearMiss,
     NeedLocalisation,
     SectorGap,
 )
@@ -68,6 +69,8 @@ def _need(d: dict[str, Any]) -> NeedLocalisation:
             **d,
             "best_local": None if best is None else LocalMatch(**best),
             "posted": None if posted is None else date.fromisoformat(posted),
+            # Snapshots written before near misses were kept have none.
+            "near_misses": [NearMiss(**m) for m in d.get("near_misses", [])],
         }
     )
 

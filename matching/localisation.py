@@ -52,6 +52,8 @@ from .concepts import expand_query
 from .constraints import FAIL
 from .documents import need_text
 from .engine import FirmMatch, MatchEngine
+from .opportunities import CERTIFICATION, PROCESS
+from .opportunities import _missing as missing_requirements
 
 GOOD_MATCH_THRESHOLD = 0.60
 MATCH_LIMIT = 20  # the first page a buyer sees (webapp MATCH_LIMIT)
@@ -67,6 +69,18 @@ class LocalMatch:
     score: float
     meets_all_required: bool
     process_ok: bool
+
+
+@dataclass
+class NearMiss:
+    """A local supplier relevant enough for a need that lacks exactly one thing it can
+    get (a certification, a process): the province's support could close it."""
+
+    firm_id: int
+    firm_name: str
+    kind: str  # certification | process (``matching.opportunities`` requirement kinds)
+    key: str  # the standard, or the process concept id
+    name: str
 
 
 @dataclass
@@ -88,6 +102,7 @@ class NeedLocalisation:
     has_local_match: bool
     reason: str  # why not: ok | no_local_supplier | below_threshold | fails_required | process
     best_score: float | None  # the top match anywhere, for comparison
+    near_misses: list[NearMiss] = field(default_factory=list)
 
 
 @dataclass
@@ -241,6 +256,22 @@ def _judge(
     return local_match, False, "process"
 
 
+def near_misses(
+    need: Need, matches: list[FirmMatch], local: set[int], threshold: float
+) -> list[NearMiss]:
+    """Local suppliers relevant to ``need`` (``threshold``) that miss exactly one
+    requirement, and that one a certification or a process: one support away from it."""
+    out = []
+    for m in matches:
+        if m.firm is None or m.firm.province_id not in local or m.relevance < threshold:
+            continue
+        missing = missing_requirements(need, m.checks)
+        if len(missing) == 1 and missing[0].kind in (CERTIFICATION, PROCESS):
+            gap = missing[0]
+            out.append(NearMiss(m.firm_id, m.firm.display_name, gap.kind, gap.key, gap.name))
+    return out
+
+
 def localisation(
     session: Session,
     engine: MatchEngine,
@@ -293,6 +324,7 @@ def localisation(
                 has_local_match=good,
                 reason=reason,
                 best_score=round(matches[0].score, 4) if matches else None,
+                near_misses=near_misses(need, matches, local, threshold),
             )
         )
     by_family, by_sector = gap_groups(

@@ -53,7 +53,6 @@ from .documents import capability_text, need_text
 from .engine import CANDIDATES, FirmMatch, MatchEngine
 from .explanations import Explainer
 from .fusion import Hit, fuse, weights_for
-from .lexical import top_positive
 from .query_terms import need_requirements
 from .store import IndexBundle
 
@@ -469,6 +468,26 @@ def _firm_hits(
 
 
 # -- batch retrieval ------------------------------------------------------------------
+# Per base and need text, the base's best CANDIDATES + MARGIN rows by each retriever:
+# up to MARGIN of a need's rows can be hidden by the change log before that need is
+# scored against the whole base again (edits hide few rows between two merges).
+MARGIN = 56
+_BATCH = 64  # need texts scored against a whole base at once (64 × 100k scores: 25 MB)
+
+
+@dataclass
+class _Tops:
+    """One need text's best rows of a base by each retriever, each with both scores:
+    all its retrieval needs from the base, whichever firm asks."""
+
+    dense: np.ndarray  # base rows, best dense score first (equal scores: earlier row)
+    dense_scores: np.ndarray  # (rows, 2) float32: the dense and lexical score of each
+    lexical: np.ndarray  # base rows with a positive lexical score, best first
+    lexical_scores: np.ndarray  # (rows, 2)
+    dense_all: bool  # ``dense`` holds every row of the base
+    lexical_all: bool  # ``lexical`` holds every row with a positive score
+
+
 @dataclass
 class _Space:
     """The index's capabilities as arrays, to score many needs in one product."""
@@ -481,6 +500,14 @@ class _Space:
     row: dict[int, int]  # capability id → row
     # Rows of the base a change of the log replaced or dropped: never candidates.
     masked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # With a change log: the base's space, whose rows come first, the same rows as a
+    # mask (True: hidden), and the log's documents, the rows after the base's.
+    base: _Space | None = None
+    hidden: np.ndarray | None = None
+    layer: np.ndarray | None = None
+    layer_lexical: sparse.csr_matrix | None = None
+    # A base's: each need text's best rows (``_base_tops``), kept while the base is.
+    tops: dict[str, _Tops] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -536,8 +563,9 @@ def _base_space(base: IndexBundle) -> _Space:
 
 def _layered_space(bundle: IndexBundle, base: _Space) -> _Space:
     """The base's space (built once per base: its arrays are views of the mapped
-    files) with the log's documents appended and the rows they hide masked: an edit
-    costs the page a few small arrays, not a new space."""
+    files, and it keeps the needs' best rows) with the log's documents appended and
+    the rows they hide masked: an edit costs the page a few small arrays, not a new
+    space."""
     vectors, lexical = bundle.vectors, bundle.lexical
     hidden = np.isin(base.ids, vectors.hidden)
     layer_ids = vectors.layer_ids
@@ -558,6 +586,10 @@ def _layered_space(bundle: IndexBundle, base: _Space) -> _Space:
         parts,
         row,
         np.flatnonzero(hidden),
+        base=base,
+        hidden=hidden,
+        layer=vectors.layer,
+        layer_lexical=None if base.lexical is None else lexical.layer,
     )
 
 
@@ -596,10 +628,8 @@ def _query_vectors(
     return np.vstack([found[t] for t in texts]).astype(np.float32, copy=False), encoded
 
 
-def _lexical_scores(bundle: IndexBundle, space: _Space, texts: list[str]) -> np.ndarray | None:
-    """Lexical cosine of each need text with each capability (needs × rows)."""
-    if space.lexical is None:
-        return None
+def _lexical_queries(bundle: IndexBundle, texts: list[str]) -> sparse.csr_matrix:
+    """The need texts' TF-IDF rows (needs × features), kept per text like the vectors."""
     signature = _signature(bundle)
     rows, fresh = [], {}
     for text in texts:
@@ -608,97 +638,230 @@ def _lexical_scores(bundle: IndexBundle, space: _Space, texts: list[str]) -> np.
             row = fresh[(*signature, text)] = bundle.lexical.query_vector(text)
         rows.append(row)
     _remember(_LEXICAL_ROWS, fresh)
-    queries = sparse.vstack(rows, format="csr")
-    scores = np.hstack(
-        [np.asarray((part @ queries.T).T.todense(), dtype=np.float32) for part in space.lexical]
+    return sparse.vstack(rows, format="csr")
+
+
+def _best(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest ``scores``, best first, equal scores earlier first
+    (FAISS's flat search keeps the earlier of equal scores)."""
+    if 0 < k < len(scores):
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        top = np.flatnonzero(scores >= kth)
+    else:
+        top = np.arange(len(scores))
+    return top[np.lexsort((top, -scores[top]))][:k]
+
+
+def _tops_of(dense: np.ndarray, lexical: np.ndarray | None, k: int) -> _Tops:
+    """A need's ``_Tops`` of length ``k`` from its scores with every row of a base."""
+    if lexical is None:
+        lexical = np.zeros_like(dense)
+        positive = np.zeros(0, dtype=np.int64)
+    else:
+        positive = np.flatnonzero(lexical > 0)
+    d = _best(dense, k)
+    lex = positive[_best(lexical[positive], k)]
+    return _Tops(
+        d,
+        np.column_stack([dense[d], lexical[d]]).astype(np.float32),
+        lex,
+        np.column_stack([dense[lex], lexical[lex]]).astype(np.float32),
+        len(dense) <= k,
+        len(positive) <= k,
     )
-    scores[:, space.masked] = 0.0
-    return scores
 
 
-def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the ``k`` best columns (all when there are no more than ``k``)."""
-    if k >= scores.shape[1]:
-        return np.ones(scores.shape, dtype=bool)
-    mask = np.zeros(scores.shape, dtype=bool)
-    np.put_along_axis(mask, np.argpartition(-scores, k - 1, axis=1)[:, :k], True, axis=1)
-    return mask
+def _base_tops(
+    engine: MatchEngine,
+    bundle: IndexBundle,
+    base: _Space,
+    texts: list[str],
+    k: int = CANDIDATES + MARGIN,
+    again: bool = False,
+) -> dict[str, _Tops]:
+    """Each text's ``_Tops`` in the base, scored against the whole base the first
+    time (``again``: once more, ``k`` long), kept in ``base.tops``."""
+    found = {t: base.tops[t] for t in texts if not again and t in base.tops}
+    todo = [t for t in dict.fromkeys(texts) if t not in found]
+    for start in range(0, len(todo), _BATCH):
+        chunk = todo[start : start + _BATCH]
+        queries = _query_vectors(engine, bundle, chunk)[0]
+        dense = np.hstack([queries @ block.T for block in base.blocks])
+        lexical = None
+        if base.lexical is not None:
+            q = _lexical_queries(bundle, chunk).T
+            lexical = np.hstack(
+                [np.asarray((part @ q).T.todense(), dtype=np.float32) for part in base.lexical]
+            )
+        fresh = {
+            t: _tops_of(dense[i], None if lexical is None else lexical[i], k)
+            for i, t in enumerate(chunk)
+        }
+        with _LOCK:
+            _remember(base.tops, fresh)
+        found.update(fresh)
+    return found
 
 
-def _minmax_rows(scores: np.ndarray, mask: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``fusion._minmax`` of each row over its candidates, at the columns ``cols``."""
-    low = np.where(mask, scores, np.inf).min(axis=1, keepdims=True)
-    high = np.where(mask, scores, -np.inf).max(axis=1, keepdims=True)
+def _stack(
+    rows: list[np.ndarray], scores: list[np.ndarray], hidden: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of rows and their scores as (needs × longest) arrays, -1 where there is no
+    row or the row is hidden."""
+    out = np.full((len(rows), max([1, *map(len, rows)])), -1, dtype=np.int64)
+    values = np.zeros((*out.shape, 2), dtype=np.float32)
+    for i, (r, s) in enumerate(zip(rows, scores, strict=True)):
+        out[i, : len(r)] = r
+        values[i, : len(r)] = s
+    if hidden is not None and len(hidden):
+        out[(out >= 0) & hidden[np.maximum(out, 0)]] = -1
+    return out, values
+
+
+def _first(
+    rows: np.ndarray, values: np.ndarray, key: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per need, the ``k`` best rows by ``key`` (equal keys: the earlier row), of those
+    that are not -1 and whose key is finite, with their scores; -1 after the last."""
+    key = np.where(rows >= 0, key, -np.inf)
+    order = np.lexsort((rows, -key), axis=1)[:, :k]
+    kept = np.take_along_axis(rows, order, axis=1)
+    kept[~np.isfinite(np.take_along_axis(key, order, axis=1))] = -1
+    return kept, np.take_along_axis(values, order[..., None], axis=1)
+
+
+@dataclass
+class _Candidates:
+    """Each need's candidates in the current state, as ``MatchEngine.retrieve`` finds
+    them: rows of the space (-1: none), with their dense and lexical scores."""
+
+    dense: np.ndarray  # (needs, ≤ CANDIDATES): the dense top, best first
+    lexical: np.ndarray  # (needs, ≤ CANDIDATES): the positive lexical top, best first
+    rows: np.ndarray  # (needs, width): the two tops, a row in both kept once
+    scores: np.ndarray  # (needs, width, 2): dense and lexical score of each of ``rows``
+
+
+def _candidates(
+    engine: MatchEngine, bundle: IndexBundle, space: _Space, texts: list[str]
+) -> _Candidates:
+    """The base's kept tops without the rows the log hides, merged with the log's rows
+    (scored here: needs × log rows is small); a need whose kept list the log has
+    thinned below ``CANDIDATES`` is scored against the whole base again."""
+    base = space.base or space
+    hidden = space.hidden
+    tops = _base_tops(engine, bundle, base, texts)
+    while True:
+        listed = [tops[t] for t in texts]
+        dense, dense_scores = _stack(
+            [t.dense for t in listed], [t.dense_scores for t in listed], hidden
+        )
+        lexical, lexical_scores = _stack(
+            [t.lexical for t in listed], [t.lexical_scores for t in listed], hidden
+        )
+        if hidden is None or not hidden.any():
+            break
+        complete = np.array([[t.dense_all, t.lexical_all] for t in listed])
+        counts = np.column_stack([(dense >= 0).sum(axis=1), (lexical >= 0).sum(axis=1)])
+        short = ((counts < CANDIDATES) & ~complete).any(axis=1)
+        if not short.any():
+            break
+        longer = CANDIDATES + MARGIN + int(hidden.sum())
+        again = [texts[i] for i in np.flatnonzero(short)]
+        tops.update(_base_tops(engine, bundle, base, again, longer, again=True))
+    if space.layer is not None and len(space.layer):
+        queries = _query_vectors(engine, bundle, texts)[0]
+        layer = np.zeros((len(texts), len(space.layer), 2), dtype=np.float32)
+        layer[..., 0] = queries @ space.layer.T
+        if space.layer_lexical is not None:
+            q = _lexical_queries(bundle, texts)
+            layer[..., 1] = np.asarray((q @ space.layer_lexical.T).todense())
+        at = np.broadcast_to(len(base.ids) + np.arange(len(space.layer)), layer.shape[:2])
+        dense = np.hstack([dense, at])
+        dense_scores = np.hstack([dense_scores, layer])
+        lexical = np.hstack([lexical, np.where(layer[..., 1] > 0, at, -1)])
+        lexical_scores = np.hstack([lexical_scores, layer])
+    dense, dense_scores = _first(dense, dense_scores, dense_scores[..., 0], CANDIDATES)
+    lexical_key = np.where(lexical_scores[..., 1] > 0, lexical_scores[..., 1], -np.inf)
+    lexical, lexical_scores = _first(lexical, lexical_scores, lexical_key, CANDIDATES)
+    rows = np.hstack([dense, lexical])
+    # A row in both tops: keep the dense top's (stable order: it comes first).
+    key = np.where(rows >= 0, rows, -1 - np.arange(rows.shape[1]))
+    order = np.argsort(key, axis=1, kind="stable")
+    ordered = np.take_along_axis(key, order, axis=1)
+    twice = np.zeros(rows.shape, dtype=bool)
+    np.put_along_axis(twice, order[:, 1:], ordered[:, 1:] == ordered[:, :-1], axis=1)
+    return _Candidates(
+        dense, lexical, np.where(twice, -1, rows), np.hstack([dense_scores, lexical_scores])
+    )
+
+
+def _minmax_rows(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``fusion._minmax`` of each need's ``values`` over its valid candidates, in the
+    same double-precision steps (so the scores equal ``fuse``'s)."""
+    values = values.astype(np.float64)
+    low = np.where(valid, values, np.inf).min(axis=1, keepdims=True)
+    high = np.where(valid, values, -np.inf).max(axis=1, keepdims=True)
     span = high - low
-    flat = np.where(high > 0, 1.0, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = (scores[:, cols] - low) / span
-    return np.where(span <= 1e-9, flat, scaled)
+        scaled = (values - low) / span
+    return np.where(span <= 1e-9, np.where(high > 0, 1.0, 0.0), scaled)
 
 
 def _retrieve_many(
     engine: MatchEngine, bundle: IndexBundle, texts: list[str], firm_id: int, threshold: float
 ) -> list[list[Hit] | None]:
-    """``MatchEngine.retrieve(text)`` for each text where a capability of the firm may
-    reach ``threshold``; None for the others.
+    """``MatchEngine.retrieve(text)`` for each text where a capability of the firm
+    reaches ``threshold``; None for the others.
 
-    A vectorised pre-screen applies ``fuse``'s formula to the firm's capabilities only
-    (ignoring the final cut to ``CANDIDATES``, so it never drops a need ``retrieve``
-    would keep); the needs it passes are fused exactly by the engine's ``fuse``.
+    Each need's candidates come from what the base keeps for it (``_candidates``): no
+    product with the whole catalogue per request. ``fuse``'s formula over them scores
+    the firm's own candidates for every need at once (ignoring only the final cut to
+    ``CANDIDATES``, so it never drops a need ``retrieve`` would keep); the needs it
+    passes are fused again by the engine's ``fuse`` itself (``_retrieve_one``).
     """
     space = _space(bundle)
-    rows = np.flatnonzero(space.firms == firm_id)
     out: list[list[Hit] | None] = [None] * len(texts)
-    if not len(rows) or not texts:
+    if not texts or not (space.firms == firm_id).any():
         return out
-    lexical = _lexical_scores(bundle, space, texts)
-    queries = _query_vectors(engine, bundle, texts)[0]
-    dense = np.hstack([queries @ block.T for block in space.blocks])
-    dense[:, space.masked] = -np.inf
-    k = min(CANDIDATES, len(space.ids) - len(space.masked))
-    candidates = _top_mask(dense, k)
-    if lexical is not None:
-        candidates |= _top_mask(lexical, k) & (lexical > 0)
+    found = _candidates(engine, bundle, space, texts)
     weights = weights_for(bundle.model_name)
     wd, wl = weights
-    fused = wd * _minmax_rows(dense, candidates, rows)
+    valid = found.rows >= 0
+    fused = wd * _minmax_rows(found.scores[..., 0], valid)
     total = wd
-    if lexical is not None:
-        fused = fused + wl * _minmax_rows(lexical, candidates, rows)
+    if space.lexical is not None:
+        fused = fused + wl * _minmax_rows(found.scores[..., 1], valid)
         total += wl
-    fused = np.where(candidates[:, rows], fused / total, -np.inf).max(axis=1)
-    for i in np.flatnonzero(fused >= threshold - 1e-4):
-        out[i] = _retrieve_one(space, dense[i], None if lexical is None else lexical[i], weights)
+    mine = valid & (space.firms[np.maximum(found.rows, 0)] == firm_id)
+    best = np.where(mine, fused / total, -np.inf).max(axis=1)
+    for i in np.flatnonzero(best >= threshold - 1e-4):
+        out[i] = _retrieve_one(space, found, int(i), weights)
     return out
 
 
 def _retrieve_one(
-    space: _Space,
-    dense: np.ndarray,
-    lexical: np.ndarray | None,
-    weights: tuple[float, float],
+    space: _Space, found: _Candidates, i: int, weights: tuple[float, float]
 ) -> list[Hit]:
-    """``MatchEngine.retrieve`` (hybrid) from one need's precomputed scores, step by step:
-    the dense top ``CANDIDATES`` as FAISS lists them, the positive lexical top
-    ``CANDIDATES``, each candidate scored by the other retriever too, fused by the
-    engine's ``fuse``, best first."""
-    count = len(space.ids)
-    ids, row = space.ids, space.row
-    positions = np.arange(count)
-    # FAISS's flat search keeps the earlier of equal scores and lists ties latest first;
-    # the order matters for the ranks that explanations show.
-    top = np.lexsort((positions, -dense))[: min(CANDIDATES, count)]
-    top = top[np.lexsort((-top, -dense[top]))]
-    top = top[np.isfinite(dense[top])]  # rows a change of the log hides
-    dense_scores = {int(ids[p]): float(dense[p]) for p in top}
+    """``MatchEngine.retrieve`` (hybrid) for need ``i`` from its candidates, step by
+    step: the dense top as FAISS lists it, the positive lexical top, each candidate
+    scored by the other retriever too, fused by the engine's ``fuse``, best first."""
+    ids = space.ids
+    rows, scores = found.rows[i], found.scores[i]
+    valid = rows >= 0
+    score = dict(zip(ids[rows[valid]].tolist(), scores[valid].tolist(), strict=True))
+    dense = found.dense[i][found.dense[i] >= 0]
+    # FAISS lists equal scores latest first; the order matters for the ranks that
+    # explanations show.
+    dense = dense[np.lexsort((-dense, -scores[: len(dense), 0]))]
+    dense_scores = {int(ids[p]): score[int(ids[p])][0] for p in dense}
     lexical_scores: dict[int, float] = {}
-    if lexical is not None:
-        for p, score in top_positive(positions, lexical, CANDIDATES):
-            lexical_scores[int(ids[p])] = score
+    if space.lexical is not None:
+        for p in found.lexical[i][found.lexical[i] >= 0]:
+            lexical_scores[int(ids[p])] = score[int(ids[p])][1]
         for cid in list(dense_scores.keys() - lexical_scores.keys()):
-            lexical_scores[cid] = float(lexical[row[cid]])
+            lexical_scores[cid] = score[cid][1]
         for cid in list(lexical_scores.keys() - dense_scores.keys()):
-            dense_scores[cid] = float(dense[row[cid]])
+            dense_scores[cid] = score[cid][0]
     hits = fuse(dense_scores, lexical_scores, weights)
     firm_of = space.bundle.firm_of
     for h in hits.values():

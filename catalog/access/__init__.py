@@ -38,16 +38,21 @@ from ..models import (
     Introduction,
     IntroductionStatus,
     JobKind,
+    LineStatus,
     Meeting,
     MeetingRequest,
     Need,
     NeedPhoto,
     NeedStatus,
     Notification,
+    Programme,
     Quote,
     QuoteRequestRecipient,
     Registration,
     SupplyRelationship,
+    SupportApplication,
+    SupportFile,
+    SupportLine,
     User,
     UserRole,
     Verification,
@@ -337,6 +342,41 @@ def firm_member(user: User | None, _: Any = None) -> bool:
     return user is not None and user.role == UserRole.MEMBER and user.firm_id is not None
 
 
+def programme_of(target: Any) -> Programme:
+    """The programme a programme record belongs to."""
+    if isinstance(target, Programme):
+        return target
+    if isinstance(target, SupportLine):
+        return target.programme
+    if isinstance(target, SupportApplication):
+        return target.line.programme
+    if isinstance(target, SupportFile):
+        return target.application.line.programme
+    raise TypeError(f"no programme for {target!r}")
+
+
+def manage_programme(user: User | None, target: Any = None) -> bool:
+    """Set up and run a province's programmes (lines, budgets, targets, decisions,
+    payments, results): its officers and admins; with no target, whether the user
+    may set one up at all (in the provinces they serve)."""
+    if target is None:
+        return _staff(user)
+    return _officer_for(user, programme_of(target).province_id)
+
+
+def apply_for_support(user: User | None, line: SupportLine) -> bool:
+    """Apply to a support line: the users of a firm, while the line is open (whether
+    the firm is eligible is the application's own check, with its reasons)."""
+    return firm_member(user) and line.status == LineStatus.OPEN
+
+
+def view_application(user: User | None, target: Any) -> bool:
+    """A support application and its files: the firm's own users, and the officers of
+    the programme's province (who decide it), never another firm."""
+    application = target.application if isinstance(target, SupportFile) else target
+    return _member(user, application.firm_id) or manage_programme(user, application)
+
+
 def signed_in(user: User | None, _: Any = None) -> bool:
     return user is not None
 
@@ -456,6 +496,11 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "token.own": own_token,
     "job.own": own_job,
     "two_factor.use": use_two_factor,
+    "programme.view": anyone,  # a province's programme is a public decision
+    "programme.manage": manage_programme,
+    "support.apply": apply_for_support,
+    "support.view": view_application,
+    "support.decide": manage_programme,
 }
 
 

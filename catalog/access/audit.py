@@ -46,10 +46,14 @@ from ..models import (
     IndustrialZone,
     Introduction,
     Need,
+    Programme,
     Province,
     PurchaseOrder,
     Quote,
     SupplierRating,
+    SupportApplication,
+    SupportDisbursement,
+    SupportLine,
     User,
     Verification,
     utcnow,
@@ -79,7 +83,13 @@ ENTITIES: dict[type, str] = {
     Quote: "quote",
     PurchaseOrder: "purchase_order",
     SupplierRating: "supplier_rating",
+    Programme: "programme",
+    SupportLine: "support_line",
+    SupportApplication: "support_application",
+    SupportDisbursement: "support_payment",
 }
+# Records of a programme, filed under the programme's province.
+PROGRAMME_RECORDS = (Programme, SupportLine, SupportApplication, SupportDisbursement)
 # What stays between the two firms of a deal: a quotation's price and notes are not
 # for the provinces' officers who read the log (they see the stages, orders and ratings
 # as the funnel and the rating pages show them).
@@ -202,6 +212,8 @@ def _own_province_ids(session: Session, obj: Any) -> list[int | None]:
     firm = None
     if isinstance(obj, Firm):
         return [obj.province_id]
+    if isinstance(obj, PROGRAMME_RECORDS):
+        return [_programme_province(session, obj)]
     if isinstance(obj, DEAL_RECORDS):
         deal = obj if isinstance(obj, Deal) else obj.deal or session.get(Deal, obj.deal_id)
         if deal is None:
@@ -222,7 +234,22 @@ def _own_province_ids(session: Session, obj: Any) -> list[int | None]:
     return [firm.province_id if firm is not None else None]
 
 
+def _programme_province(session: Session, obj: Any) -> int | None:
+    if isinstance(obj, SupportDisbursement):
+        obj = obj.application or session.get(SupportApplication, obj.application_id)
+    if isinstance(obj, SupportApplication):
+        obj = obj.line or session.get(SupportLine, obj.line_id)
+    if isinstance(obj, SupportLine):
+        obj = obj.programme or session.get(Programme, obj.programme_id)
+    return obj.province_id if obj is not None else None
+
+
 def _label(obj: Any) -> str:
+    if isinstance(obj, SupportDisbursement):
+        obj = obj.application
+    if isinstance(obj, SupportApplication):
+        firm = obj.firm.display_name if obj.firm is not None else ""
+        return f"{firm} · {obj.line.name if obj.line is not None else ''}"[:200]
     if isinstance(obj, DEAL_RECORDS):
         # The two firms, never the need's title: an officer of the supplier's province
         # may not read the need.
@@ -424,6 +451,10 @@ ENTITY_LABELS = {
     "quote": N_("Quotation"),
     "purchase_order": N_("Purchase order"),
     "supplier_rating": N_("Supplier rating"),
+    "programme": N_("Support programme"),
+    "support_line": N_("Support line"),
+    "support_application": N_("Support application"),
+    "support_payment": N_("Support payment"),
     "firm_claim": N_("Claim on a firm"),
     "claim_invitation": N_("Invitation to claim a firm"),
     ALERT: N_("Alert"),
@@ -526,6 +557,39 @@ FIELD_LABELS = {
     "on_time_pct": N_("On-time deliveries in percent"),
     "comment": N_("Comment"),
     "rated_by_id": N_("Rated by"),
+    # support programmes (``catalog.programmes``)
+    "start_year": N_("First year"),
+    "end_year": N_("Last year"),
+    "legal_basis": N_("Legal basis"),
+    "kind": N_("Kind of support"),
+    "share_pct": N_("Share of the cost paid (%)"),
+    "ceiling_vnd": N_("Most paid per firm (VND)"),
+    "standards": N_("Certifications it helps obtain"),
+    "sizes": N_("Firm sizes"),
+    "processes": N_("Processes"),
+    "programme_id": N_("Support programme"),
+    "line_id": N_("Support line"),
+    "application_id": N_("Support application"),
+    "purpose": N_("What the support is for"),
+    "gap": N_("Gap it closes"),
+    "cost_vnd": N_("Cost (VND)"),
+    "requested_vnd": N_("Amount requested (VND)"),
+    "approved_vnd": N_("Amount approved (VND)"),
+    "applied_by_id": N_("Applied by"),
+    "applied_on": N_("Applied on"),
+    "score": N_("Assessment score"),
+    "criteria": N_("Assessment criteria"),
+    "comments": N_("Comments"),
+    "reject_reason": N_("Reason for rejecting"),
+    "decided_on": N_("Decided on"),
+    "completed_on": N_("Completed on"),
+    "result_note": N_("Result"),
+    "workers_trained": N_("Workers trained"),
+    "event_id": N_("Event"),
+    "source": N_("Source"),
+    "paid_on": N_("Paid on"),
+    "amount_vnd": N_("Amount (VND)"),
+    "recorded_by_id": N_("Recorded by"),
 }
 _ENUMS = {
     "method": {"documents": N_("Document check"), "site_visit": N_("Site visit")},
@@ -537,16 +601,28 @@ _ENUMS = {
 }
 
 
-def _deal_value_labels() -> dict[tuple[str, str], dict[str, str]]:
-    """A deal's stages, closing reasons and sides, a quotation's status, as the deal
-    pages name them (imported here: ``catalog.deals`` reads ``catalog.access``)."""
+def _deal_and_support_value_labels() -> dict[tuple[str, str], dict[str, str]]:
+    """A deal's stages, closing reasons and sides, a quotation's status, a support
+    line's kind and an application's status and payments' sources, as their pages name
+    them (imported here: ``catalog.deals`` and ``catalog.programmes`` read
+    ``catalog.access``)."""
     from ..deals.pipeline import CLOSE_REASON_LABELS, STAGE_LABELS
     from ..deals.quotes import STATUS_LABELS
 
     stages = {s.value: label for s, label in STAGE_LABELS.items()}
     reasons = {r.value: label for r, label in CLOSE_REASON_LABELS.items()}
     sides = {"buyer": N_("Buyer"), "supplier": N_("Supplier"), "officer": N_("Officer")}
+    from ..programmes import KIND_LABELS, SOURCE_LABELS
+    from ..programmes import STATUS_LABELS as SUPPORT_STATUS
+
     return {
+        ("support_line", "kind"): {k.value: label for k, label in KIND_LABELS.items()},
+        ("support_application", "status"): {k.value: label for k, label in SUPPORT_STATUS.items()},
+        ("support_payment", "source"): {k.value: label for k, label in SOURCE_LABELS.items()},
+        ("support_application", "source"): {
+            "application": N_("Applied by the firm"),
+            "recorded": N_("Recorded by an officer"),
+        },
         ("deal", "stage"): stages,
         ("deal", "closed_reason"): reasons,
         ("deal", "started_by"): sides,
@@ -578,7 +654,7 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
         "rejected": N_("Rejected"),
     },
     **{(e, f): labels for f, labels in _ENUMS.items() for e in ENTITY_LABELS},
-    **_deal_value_labels(),
+    **_deal_and_support_value_labels(),
     **value_labels(),  # a firm's role, a need's status … as their schemas declare them
 }
 DECLARED_LABELS = field_labels()
@@ -620,6 +696,9 @@ REFERENCES: dict[str, type] = {
     "officers_asked_by_id": User,
     "author_id": User,
     "rated_by_id": User,
+    "applied_by_id": User,
+    "recorded_by_id": User,
+    "processes": Concept,
     "part_families": Concept,
     "need_id": Need,
     "capability_id": Capability,

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from .. import access
 from ..i18n import N_
 from ..models import (
+    ApplicationStatus,
     Capability,
     Certification,
     Deal,
@@ -42,6 +43,7 @@ from ..models import (
     MeetingRequest,
     Need,
     NeedPhoto,
+    Programme,
     PurchaseOrder,
     Quote,
     QuoteRequest,
@@ -50,6 +52,12 @@ from ..models import (
     ShortlistEntry,
     SupplierRating,
     SupplyRelationship,
+    SupportApplication,
+    SupportBudget,
+    SupportDisbursement,
+    SupportFile,
+    SupportLine,
+    SupportTarget,
     User,
     UserRole,
     Verification,
@@ -234,6 +242,8 @@ def _event(session: Session, user: User, obj: Event, action: str) -> tuple[bool,
 
 FIRM = ("firm", "firm_id", Firm)
 DEAL = ("deal", "deal_id", Deal)
+LINE = ("line", "line_id", SupportLine)
+APPLICATION = ("application", "application_id", SupportApplication)
 
 
 def _of_deal(session: Session, obj: Any) -> list[Firm]:
@@ -243,6 +253,44 @@ def _of_deal(session: Session, obj: Any) -> list[Firm]:
         *_owners(DEAL, ("buyer", "buyer_id", Firm))(session, obj),
         *_owners(DEAL, ("supplier", "supplier_id", Firm))(session, obj),
     ]
+
+
+def _programme_now(session: Session, obj: Any) -> Programme | None:
+    """The programme a programme record belongs to, following what the flush holds."""
+    path = {
+        SupportLine: [("programme", "programme_id", Programme)],
+        SupportBudget: [LINE, ("programme", "programme_id", Programme)],
+        SupportTarget: [LINE, ("programme", "programme_id", Programme)],
+        SupportApplication: [LINE, ("programme", "programme_id", Programme)],
+        SupportDisbursement: [APPLICATION, LINE, ("programme", "programme_id", Programme)],
+        SupportFile: [APPLICATION, LINE, ("programme", "programme_id", Programme)],
+    }.get(type(obj))
+    if path is None:
+        return obj
+    found = _owners(*path)(session, obj)
+    return found[0] if found else None
+
+
+def _programme(session: Session, user: User, obj: Any, action: str) -> tuple[bool, set[int]]:
+    """Programme records are the officers' of the programme's province; a firm's users
+    write only their own application (filing it with its files, withdrawing it)."""
+    programme = _programme_now(session, obj)
+    province = province_now(programme) if programme is not None else None
+    provinces = {province} if province is not None else set()
+    if _officer_for(user, province):
+        return True, provinces
+    application = obj.application if isinstance(obj, SupportFile) else obj
+    if not isinstance(application, SupportApplication) or user.role != UserRole.MEMBER:
+        return False, provinces
+    firm_ids = {application.firm_id, application.firm.id if application.firm else None}
+    own = user.firm_id is not None and user.firm_id in firm_ids
+    if isinstance(obj, SupportFile):
+        return own and action == "create" and obj.role == "application", provinces
+    if action == "create":  # the status's default is set when the row is written
+        waiting = application.status in (None, ApplicationStatus.SUBMITTED)
+        return own and waiting, provinces
+    withdrawn = _changed_keys(obj) <= {"status"}
+    return own and withdrawn and application.status == ApplicationStatus.WITHDRAWN, provinces
 
 
 NEED = ("need", "need_id", Need)
@@ -301,6 +349,13 @@ RULES: dict[type, Callable[[Session, User, Any, str], tuple[bool, set[int]]]] = 
         ]
     ),
     Event: _event,
+    Programme: _programme,
+    SupportLine: _programme,
+    SupportBudget: _programme,
+    SupportTarget: _programme,
+    SupportApplication: _programme,
+    SupportDisbursement: _programme,
+    SupportFile: _programme,
 }
 
 

@@ -70,6 +70,21 @@ from .needs import (
     need_materials,
 )
 from .notifications import ClaimInvitation, ConsentMethod, MailMode, Notification
+from .programmes import (
+    ApplicationStatus,
+    FirmSize,
+    FundingSource,
+    LineStatus,
+    Programme,
+    SupportApplication,
+    SupportBudget,
+    SupportDisbursement,
+    SupportFile,
+    SupportKind,
+    SupportLine,
+    SupportTarget,
+    TargetMeasure,
+)
 from .reference import Concept, FormerProvince, IndustrialZone, Province
 from .relationships import SupplyRelationship, relationship_parts
 from .translations import Translation
@@ -126,6 +141,19 @@ __all__ = [
     "VerificationResult",
     "latest_checks",
     "SupplyRelationship",
+    "ApplicationStatus",
+    "FirmSize",
+    "FundingSource",
+    "LineStatus",
+    "Programme",
+    "SupportApplication",
+    "SupportBudget",
+    "SupportDisbursement",
+    "SupportFile",
+    "SupportKind",
+    "SupportLine",
+    "SupportTarget",
+    "TargetMeasure",
     "Translation",
     "relationship_parts",
     "ImportLayout",

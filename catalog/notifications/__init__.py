@@ -284,6 +284,10 @@ def render(session: Session, note: Notification, reader: User | None = None) -> 
         from . import deals  # that module imports this one
 
         return deals.render(session, note, reader)
+    if kind.startswith("support."):
+        from . import support  # that module imports this one
+
+        return support.render(session, note, reader)
     intro_link = {"_anchor": f"intro-{note.subject_id}"}
     if kind in (INTRODUCTION_REQUESTED, INTRODUCTION_UNANSWERED):
         buyer = _firm_name(session, p.get("buyer_id"))
