@@ -540,7 +540,7 @@ def _space(bundle: IndexBundle) -> _Space:
         if _SPACE and _SPACE[0].bundle is bundle:
             return _SPACE[0]
     if bundle.base is None:
-        space = _whole_space(bundle)
+        space = _base_space(bundle)  # the base of the changes to come: its tops stay
     else:
         space = _layered_space(bundle, _base_space(bundle.base))
     with _LOCK:
@@ -676,11 +676,12 @@ def _base_tops(
     bundle: IndexBundle,
     base: _Space,
     texts: list[str],
-    k: int = CANDIDATES + MARGIN,
+    k: int | None = None,
     again: bool = False,
 ) -> dict[str, _Tops]:
     """Each text's ``_Tops`` in the base, scored against the whole base the first
     time (``again``: once more, ``k`` long), kept in ``base.tops``."""
+    k = k or CANDIDATES + MARGIN
     found = {t: base.tops[t] for t in texts if not again and t in base.tops}
     todo = [t for t in dict.fromkeys(texts) if t not in found]
     for start in range(0, len(todo), _BATCH):

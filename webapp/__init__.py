@@ -162,6 +162,7 @@ def register_blueprints(app: Flask) -> None:
     from .needs import bp as needs_bp
     from .notifications import bp as notifications_bp
     from .opportunities import bp as opportunities_bp
+    from .programmes import bp as programmes_bp
     from .verifications import bp as verifications_bp
 
     app.register_blueprint(main_bp)
@@ -181,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(deals_bp)
+    app.register_blueprint(programmes_bp)
     csrf.exempt(api_bp)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from catalog import services
 from catalog.access import posting_firm, visible_needs_clause
 from catalog.access.visibility import readable_ids
+from catalog.files import Upload
 from catalog.i18n import N_
 from catalog.introductions import decide_introduction, introductions_query, request_introduction
 from catalog.models import (
@@ -98,6 +99,20 @@ def json_object(raw: bytes | str) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def body_and_files() -> tuple[dict, list[Upload]]:
+    """The request's JSON object and its files: a JSON body has none; a
+    ``multipart/form-data`` one holds the object in its ``json`` part (a field or a file
+    part) and the files in its ``files`` parts (400 without a ``json`` part)."""
+    if request.mimetype != "multipart/form-data":
+        return _body(), []
+    part = request.files.get("json")
+    raw: bytes | str | None = part.read() if part is not None else request.form.get("json")
+    if raw is None:
+        abort(400, description="A multipart request holds its JSON object in a part named json.")
+    uploads = [Upload(f.filename or "upload", f.read()) for f in request.files.getlist("files")]
+    return json_object(raw), uploads
 
 
 def _texts(value: Any) -> list[str]:
@@ -441,3 +456,4 @@ def openapi():
 
 
 from .deals import api as _deals_api  # noqa: E402,F401  (its routes register on bp)
+from .programmes import api as _programmes_api  # noqa: E402,F401  (its routes register on bp)

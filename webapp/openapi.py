@@ -636,9 +636,11 @@ def _multipart(body: str) -> dict[str, Any]:
 
 def build(app: Flask) -> dict[str, Any]:
     """The document, built afresh (``spec`` caches it)."""
-    from .deals import openapi as deals  # the deal endpoints' entries (they import this)
+    # The deal and programme endpoints' entries (they import this module).
+    from .deals import openapi as deals
+    from .programmes import openapi as programmes
 
-    table = {**OPERATIONS, **deals.OPERATIONS}
+    table = {**OPERATIONS, **deals.OPERATIONS, **programmes.OPERATIONS}
     rules = _api_rules(app)
     endpoints = {r.endpoint.removeprefix(BLUEPRINT + ".") for r in rules}
     missing = sorted(endpoints - table.keys())
@@ -663,7 +665,8 @@ def build(app: Flask) -> dict[str, Any]:
             "description": "A personal access token (`kn_…`), created on the account page.",
         },
     )
-    for name, schema in {**response_schemas(), **request_schemas(), **deals.SCHEMAS}.items():
+    schemas = {**response_schemas(), **request_schemas(), **deals.SCHEMAS, **programmes.SCHEMAS}
+    for name, schema in schemas.items():
         api.components.schema(name, schema)
     for name, response in common_responses().items():
         api.components.response(name, response)

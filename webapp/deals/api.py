@@ -20,7 +20,6 @@ from catalog.dashboard import Period
 from catalog.deals import comparison, conversation, deals_query, orders, pipeline, quotes, ratings
 from catalog.deals import requests as quote_requests
 from catalog.deals.funnel import STALL_DAYS, funnel
-from catalog.files import Upload
 from catalog.i18n import N_
 from catalog.models import (
     Deal,
@@ -36,24 +35,9 @@ from catalog.schemas import iso
 from catalog.validation import ValidationError
 
 from ..access import actor, can, my_provinces, rule
-from ..api import _body, _paging, bp, json_object
+from ..api import _body, _paging, body_and_files, bp
 from ..extensions import db
 from .answers import files_root, send_deal_file
-
-
-def _body_and_files() -> tuple[dict, list[Upload]]:
-    """The request's JSON object and its files: a JSON body has none; a
-    ``multipart/form-data`` one holds the object in its ``json`` part (a field or a file
-    part) and the files in its ``files`` parts (400 without a ``json`` part)."""
-    if request.mimetype != "multipart/form-data":
-        return _body(), []
-    part = request.files.get("json")
-    raw: bytes | str | None = part.read() if part is not None else request.form.get("json")
-    if raw is None:
-        abort(400, description="A multipart request holds its JSON object in a part named json.")
-    uploads = [Upload(f.filename or "upload", f.read()) for f in request.files.getlist("files")]
-    return json_object(raw), uploads
-
 
 # -- answers to needs, deals and their conversations (webapp.deals.answers) ------------
 
@@ -109,7 +93,7 @@ def deal_show(deal: Deal):
 @rule("need.answer", Need)
 def deal_answer(need: Need):
     """A supplier answers a need: interest with ``message``, or a ``quote`` object."""
-    data, uploads = _body_and_files()
+    data, uploads = body_and_files()
     user = actor()
     root = files_root()
     if "quote" in data:
@@ -132,7 +116,7 @@ def deal_answer(need: Need):
 @rule("deal.view", Deal)
 def deal_post_message(deal: Deal):
     """A message in the deal's conversation, as the caller's side."""
-    data, uploads = _body_and_files()
+    data, uploads = body_and_files()
     message = conversation.post_message(
         db.session, deal, actor(), data.get("body"), uploads, root=files_root()
     )
@@ -243,7 +227,7 @@ def quotes_decline(quote: Quote):
 @rule("need.manage", Need)
 def rfq_create(need: Need):
     """Ask suppliers to quote by a deadline, with the need's drawings as ``files``."""
-    data, uploads = _body_and_files()
+    data, uploads = body_and_files()
     ids = data.get("firm_ids")
     if not isinstance(ids, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
         raise ValidationError({"firm_ids": N_("Give the ids of the suppliers.")})
