@@ -28,6 +28,7 @@ from catalog.demo import load_demo_catalog
 from catalog.events.demo import load_demo_events
 from catalog.imports import ImportRefused, import_table, read_table
 from catalog.models import UserRole
+from catalog.programmes.demo import load_demo_programmes
 from catalog.reference_data import load_reference_data
 from catalog.validation import ValidationError
 from jobs.runtime import data_folder, runtime
@@ -153,6 +154,7 @@ def seed_demo(no_index: bool) -> None:
     click.echo(f"demo accounts (password {DEMO_PASSWORD!r}): {', '.join(accounts)}")
     click.echo(f"demo events: {load_demo_events(session)}")
     click.echo(f"demo deals: {load_demo_deals(session)}")
+    click.echo(f"demo programmes: {load_demo_programmes(session)}")
     if no_index:
         return
     rt = runtime()

@@ -9,6 +9,7 @@ from catalog.deals import ratings
 from catalog.export import firms_table
 from catalog.introductions import introductions_with
 from catalog.models import Firm
+from catalog.programmes.applications import received_support
 from catalog.queries import DirectoryFilters
 from catalog.validation import record_id
 from jobs.runtime import runtime
@@ -93,6 +94,7 @@ def show(firm_id: int):
         checks=firm.current_checks(),
         history=verification.history(db.session, firm) if can("verification.view", firm) else [],
         supplier_ratings=ratings.visible_ratings(db.session, actor(), firm),
+        supports=received_support(db.session, firm),
     )
 
 

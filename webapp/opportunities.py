@@ -4,7 +4,8 @@ Both lists come from ``matching.opportunities``, scored as the buyer's match pag
 scores the firm, and only over needs the firm's own users may read: an officer looking
 at a supplier's page sees what the supplier sees (the gap view's "would open N needs"
 counts needs it can answer), and of that only what the officer may read too (the
-request's reader, ``catalog.access.visibility``).
+request's reader, ``catalog.access.visibility``). Each gap names the province's open
+support lines that would close it (``catalog.programmes.offers``), with a link to apply.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 
 from catalog.access.visibility import Reader
 from catalog.models import Concept, Firm
+from catalog.programmes.offers import offers_for
 from jobs.runtime import runtime
 from matching.opportunities import gaps_of, opportunities
 
@@ -42,6 +44,8 @@ def show(firm: Firm):
     )
     gaps = gaps_of(found)[:12]
     processes = {g.key: db.session.get(Concept, g.key) for g in gaps if g.kind == "process"}
+    # The province's open support lines that would close each gap, for this firm.
+    support = offers_for(db.session, [(g.kind, g.key) for g in gaps], firm.province_id, firm)
     return render_template(
         "opportunities/show.html",
         firm=firm,
@@ -50,4 +54,5 @@ def show(firm: Firm):
         qualified=sum(1 for o in found if o.qualified),
         gaps=gaps,
         processes={k: v for k, v in processes.items() if v is not None},
+        support=support,
     )

@@ -474,3 +474,18 @@ def applications_query(user: User | None, firm_id: int | None = None):
     if user.role == UserRole.OFFICER:
         return query.where(Programme.province_id.in_(user.province_ids or {-1}))
     return query.where(SupportApplication.firm_id == (user.firm_id or -1))
+
+
+def received_support(session: Session, firm: Firm) -> list[SupportApplication]:
+    """The support a firm received (approved or completed), for its public profile:
+    what and when, and what it produced (never the amounts)."""
+    return list(
+        session.scalars(
+            select(SupportApplication)
+            .where(
+                SupportApplication.firm_id == firm.id,
+                SupportApplication.status.in_(DECIDED),
+            )
+            .order_by(SupportApplication.decided_on.desc(), SupportApplication.id.desc())
+        )
+    )
