@@ -60,6 +60,7 @@ from catalog.models import (
     Need,
     NeedPhoto,
     Notification,
+    Programme,
     Quote,
     QuoteRequest,
     QuoteRequestRecipient,
@@ -67,6 +68,9 @@ from catalog.models import (
     Side,
     Stage,
     SupplyRelationship,
+    SupportApplication,
+    SupportFile,
+    SupportLine,
     User,
     Verification,
     utcnow,
@@ -88,6 +92,7 @@ BUYERS_AND_STAFF = frozenset({"buyer"}) | STAFF
 SUPPLIER_ONLY = frozenset({"supplier"})
 FIRM_USERS = frozenset({"supplier", "other_supplier", "buyer"})
 DEAL_SIDES = frozenset({"supplier", "buyer"})
+APPLICATION_READERS = frozenset({"supplier", "officer", "admin"})  # supplier's, in VP
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,18 @@ def _quote(t):
 
 def _recipient(t):
     return {"recipient_id": t["recipient"]}
+
+
+def _programme(t):
+    return {"programme_id": t["programme"]}
+
+
+def _line(t):
+    return {"line_id": t["line"]}
+
+
+def _application(t):
+    return {"application_id": t["application"]}
 
 
 def _supplier_body(t):
@@ -398,6 +415,28 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("api.pipeline_firm_rating", "GET"): Row(ALL, _firm),
     # the funnel: an officer without a province named gets their own provinces' figures
     ("api.funnel_show", "GET"): Row(STAFF),
+    # support programmes: Phú Thọ's (the officer's), an open line, the supplier's
+    # application with its file; forms posted empty are refused by validation, not rules
+    ("programmes.index", "GET"): Row(ALL),
+    ("programmes.new", "GET"): Row(STAFF),
+    ("programmes.new", "POST"): Row(STAFF),
+    ("programmes.show", "GET"): Row(ALL, _programme),
+    ("programmes.new_line", "GET"): Row(OFFICERS_HERE, _programme),
+    ("programmes.new_line", "POST"): Row(OFFICERS_HERE, _programme),
+    ("programmes.edit_line", "GET"): Row(OFFICERS_HERE, _line),
+    ("programmes.edit_line", "POST"): Row(OFFICERS_HERE, _line),
+    ("programmes.apply", "GET"): Row(FIRM_USERS, _line),
+    ("programmes.apply", "POST"): Row(FIRM_USERS, _line),
+    ("programmes.given", "GET"): Row(OFFICERS_HERE, _line),
+    ("programmes.given", "POST"): Row(OFFICERS_HERE, _line),
+    ("programmes.applications_list", "GET"): Row(SIGNED_IN),
+    ("programmes.application", "GET"): Row(APPLICATION_READERS, _application),
+    ("programmes.decide", "POST"): Row(OFFICERS_HERE, _application),
+    ("programmes.disburse", "POST"): Row(OFFICERS_HERE, _application),
+    ("programmes.complete", "POST"): Row(OFFICERS_HERE, _application),
+    ("programmes.withdraw", "POST"): Row(SUPPLIER_ONLY, _application),
+    ("programmes.file", "GET"): Row(APPLICATION_READERS, lambda t: {"file_id": t["support_file"]}),
+    ("programmes.candidates", "GET"): Row(STAFF),
 }
 
 CASES = [(endpoint, method, role) for (endpoint, method) in MATRIX for role in ROLES]
@@ -507,6 +546,16 @@ ACCESS: dict[tuple[str, str | None], frozenset[str]] = {
     # the need's drawing: its managers, and the supplier a request for quotation (with
     # no NDA to accept) sent it to
     ("deal_file.view", "need_file"): NEED_MANAGERS | {"supplier"},
+    # support programmes: Phú Thọ's programme and open line, the supplier's application
+    ("programme.view", "programme"): ALL,
+    ("programme.manage", None): STAFF,
+    ("programme.manage", "programme"): OFFICERS_HERE,
+    ("programme.manage", "line"): OFFICERS_HERE,
+    ("support.apply", "line"): FIRM_USERS,
+    ("support.view", "application"): APPLICATION_READERS,
+    ("support.view", "support_file"): APPLICATION_READERS,
+    ("support.decide", "application"): OFFICERS_HERE,
+    ("support.own", "application"): SUPPLIER_ONLY,
 }
 
 
@@ -574,6 +623,10 @@ def _record(session, people, targets: dict, name: str | None):
         "deal": (Deal, "deal"),
         "deal_file": (DealFile, "deal_file"),
         "need_file": (DealFile, "need_file"),
+        "programme": (Programme, "programme"),
+        "line": (SupportLine, "line"),
+        "application": (SupportApplication, "application"),
+        "support_file": (SupportFile, "support_file"),
     }[name]
     return session.get(model, targets[key], execution_options={ALL_NEEDS: True})
 
@@ -843,7 +896,43 @@ def _make_deal(session, people, ids):
     }
 
 
+def _make_programme(session, people, ids):
+    """Phú Thọ's programme with an open line, and the supplier's application to it with
+    a file (its bytes are never read by the rules)."""
+    from catalog.programmes import setup
+
+    officer = session.get(User, people.users["officer"])
+    programme = setup.create_programme(
+        session, officer, {"name": "Chương trình thử quyền", "start_year": 2026, "end_year": 2030}
+    )
+    line = setup.save_line(
+        session, programme, officer, {"kind": "training", "name": "Đào tạo", "share_pct": 50}
+    )
+    application = SupportApplication(
+        line=line, firm_id=people.firms["supplier"], purpose="Đào tạo thợ", requested_vnd=1000
+    )
+    support_file = SupportFile(
+        application=application,
+        filename="de-nghi.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+    )
+    session.add_all([application, support_file])
+    session.flush()
+    return {
+        "programme": programme.id,
+        "line": line.id,
+        "application": application.id,
+        "support_file": support_file.id,
+    }
+
+
 MODELS = {
+    "programme": Programme,
+    "line": SupportLine,
+    "application": SupportApplication,
+    "support_file": SupportFile,
     "deal": Deal,
     "message": DealMessage,
     "deal_file": DealFile,
@@ -884,6 +973,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "photo": ("photo",),
     "event": ("event", "buyer_reg", "supplier_reg", "meeting_request", "meeting"),
     "deal": ("deal", "message", "deal_file", "need_file", "quote", "rfq", "recipient"),
+    "programme": ("programme", "line", "application", "support_file"),
 }
 BUILDERS = {
     "check": _make_check,
@@ -898,6 +988,7 @@ BUILDERS = {
     "photo": _make_photo,
     "event": _make_event,
     "deal": _make_deal,
+    "programme": _make_programme,
 }
 # Made again in place: an introduction is asked anew, a relationship declared again.
 KEPT = frozenset({"intro", "link"})

@@ -377,6 +377,11 @@ def view_application(user: User | None, target: Any) -> bool:
     return _member(user, application.firm_id) or manage_programme(user, application)
 
 
+def own_application(user: User | None, application: SupportApplication) -> bool:
+    """Withdraw an application: the firm's own users."""
+    return _member(user, application.firm_id)
+
+
 def signed_in(user: User | None, _: Any = None) -> bool:
     return user is not None
 
@@ -501,6 +506,7 @@ RULES: dict[str, Callable[[User | None, Any], bool]] = {
     "support.apply": apply_for_support,
     "support.view": view_application,
     "support.decide": manage_programme,
+    "support.own": own_application,
 }
 
 

@@ -431,7 +431,7 @@ def complete(application: SupportApplication):
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
-@rule("support.view", SupportApplication)
+@rule("support.own", SupportApplication)
 def withdraw(application: SupportApplication):
     back = _application_page(application)
     applications.withdraw(db.session, application, actor())
