@@ -586,7 +586,7 @@ FIELD_LABELS = {
     "result_note": N_("Result"),
     "workers_trained": N_("Workers trained"),
     "event_id": N_("Event"),
-    "source": N_("Source"),
+    "source": N_("Funding source"),
     "paid_on": N_("Paid on"),
     "amount_vnd": N_("Amount (VND)"),
     "recorded_by_id": N_("Recorded by"),
@@ -657,7 +657,11 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     **_deal_and_support_value_labels(),
     **value_labels(),  # a firm's role, a need's status … as their schemas declare them
 }
-DECLARED_LABELS = field_labels()
+DECLARED_LABELS = {
+    **field_labels(),
+    # one column name, two meanings
+    ("support_application", "source"): N_("How it was recorded"),
+}
 # A column's label in any record's schema; a firm's first (the fields an alert names).
 _BY_COLUMN = {column: label for (_, column), label in reversed(DECLARED_LABELS.items())}
 
