@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from catalog.models import as_utc
 
 from . import imports
+from .celery_app import BULK
 from .models import STALE_AFTER, WorkerHeartbeat
 from .runtime import runtime
 
@@ -105,9 +106,12 @@ def _on_worker_ready(sender=None, **_: object) -> None:
         target=_beat, args=(flask_app, hostname, datetime.now(UTC)), daemon=True
     )
     thread.start()
-    celery_app.send_task("ketnoi.ensure_index")
-    # Then the open needs' vectors, so the first opportunities page is quick.
-    celery_app.send_task("ketnoi.warm_needs")
+    # Start-up work runs on the bulk queue: asked once, by the worker that serves it
+    # (each of several workers asking queued it twice, done twice).
+    if BULK in celery_app.amqp.queues.consume_from:
+        celery_app.send_task("ketnoi.ensure_index")
+        # Then the open needs' vectors, so the first opportunities page is quick.
+        celery_app.send_task("ketnoi.warm_needs")
 
 
 @worker_shutdown.connect

@@ -380,7 +380,7 @@ def import_firms(self, path: str, mapping: dict[str, str] | None, actor_id: int 
         # job's claim; this worker tries again later from there.
         session.rollback()
         if self.request.retries < IMPORT_RETRIES:
-            raise self.retry(exc=exc, countdown=30) from None
+            raise self.retry(exc=exc, countdown=30, max_retries=IMPORT_RETRIES) from None
         _record_failure(session, job_id, attempt, exc)
         raise
     except Exception as exc:
