@@ -437,6 +437,22 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("programmes.withdraw", "POST"): Row(SUPPLIER_ONLY, _application),
     ("programmes.file", "GET"): Row(APPLICATION_READERS, lambda t: {"file_id": t["support_file"]}),
     ("programmes.candidates", "GET"): Row(STAFF),
+    ("api.programmes_list", "GET"): Row(ALL),
+    ("api.programme_show", "GET"): Row(ALL, _programme),
+    ("api.programme_create", "POST"): Row(STAFF),
+    ("api.programme_line_create", "POST"): Row(OFFICERS_HERE, _programme),
+    ("api.support_line_update", "PUT"): Row(OFFICERS_HERE, _line),
+    ("api.support_apply", "POST"): Row(FIRM_USERS, _line),
+    ("api.support_given", "POST"): Row(OFFICERS_HERE, _line),
+    ("api.support_applications_list", "GET"): Row(SIGNED_IN),
+    ("api.support_application_show", "GET"): Row(APPLICATION_READERS, _application),
+    ("api.support_decision", "POST"): Row(OFFICERS_HERE, _application),
+    ("api.support_disburse", "POST"): Row(OFFICERS_HERE, _application),
+    ("api.support_complete", "POST"): Row(OFFICERS_HERE, _application),
+    ("api.support_withdraw", "POST"): Row(SUPPLIER_ONLY, _application),
+    ("api.support_file", "GET"): Row(
+        APPLICATION_READERS, lambda t: {"file_id": t["support_file"]}
+    ),
 }
 
 CASES = [(endpoint, method, role) for (endpoint, method) in MATRIX for role in ROLES]

@@ -9,9 +9,12 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from dataclasses import dataclass
 
+import pytest
 from sqlalchemy import select
 
+from catalog import accounts
 from catalog.models import (
     ApplicationStatus,
     AuditEntry,
@@ -22,9 +25,55 @@ from catalog.models import (
     SupportLine,
 )
 from catalog.models.base import vietnam_today
-from tests.conftest import login
-from tests.test_opportunities import scenario  # noqa: F401  (the supplier and its needs)
+from tests.conftest import PASSWORD, login
+from tests.factories import make_buyer, make_need, make_supplier
 from webapp.extensions import db
+
+# A stamping shop of Phú Thọ, and an automotive buyer's need it fits but for IATF 16949.
+STAMPING_VI = {
+    "title": "Dập nguội giá đỡ, pát thép tấm cho phụ tùng xe máy và ô tô",
+    "description": (
+        "Xưởng dập nguội thép tấm SPCC, SPHC dày 0,8-4 mm: giá đỡ, pát bắt, tấm gia cố. "
+        "8 máy dập 60-200 tấn, khuôn liên hoàn."
+    ),
+    "process": "process.stamping",
+    "materials": ["material.spcc"],
+    "capacity_per_month": 80000,
+}
+
+
+@dataclass
+class Stamping:
+    supplier: int
+    user: int
+    need: int
+
+
+@pytest.fixture(scope="module")
+def scenario(app) -> Stamping:
+    with app.app_context():
+        session = db.session
+        tag = uuid.uuid4().hex[:6]
+        supplier = make_supplier(session, f"Công ty TNHH Dập Chương Trình {tag}", [STAMPING_VI])
+        user = accounts.create_user(
+            session, f"prog-{tag}@people.test", PASSWORD, "Dập", firm=supplier
+        )
+        buyer = make_buyer(session, f"Testbuyer Auto Brackets {tag} Co., Ltd")
+        need = make_need(
+            session,
+            buyer,
+            title="Cold-stamped steel brackets for motorbike frames (automotive plant)",
+            description="SPCC sheet brackets, 2 mm, progressive die stamping, zinc plated.",
+            process="process.stamping",
+            materials=["material.spcc"],
+            quantity_per_year=240_000,
+            required_certifications=["IATF 16949"],
+            visibility="public",
+        )
+        ids = Stamping(supplier.id, user.id, need.id)
+        db.session.remove()
+    return ids
+
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -41,7 +90,7 @@ def _officer_client(app, people, lang: str):
     return client
 
 
-def test_programme_from_set_up_to_certificate(app, people, scenario):  # noqa: F811
+def test_programme_from_set_up_to_certificate(app, people, scenario):
     year = vietnam_today().year
     officer = _officer_client(app, people, "vi")
     name = f"Chương trình CNHT Phú Thọ {uuid.uuid4().hex[:6]}"

@@ -29,6 +29,7 @@ from catalog.deals.funnel import funnel
 from catalog.deals.pipeline import STAGE_LABELS
 from catalog.models import BackgroundJob, JobKind
 from catalog.places import resolve_place
+from catalog.programmes import offers
 from documents import report, snapshots
 from documents.charts import png
 from jobs import records
@@ -102,6 +103,19 @@ def _data(code: str | None, period: Period) -> tuple[report.ReportData, float | 
     return report.ReportData(board, snapshot[0], [], funnel=deals), snapshot[1]
 
 
+def _support(data: report.ReportData) -> tuple[dict, int]:
+    """The open support lines closing the localisation gaps that name a process, and how
+    many firms one support away the analysis found (``catalog.programmes.offers``)."""
+    loc, province = data.localisation, data.dashboard.province
+    if loc is None:
+        return {}, 0
+    province_id = province.id if province is not None else None
+    gaps = [("process", g.key) for g in loc.by_part_family[:20] if g.kind == "process" and g.key]
+    misses = [(n.need_id, m) for n in loc.needs for m in n.near_misses]
+    found = offers.one_away(db.session, province_id, misses) if province_id else []
+    return offers.offers_for(db.session, gaps, province_id), len({c.firm.id for c in found})
+
+
 @bp.get("/")
 @rule("dashboard.view")
 def index():
@@ -115,10 +129,13 @@ def index():
     jobs = [
         {"id": j.id, **j.params} for j in reversed(mine) if j.params["province"] == (code or "")
     ]
+    support, one_away = _support(data)
     return render_template(
         "dashboard/index.html",
         d=data.dashboard,
         loc=data.localisation,
+        support=support,
+        one_away=one_away,
         computed_at=datetime.fromtimestamp(computed_at, UTC) if computed_at else None,
         code=code or "",
         period=period,

@@ -501,9 +501,10 @@ OPERATIONS: dict[str, Operation] = {
 # caller: their operations cannot answer 403.
 NEVER_FORBIDDEN = frozenset({"anyone", "signed_in"})
 # Rules that admit callers without a token for some records: their operations are
-# documented as usable anonymously. ``need.view``: needs whose buyer made them public.
+# documented as usable anonymously. ``need.view``: needs whose buyer made them public;
+# ``programme.view``: a province's programme, a public decision.
 # ``tests/test_openapi.py`` checks this against ``catalog.access``.
-ANONYMOUS_RULES = frozenset({"anyone", "need.view"})
+ANONYMOUS_RULES = frozenset({"anyone", "need.view", "programme.view"})
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
