@@ -450,9 +450,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("api.support_disburse", "POST"): Row(OFFICERS_HERE, _application),
     ("api.support_complete", "POST"): Row(OFFICERS_HERE, _application),
     ("api.support_withdraw", "POST"): Row(SUPPLIER_ONLY, _application),
-    ("api.support_file", "GET"): Row(
-        APPLICATION_READERS, lambda t: {"file_id": t["support_file"]}
-    ),
+    ("api.support_file", "GET"): Row(APPLICATION_READERS, lambda t: {"file_id": t["support_file"]}),
 }
 
 CASES = [(endpoint, method, role) for (endpoint, method) in MATRIX for role in ROLES]
