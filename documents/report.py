@@ -10,12 +10,17 @@ them. ``collect`` computes the figures once; ``render`` lays them out as one
 never disagree. ``build_report`` does both; the report job collects, keeps the gap
 analysis for the dashboard (``documents.snapshots``), then renders.
 
+The support programmes of the province (``catalog.programmes``: the lines' budgets,
+the amounts approved and paid, the counted targets and the firms supported) get sheets
+of their own and a section of the PDF, left out when no programme runs in the period.
+
 Texts are msgids translated by the caller's ``Translator`` (see ``documents.content``);
 names stored in both languages (provinces, sectors, targets) are read in ``t.lang``.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -24,9 +29,10 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
+from markupsafe import Markup
 from matplotlib.figure import Figure
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from catalog import models
 from catalog.access.visibility import reading_as
@@ -48,10 +54,13 @@ from catalog.deals.funnel import Funnel, funnel
 from catalog.deals.pipeline import STAGE_LABELS
 from catalog.i18n import N_
 from catalog.models import Firm, Province, Verification, latest_checks
+from catalog.programmes import KIND_LABELS, MEASURE_LABELS, SOURCE_LABELS, STATUS_LABELS
+from catalog.programmes.figures import DECIDED, supported_firms
 from matching.engine import MatchEngine
 from matching.localisation import Localisation, localisation
 
 from . import charts, pdf, xlsx
+from .amounts import PDF_PATTERN, Million, million
 from .content import (
     Document,
     InContext,
@@ -157,6 +166,71 @@ class RegionFigures:
 
 
 @dataclass
+class TargetReport:
+    """A counted target of a support line and what was done by the period's end."""
+
+    measure: models.TargetMeasure
+    value: int
+    year: int | None  # None: over the programme's years
+    actual: int
+
+
+@dataclass
+class LineReport:
+    """One support line in a report, as the provinces' budget tables lay it out
+    ("Kinh phí (triệu đồng)" by line and year): its budget for the period's year by
+    source, the amounts approved and paid in the period and up to its end, the
+    applications of the period, and its counted targets. Amounts in whole đồng."""
+
+    name: str
+    kind: models.SupportKind
+    planned: dict[models.FundingSource, int] = field(default_factory=dict)
+    committed_in_period: int = 0  # approved amounts, by the day of the decision
+    committed_to_date: int = 0
+    disbursed_in_period: int = 0  # payments, by the day paid
+    disbursed_to_date: int = 0
+    received: int = 0  # applications received (or supports recorded) in the period
+    approved: int = 0  # approved in the period (later completed or not)
+    targets: list[TargetReport] = field(default_factory=list)
+
+
+@dataclass
+class ProgrammeReport:
+    name: str
+    legal_basis: str
+    start_year: int
+    end_year: int
+    province: tuple[str, str]  # (name_vi, name_en)
+    lines: list[LineReport]
+
+
+@dataclass
+class SupportRow:
+    """One support given to one firm in the period (``catalog.programmes.figures.
+    supported_firms``), with the names it is listed under; amounts in whole đồng."""
+
+    firm: tuple[str, str]  # (name in Vietnamese, in English), either may be empty
+    tax_code: str
+    province: tuple[str, str]
+    former_province: tuple[str, str] | None
+    line: str
+    kind: models.SupportKind
+    purpose: str
+    approved_vnd: int | None
+    paid_in_period: int
+    paid_to_date: int
+    status: models.ApplicationStatus
+    result_note: str
+    certificate: tuple[str, str] | None  # (standard, certificate number)
+    workers_trained: int | None
+    completed_on: date | None
+
+    def firm_name(self, lang: str) -> str:
+        vi, en = self.firm
+        return (vi or en) if lang == "vi" else (en or vi)
+
+
+@dataclass
 class ReportData:
     """Everything a report shows, computed once for both formats."""
 
@@ -169,6 +243,10 @@ class ReportData:
     regions: list[RegionFigures] | None = None
     # From a match to the first orders (``catalog.deals.funnel``); None: not computed.
     funnel: Funnel | None = None
+    # Support programmes running in the period and the supports they gave (see
+    # ``programme_figures``); empty: the province has no programme in the period.
+    programmes: list[ProgrammeReport] = field(default_factory=list)
+    supported: list[SupportRow] = field(default_factory=list)
 
     @property
     def period(self) -> Period:
@@ -232,7 +310,9 @@ def collect(
         )
     }
     regions = region_figures(session, province_id, period, board.verification.on)
-    return ReportData(board, gaps, quarters, names, regions, deals)
+    programmes = programme_figures(session, province_id, period)
+    supported = support_rows(session, province_id, period)
+    return ReportData(board, gaps, quarters, names, regions, deals, programmes, supported)
 
 
 def _former_provinces() -> tuple[Any, Any] | None:
@@ -416,6 +496,11 @@ def summary_rows(data: ReportData, t: Translator) -> list[list[Any]]:
         *(
             [[t(N_("From match to first order")), None], *funnel_rows(data, t)]
             if data.funnel
+            else []
+        ),
+        *(
+            [[t(N_("Support programmes")), None], *programme_rows(data, t)]
+            if data.programmes
             else []
         ),
     ]
@@ -782,6 +867,519 @@ def stalled_table(data: ReportData, t: Translator) -> Table:
 
 
 # --------------------------------------------------------------------------------------
+# Support programmes (``catalog.programmes``): budgets, payments, targets, firms
+# --------------------------------------------------------------------------------------
+
+PROGRAMME_NOTE = N_(
+    "Amounts in million VND. Planned: the lines' budgets for the period's year. "
+    "Approved: the amounts approved, counted on the day of the decision; disbursed: the "
+    "payments, counted on the day paid; to date: up to the end of the period. Targets "
+    "count what was done by the end of the period, over the programme's years unless a "
+    "year is given. Supported firms: supports approved by the end of the period and not "
+    "completed before it."
+)
+
+
+def _done_by(target: models.SupportTarget, apps: list[models.SupportApplication], end: date) -> int:
+    """What ``target`` counts (as ``catalog.programmes.figures`` counts it) from the
+    applications decided and completed by ``end``: a past period's report does not
+    change with what was done after it."""
+
+    def in_year(day: date | None) -> bool:
+        return target.year is None or (day is not None and day.year == target.year)
+
+    decided = [
+        a for a in apps if a.status in DECIDED and a.decided_on is not None and a.decided_on <= end
+    ]
+    measure = target.measure
+    if measure == models.TargetMeasure.FIRMS_SUPPORTED:
+        return len({a.firm_id for a in decided if in_year(a.decided_on)})
+    completed = [
+        a
+        for a in decided
+        if a.status == models.ApplicationStatus.COMPLETED
+        and a.completed_on is not None
+        and a.completed_on <= end
+        and in_year(a.completed_on)
+    ]
+    if measure == models.TargetMeasure.FIRMS_COMPLETED:
+        return len({a.firm_id for a in completed})
+    if measure == models.TargetMeasure.WORKERS_TRAINED:
+        return sum(a.workers_trained or 0 for a in completed)
+    if measure == models.TargetMeasure.CERTIFICATIONS:
+        return sum(1 for a in completed if a.certification_id is not None)
+    return 0
+
+
+def _line_report(
+    line: models.SupportLine, apps: list[models.SupportApplication], period: Period
+) -> LineReport:
+    start, end = period.start, period.end
+    out = LineReport(line.name, line.kind)
+    for b in line.budgets:
+        if b.year == period.year:
+            out.planned[b.source] = out.planned.get(b.source, 0) + b.planned_vnd
+    for a in apps:
+        if start <= a.applied_on <= end:
+            out.received += 1
+        decided_on = a.decided_on
+        if a.status in DECIDED and decided_on is not None and decided_on <= end:
+            out.committed_to_date += a.approved_vnd or 0
+            if decided_on >= start:
+                out.approved += 1
+                out.committed_in_period += a.approved_vnd or 0
+        for d in a.disbursements:
+            if d.paid_on <= end:
+                out.disbursed_to_date += d.amount_vnd
+                if d.paid_on >= start:
+                    out.disbursed_in_period += d.amount_vnd
+    out.targets = [
+        TargetReport(t.measure, t.value, t.year, _done_by(t, apps, end)) for t in line.targets
+    ]
+    return out
+
+
+def programme_figures(
+    session: Session, province_id: int | None, period: Period
+) -> list[ProgrammeReport]:
+    """The programmes of the province (None: of every province) whose years include the
+    period's, line by line (``LineReport``), in the order they were set up."""
+    query = (
+        select(models.Programme)
+        .where(
+            models.Programme.start_year <= period.year,
+            models.Programme.end_year >= period.year,
+        )
+        .options(
+            selectinload(models.Programme.province),
+            selectinload(models.Programme.lines).selectinload(models.SupportLine.budgets),
+            selectinload(models.Programme.lines).selectinload(models.SupportLine.targets),
+        )
+        .order_by(models.Programme.id)
+    )
+    if province_id is not None:
+        query = query.where(models.Programme.province_id == province_id)
+    programmes = list(session.scalars(query))
+    line_ids = [line.id for p in programmes for line in p.lines]
+    by_line: dict[int, list[models.SupportApplication]] = defaultdict(list)
+    for a in session.scalars(
+        select(models.SupportApplication)
+        .where(models.SupportApplication.line_id.in_(line_ids or [-1]))
+        .options(selectinload(models.SupportApplication.disbursements))
+    ):
+        by_line[a.line_id].append(a)
+    return [
+        ProgrammeReport(
+            p.name,
+            p.legal_basis,
+            p.start_year,
+            p.end_year,
+            (p.province.name_vi, p.province.name_en),
+            [_line_report(line, by_line[line.id], period) for line in p.lines],
+        )
+        for p in programmes
+    ]
+
+
+def support_rows(session: Session, province_id: int | None, period: Period) -> list[SupportRow]:
+    """The supports of the period (``supported_firms``), with every name the lists show
+    read now, so rendering needs no database."""
+    rows = []
+    provinces = None if province_id is None else {province_id}
+    for s in supported_firms(session, provinces, period.start, period.end):
+        a, firm = s.application, s.application.firm
+        former = firm.former_province
+        cert = a.certification
+        rows.append(
+            SupportRow(
+                firm=(firm.name_vi or "", firm.name_en or ""),
+                tax_code=firm.tax_code or "",
+                province=(firm.province.name_vi, firm.province.name_en),
+                former_province=(former.name_vi, former.name_en) if former else None,
+                line=a.line.name,
+                kind=a.line.kind,
+                purpose=a.purpose,
+                approved_vnd=a.approved_vnd,
+                paid_in_period=s.paid_in_period,
+                paid_to_date=s.paid_to_date,
+                status=a.status,
+                result_note=a.result_note,
+                certificate=(cert.standard, cert.certificate_no) if cert else None,
+                workers_trained=a.workers_trained,
+                completed_on=a.completed_on,
+            )
+        )
+    return rows
+
+
+def _money_vnd(line: LineReport) -> list[int]:
+    """A line's amounts in the columns of ``money_headers``, in đồng."""
+    return [
+        *(line.planned.get(s, 0) for s in models.FundingSource),
+        sum(line.planned.values()),
+        line.committed_in_period,
+        line.committed_to_date,
+        line.disbursed_in_period,
+        line.disbursed_to_date,
+    ]
+
+
+def _money(line: LineReport) -> list[Million | None]:
+    return [million(v) for v in _money_vnd(line)]
+
+
+def money_headers(data: ReportData, t: Translator) -> list[tuple[str, str]]:
+    """The amount columns as (group, column): planned for the year by source and in
+    total, approved and disbursed in the period and to date."""
+    planned = t(N_("Planned for %(year)s"), year=data.period.year)
+    approved = t(N_("Approved amounts"))
+    disbursed = t(N_("Disbursed"))
+    in_period, to_date = t(N_("In the period")), t(N_("To date"))
+    return [
+        *((planned, t(SOURCE_LABELS[s])) for s in models.FundingSource),
+        (planned, t(N_("Total"))),
+        (approved, in_period),
+        (approved, to_date),
+        (disbursed, in_period),
+        (disbursed, to_date),
+    ]
+
+
+def _in_millions(t: Translator, group: str, column: str) -> str:
+    return t(N_("%(group)s: %(column)s (million VND)"), group=group, column=column)
+
+
+def _years(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}–{end}"
+
+
+def _target_year(target: TargetReport, programme: ProgrammeReport) -> str:
+    """The target's year, or the programme's years (text: a year is not a quantity)."""
+    if target.year is not None:
+        return str(target.year)
+    return _years(programme.start_year, programme.end_year)
+
+
+def _money_table(
+    title: str, p: ProgrammeReport, columns: slice, headers: list[str], t: Translator
+) -> Table:
+    """A PDF table of one programme's amounts (``columns`` of ``_money_vnd``), a row per
+    line and, as the provinces' budget tables have it, their total."""
+    rows: list[list[Any]] = [
+        [str(i), line.name, *_money(line)[columns]] for i, line in enumerate(p.lines, start=1)
+    ]
+    if len(p.lines) > 1:
+        totals = [sum(column) for column in zip(*(_money_vnd(x) for x in p.lines), strict=True)]
+        rows.append(["", t(N_("Total")), *(million(v) for v in totals[columns])])
+    n = len(headers)
+    return Table(
+        title,
+        [t(pgettext("report", "No.")), t(N_("Support line")), *headers],
+        rows,
+        [0.065, 0.935 - 0.14 * n, *[0.14] * n],
+    )
+
+
+def programme_budget_table(data: ReportData, p: ProgrammeReport, t: Translator) -> Table:
+    """The PDF's table of what the lines planned for the period's year, by source."""
+    columns = money_headers(data, t)[:4]
+    return _money_table(
+        t(N_("Budget planned for %(year)s (million VND)"), year=data.period.year),
+        p,
+        slice(0, 4),
+        [c for _g, c in columns],
+        t,
+    )
+
+
+def programme_payment_table(data: ReportData, p: ProgrammeReport, t: Translator) -> Table:
+    """The PDF's table of the amounts approved and paid, in the period and to date; the
+    template groups its columns under "approved" and "disbursed" (``payment_groups``)."""
+    columns = money_headers(data, t)[4:]
+    return _money_table(
+        t(N_("Amounts approved and disbursed (million VND)")),
+        p,
+        slice(4, None),
+        [c for _g, c in columns],
+        t,
+    )
+
+
+Groups = list[tuple[str | None, int]]
+
+
+def header_groups(columns: Sequence[tuple[str | None, str]]) -> Groups:
+    """A PDF table's two-row header: runs of columns under one label, (label, columns
+    spanned); None: one column whose header takes both rows."""
+    groups: Groups = []
+    for group, _header in columns:
+        if group is not None and groups and groups[-1][0] == group:
+            groups[-1] = (group, groups[-1][1] + 1)
+        else:
+            groups.append((group, 1))
+    return groups
+
+
+def payment_groups(data: ReportData, t: Translator) -> Groups:
+    """The payment table's columns under "approved" and "disbursed"."""
+    return header_groups([(None, ""), (None, ""), *money_headers(data, t)[4:]])
+
+
+def programme_activity_table(p: ProgrammeReport, t: Translator) -> tuple[Table, Groups]:
+    """The PDF's table of one programme's applications and counted targets: a row per
+    target (the line's figures on its first row), a line without targets on one row."""
+    rows: list[list[Any]] = []
+    for i, line in enumerate(p.lines, start=1):
+        first = [str(i), line.name, line.received, line.approved]
+        if not line.targets:
+            rows.append([*first, "", "", None, None])
+        for k, target in enumerate(line.targets):
+            rows.append(
+                [
+                    *(first if k == 0 else ["", "", None, None]),
+                    t(MEASURE_LABELS[target.measure]),
+                    _target_year(target, p),
+                    target.value,
+                    target.actual,
+                ]
+            )
+    applications = t(N_("Applications in the period"))
+    columns = [
+        (None, t(pgettext("report", "No."))),
+        (None, t(N_("Support line"))),
+        (applications, t(pgettext("report", "Received"))),
+        (applications, t(pgettext("report", "Approved"))),
+        (None, t(N_("Target"))),
+        (None, t(N_("Year"))),
+        (None, t(pgettext("report", "Target value"))),
+        (None, t(N_("Done by the end of the period"))),
+    ]
+    table = Table(
+        t(N_("Applications and counted targets")),
+        [header for _group, header in columns],
+        rows,
+        [0.065, 0.27, 0.11, 0.11, 0.17, 0.1, 0.08, 0.095],
+    )
+    return table, header_groups(columns)
+
+
+def programme_table(data: ReportData, t: Translator) -> Table:
+    """The workbook's sheet of programme figures: a row per support line."""
+    rows = []
+    for p in data.programmes:
+        for i, line in enumerate(p.lines, start=1):
+            rows.append(
+                [
+                    p.name,
+                    i,
+                    line.name,
+                    t(KIND_LABELS[line.kind]),
+                    *_money(line),
+                    line.received,
+                    line.approved,
+                ]
+            )
+    headers = [
+        t(N_("Programme")),
+        t(pgettext("report", "No.")),
+        t(N_("Support line")),
+        t(N_("Kind of support")),
+        *(_in_millions(t, g, c) for g, c in money_headers(data, t)),
+        t(N_("Applications received in the period")),
+        t(N_("Applications approved in the period")),
+    ]
+    return Table(t(N_("Support programmes")), headers, rows)
+
+
+def programme_target_table(data: ReportData, t: Translator) -> Table:
+    rows = [
+        [
+            p.name,
+            i,
+            line.name,
+            t(MEASURE_LABELS[target.measure]),
+            _target_year(target, p),
+            target.value,
+            target.actual,
+        ]
+        for p in data.programmes
+        for i, line in enumerate(p.lines, start=1)
+        for target in line.targets
+    ]
+    headers = [
+        t(N_("Programme")),
+        t(pgettext("report", "No.")),
+        t(N_("Support line")),
+        t(N_("Target")),
+        t(N_("Year")),
+        t(pgettext("report", "Target value")),
+        t(N_("Done by the end of the period")),
+    ]
+    return Table(t(N_("Counted targets of the support lines")), headers, rows)
+
+
+def _result(row: SupportRow, t: Translator) -> str:
+    """The support's result as one text: the officer's note, the certificate obtained,
+    the workers trained (stored texts as written)."""
+    parts = [row.result_note] if row.result_note else []
+    if row.certificate is not None:
+        standard, number_ = row.certificate
+        parts.append(
+            t(N_("Certificate %(standard)s no. %(number)s"), standard=standard, number=number_)
+            if number_
+            else standard
+        )
+    if row.workers_trained:
+        parts.append(
+            t(
+                N_("%(count)s workers trained"),
+                count=format_decimal(row.workers_trained, locale=t.lang),
+            )
+        )
+    return "; ".join(parts)
+
+
+def supported_table(data: ReportData, t: Translator) -> tuple[Table, Groups]:
+    """The PDF's list of the firms supported in the period."""
+    rows = [
+        [
+            str(i),
+            r.firm_name(t.lang),
+            r.line,
+            million(r.approved_vnd),
+            million(r.paid_in_period),
+            million(r.paid_to_date),
+            _result(r, t),
+        ]
+        for i, r in enumerate(data.supported, start=1)
+    ]
+    amounts = t(N_("Million VND"))
+    columns = [
+        (None, t(pgettext("report", "No."))),
+        (None, t(N_("Firm"))),
+        (None, t(N_("Support line"))),
+        (amounts, t(N_("Approved amount"))),
+        (amounts, t(N_("Paid in the period"))),
+        (amounts, t(N_("Paid to date"))),
+        (None, t(N_("Result"))),
+    ]
+    table = Table(
+        t(N_("Firms supported in the period")),
+        [header for _group, header in columns],
+        rows,
+        [0.065, 0.19, 0.18, 0.11, 0.11, 0.11, 0.235],
+    )
+    return table, header_groups(columns)
+
+
+def supported_sheet(data: ReportData, t: Translator) -> Table:
+    """The workbook's list of supported firms, in the columns the ministry asks for."""
+    rows = [
+        [
+            i,
+            r.firm_name(t.lang),
+            r.tax_code,
+            r.province[0] if t.lang == "vi" else r.province[1],
+            "" if r.former_province is None else r.former_province[0 if t.lang == "vi" else 1],
+            r.line,
+            t(KIND_LABELS[r.kind]),
+            r.purpose,
+            million(r.approved_vnd),
+            million(r.paid_in_period),
+            million(r.paid_to_date),
+            t(STATUS_LABELS[r.status]),
+            _result(r, t),
+            r.completed_on,
+        ]
+        for i, r in enumerate(data.supported, start=1)
+    ]
+    headers = [
+        t(pgettext("report", "No.")),
+        t(N_("Firm name")),
+        t(N_("Tax code")),
+        t(pgettext("report", "Province")),
+        t(N_("Former province")),
+        t(N_("Support line")),
+        t(N_("Kind of support")),
+        t(N_("Purpose")),
+        t(N_("Approved (million VND)")),
+        t(N_("Paid in the period (million VND)")),
+        t(N_("Paid to date (million VND)")),
+        t(N_("Application status")),
+        t(N_("Result or certificate obtained")),
+        t(N_("Completed on")),
+    ]
+    return Table(t(N_("Firms supported in the period")), headers, rows)
+
+
+def programme_rows(data: ReportData, t: Translator) -> list[list[Any]]:
+    """(figure, value) rows of the programmes for the summary sheet."""
+    lines = [line for p in data.programmes for line in p.lines]
+    return [
+        [t(N_("Programmes running in the period")), len(data.programmes)],
+        [t(N_("Applications received in the period")), sum(x.received for x in lines)],
+        [t(N_("Applications approved in the period")), sum(x.approved for x in lines)],
+        [t(N_("Firms supported in the period")), len({r.firm for r in data.supported})],
+        [
+            t(N_("Disbursed in the period (million VND)")),
+            million(sum(x.disbursed_in_period for x in lines)),
+        ],
+        [
+            t(N_("Disbursed to date (million VND)")),
+            million(sum(x.disbursed_to_date for x in lines)),
+        ],
+    ]
+
+
+def programme_sheets(data: ReportData, t: Translator) -> list[tuple[str, Table]]:
+    """The workbook's programme sheets; none when no programme runs in the period."""
+    if not data.programmes:
+        return []
+    return [
+        (t(N_("Programmes")), programme_table(data, t)),
+        (t(N_("Programme targets")), programme_target_table(data, t)),
+        (t(N_("Supported firms")), supported_sheet(data, t)),
+    ]
+
+
+PROGRAMME_SECTION = "IV"  # before the difficulties and proposals, which become V
+
+
+def programme_html(data: ReportData, t: Translator) -> str:
+    """The PDF's section on the support programmes (``report_programmes.html``): per
+    programme the lines' budget for the year, the amounts approved and disbursed, the
+    applications and counted targets; then the firms supported. Like the funnel's, the
+    section is left out of a report whose province runs no programme in the period."""
+    programmes = []
+    for p in data.programmes:
+        details = [t(N_("Years: %(years)s"), years=_years(p.start_year, p.end_year))]
+        if p.legal_basis:
+            details.insert(0, p.legal_basis)
+        if data.dashboard.province is None:
+            details.insert(0, p.province[0] if t.lang == "vi" else p.province[1])
+        programmes.append(
+            {
+                "name": p.name,
+                "details": "; ".join(details),
+                "budget": (programme_budget_table(data, p, t), None),
+                "payments": (programme_payment_table(data, p, t), payment_groups(data, t)),
+                "activity": programme_activity_table(p, t),
+            }
+        )
+    return pdf.html(
+        "report_programmes.html",
+        _=t,
+        cell=_cell(t),
+        section=PROGRAMME_SECTION,
+        heading=t(N_("SUPPORT TO FIRMS UNDER THE PROGRAMMES")),
+        programmes=programmes,
+        supported=supported_table(data, t),
+        supported_heading=t(N_("Firms supported in the period")),
+        note=t(PROGRAMME_NOTE),
+    )
+
+
+# --------------------------------------------------------------------------------------
 # Charts
 # --------------------------------------------------------------------------------------
 
@@ -891,6 +1489,7 @@ def document(data: ReportData, t: Translator, figures: dict[str, Figure]) -> Doc
             (t(N_("First orders")), first_order_table(data, t)),
             (t(N_("Stalled needs")), stalled_table(data, t)),
         ]
+    sheets += programme_sheets(data, t)
     if data.quarters:
         sheets.append((t(N_("Quarters")), quarter_table(data, t)))
     return Document(
@@ -943,6 +1542,8 @@ def _cell(t: Translator):
     def cell(value: Any) -> str:  # text: markup of its escaped words (``pdf.unbroken``)
         if isinstance(value, date):
             return short_date(value, t)
+        if isinstance(value, Million):  # million VND (documents.amounts)
+            return format_decimal(value, PDF_PATTERN, locale=t.lang)
         if isinstance(value, int) and not isinstance(value, bool):
             return format_decimal(value, locale=t.lang)
         if isinstance(value, Pct):
@@ -1154,6 +1755,8 @@ def pdf_html(
         ),
         "empty": empty,
     }
+    # The support programmes' section, set before the difficulties and proposals.
+    context["programme_section"] = Markup(programme_html(data, t)) if data.programmes else None
     return pdf.html("report.html", **context)
 
 

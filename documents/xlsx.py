@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from catalog.export import safe_cell
 
 from . import charts
+from .amounts import Million, xlsx_format
 from .content import Document, Pct, Table
 
 _BOLD = Font(bold=True)
@@ -48,6 +49,8 @@ def _write_table(ws: Worksheet, table: Table, empty: str, start_row: int = 1) ->
                 ws.cell(current, i + 1).number_format = "0.0%"
             elif isinstance(v, date):
                 ws.cell(current, i + 1).number_format = "yyyy-mm-dd"
+            elif isinstance(v, Million):  # million VND, summable (documents.amounts)
+                ws.cell(current, i + 1).number_format = xlsx_format(v)
             widths[i] = max(widths[i], min(60, len(str(v if v is not None else ""))))
     if not table.rows:
         ws.append([empty])
