@@ -19,10 +19,19 @@ grounds the buyer would not recognise:
 What differs is the cost. ``retrieve`` encodes the query with the model, hundreds of
 milliseconds on a small server; once per open need on every page view would take
 minutes. So need vectors are encoded once per text (kept in memory and in the
-encoder's embedding cache, which other processes share), all open needs are scored
-against all indexed capabilities in two matrix products, a vectorised pre-screen
-finds the needs where the firm can reach the relevance threshold, and only those go
-through ``fuse`` for their exact hits.
+encoder's embedding cache, which other processes share). Nor is every open need
+scored against every capability on each page view (2.9 s at 100k capabilities): what
+a need's retrieval takes from the index does not depend on the firm asking. Per
+index base (``matching.changes``: it changes only at a merge) and need text, the
+base's best ``CANDIDATES + MARGIN`` rows by each retriever are kept, with both scores
+of each, computed once in batches. A request drops the rows the change log hides,
+adds the log's own rows (needs × log rows: small), and takes each need's
+``CANDIDATES`` best of each list; a need whose list the log thinned below that is
+scored against the base again. From those candidates a vectorised pre-screen finds
+the needs where the firm can reach the relevance threshold, and only those go
+through ``fuse`` for their exact hits: ``MatchEngine.retrieve``'s over an exact index
+(the tests compare them, after edits too). Over an IVF index the dense side here is
+exact where the engine's search is approximate, as it was before these lists.
 
 The buyer's learned reranker is not applied: it reorders suppliers within one need,
 and its scores are not comparable across needs, which is what a supplier's list ranks.
@@ -312,6 +321,20 @@ def warm_needs(session: Session, engine: MatchEngine, needs: Sequence[Need] | No
     return _query_vectors(engine, bundle, [need_text(n) for n in needs])[1]
 
 
+def warm_candidates(session: Session, engine: MatchEngine) -> int:
+    """Keep every open need's best rows of the current base (``_base_tops``) in this
+    process, as the first opportunities page after a start or a merge would: at 100k
+    capabilities that is seconds of products with the whole base, once per base and
+    process. For a web worker's warm-up; returns the number of needs."""
+    bundle = engine.bundle()
+    if bundle is None or not _consistent(bundle):
+        return 0
+    needs = _load_needs(session, select(Need).where(Need.status == NeedStatus.OPEN))
+    space = _space(bundle)
+    _base_tops(engine, bundle, space.base or space, [need_text(n) for n in needs])
+    return len(needs)
+
+
 # -- gaps -----------------------------------------------------------------------------
 def _number_key(value: float | int) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
@@ -508,6 +531,9 @@ class _Space:
     layer_lexical: sparse.csr_matrix | None = None
     # A base's: each need text's best rows (``_base_tops``), kept while the base is.
     tops: dict[str, _Tops] = field(default_factory=dict)
+    # Per list of need texts: their candidates and fused scores in this state, which
+    # no firm changes (the lists differ by visibility and a firm's own needs: few).
+    found: dict[tuple[str, ...], tuple[_Candidates, np.ndarray]] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -515,6 +541,7 @@ _SPACE: list[_Space] = []  # the last one built: one index is current per proces
 _QUERY_VECTORS: dict[tuple[Any, ...], np.ndarray] = {}
 _LEXICAL_ROWS: dict[tuple[Any, ...], sparse.csr_matrix] = {}
 _CACHE_LIMIT = 20_000
+_FOUND_LISTS = 4  # lists of needs whose candidates a state keeps (~6 MB each at 480 needs)
 
 
 def _consistent(bundle: IndexBundle) -> bool:
@@ -720,14 +747,21 @@ def _stack(
 
 
 def _first(
-    rows: np.ndarray, values: np.ndarray, key: np.ndarray, k: int
+    rows: np.ndarray, values: np.ndarray, key: np.ndarray, k: int, merge: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per need, the ``k`` best rows by ``key`` (equal keys: the earlier row), of those
-    that are not -1 and whose key is finite, with their scores; -1 after the last."""
+    that are not -1 and whose key is finite, with their scores; -1 after the last.
+
+    Each need's kept list is in that order already: only the -1s (hidden rows) must
+    go, unless ``merge``: the log's rows follow, after all the base's rows, so that a
+    stable sort by the key alone gives the order (cheaper than by key and row)."""
     key = np.where(rows >= 0, key, -np.inf)
-    order = np.lexsort((rows, -key), axis=1)[:, :k]
+    if merge:
+        order = np.argsort(-key, axis=1, kind="stable")[:, :k]
+    else:
+        order = np.argsort(np.isneginf(key), axis=1, kind="stable")[:, :k]
     kept = np.take_along_axis(rows, order, axis=1)
-    kept[~np.isfinite(np.take_along_axis(key, order, axis=1))] = -1
+    kept[np.isneginf(np.take_along_axis(key, order, axis=1))] = -1
     return kept, np.take_along_axis(values, order[..., None], axis=1)
 
 
@@ -740,6 +774,7 @@ class _Candidates:
     lexical: np.ndarray  # (needs, ≤ CANDIDATES): the positive lexical top, best first
     rows: np.ndarray  # (needs, width): the two tops, a row in both kept once
     scores: np.ndarray  # (needs, width, 2): dense and lexical score of each of ``rows``
+    queries: np.ndarray | None = None  # the needs' vectors, when the log has rows
 
 
 def _candidates(
@@ -769,7 +804,8 @@ def _candidates(
         longer = CANDIDATES + MARGIN + int(hidden.sum())
         again = [texts[i] for i in np.flatnonzero(short)]
         tops.update(_base_tops(engine, bundle, base, again, longer, again=True))
-    if space.layer is not None and len(space.layer):
+    merge = space.layer is not None and len(space.layer) > 0
+    if merge:
         queries = _query_vectors(engine, bundle, texts)[0]
         layer = np.zeros((len(texts), len(space.layer), 2), dtype=np.float32)
         layer[..., 0] = queries @ space.layer.T
@@ -781,9 +817,9 @@ def _candidates(
         dense_scores = np.hstack([dense_scores, layer])
         lexical = np.hstack([lexical, np.where(layer[..., 1] > 0, at, -1)])
         lexical_scores = np.hstack([lexical_scores, layer])
-    dense, dense_scores = _first(dense, dense_scores, dense_scores[..., 0], CANDIDATES)
+    dense, dense_scores = _first(dense, dense_scores, dense_scores[..., 0], CANDIDATES, merge)
     lexical_key = np.where(lexical_scores[..., 1] > 0, lexical_scores[..., 1], -np.inf)
-    lexical, lexical_scores = _first(lexical, lexical_scores, lexical_key, CANDIDATES)
+    lexical, lexical_scores = _first(lexical, lexical_scores, lexical_key, CANDIDATES, merge)
     rows = np.hstack([dense, lexical])
     # A row in both tops: keep the dense top's (stable order: it comes first).
     key = np.where(rows >= 0, rows, -1 - np.arange(rows.shape[1]))
@@ -792,7 +828,11 @@ def _candidates(
     twice = np.zeros(rows.shape, dtype=bool)
     np.put_along_axis(twice, order[:, 1:], ordered[:, 1:] == ordered[:, :-1], axis=1)
     return _Candidates(
-        dense, lexical, np.where(twice, -1, rows), np.hstack([dense_scores, lexical_scores])
+        dense,
+        lexical,
+        np.where(twice, -1, rows),
+        np.hstack([dense_scores, lexical_scores]),
+        queries if merge else None,
     )
 
 
@@ -824,17 +864,26 @@ def _retrieve_many(
     out: list[list[Hit] | None] = [None] * len(texts)
     if not texts or not (space.firms == firm_id).any():
         return out
-    found = _candidates(engine, bundle, space, texts)
     weights = weights_for(bundle.model_name)
-    wd, wl = weights
-    valid = found.rows >= 0
-    fused = wd * _minmax_rows(found.scores[..., 0], valid)
-    total = wd
-    if space.lexical is not None:
-        fused = fused + wl * _minmax_rows(found.scores[..., 1], valid)
-        total += wl
-    mine = valid & (space.firms[np.maximum(found.rows, 0)] == firm_id)
-    best = np.where(mine, fused / total, -np.inf).max(axis=1)
+    key = tuple(texts)
+    kept = space.found.get(key)
+    if kept is None:
+        found = _candidates(engine, bundle, space, texts)
+        wd, wl = weights
+        valid = found.rows >= 0
+        fused = wd * _minmax_rows(found.scores[..., 0], valid)
+        total = wd
+        if space.lexical is not None:
+            fused = fused + wl * _minmax_rows(found.scores[..., 1], valid)
+            total += wl
+        kept = found, np.where(valid, fused / total, -np.inf)
+        with _LOCK:
+            if len(space.found) >= _FOUND_LISTS:
+                space.found.clear()
+            space.found[key] = kept
+    found, fused = kept
+    mine = (found.rows >= 0) & (space.firms[np.maximum(found.rows, 0)] == firm_id)
+    best = np.where(mine, fused, -np.inf).max(axis=1)
     for i in np.flatnonzero(best >= threshold - 1e-4):
         out[i] = _retrieve_one(space, found, int(i), weights)
     return out
@@ -849,6 +898,15 @@ def _retrieve_one(
     ids = space.ids
     rows, scores = found.rows[i], found.scores[i]
     valid = rows >= 0
+    if found.queries is not None and space.layer is not None:
+        # The log's rows scored as ``LayeredVectors.search`` scores them (one need at a
+        # time, not in a product of all needs, which can differ in the last bits), so
+        # that near-equal capabilities in the log rank as the buyer's page ranks them.
+        log = valid & (rows >= len(ids) - len(space.layer))
+        if log.any():
+            scores = scores.copy()
+            exact = space.layer @ found.queries[i]
+            scores[log, 0] = exact[rows[log] - (len(ids) - len(space.layer))]
     score = dict(zip(ids[rows[valid]].tolist(), scores[valid].tolist(), strict=True))
     dense = found.dense[i][found.dense[i] >= 0]
     # FAISS lists equal scores latest first; the order matters for the ranks that
