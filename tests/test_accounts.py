@@ -248,6 +248,10 @@ def test_roles_are_changed_within_ones_scope(app, session, people):
         .where(AuditEntry.entity == "user", AuditEntry.entity_id == target.id)
         .order_by(AuditEntry.id)
     ).all()
+    # SQLite gives a deleted user's id to the next one: this user's history begins at
+    # its own creation.
+    created = max(i for i, e in enumerate(entries) if e.action == "create")
+    entries = entries[created:]
     assert entries[0].action == "create" and entries[0].changes["role"] == "member"
     assert [e.changes.get("role") for e in entries[1:] if "role" in e.changes] == [
         ["member", "officer"],

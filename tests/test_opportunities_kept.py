@@ -38,12 +38,23 @@ REFILLED = ["cặp bánh răng hypoid Gleason kiểm tra vết tiếp xúc", "hy
 
 
 def _same(mine, theirs) -> None:
-    assert [h.capability_id for h in mine] == [h.capability_id for h in theirs]
+    """The same hits with the same scores, in the same order of scores. Capabilities
+    with equal scores (the suite's other modules add copies of the same texts) may come
+    in either order, and so may their dense ranks."""
+    assert len(mine) == len(theirs)
     for a, b in zip(mine, theirs, strict=True):
-        assert (a.firm_id, a.dense_rank) == (b.firm_id, b.dense_rank)
+        assert a.fused == pytest.approx(b.fused, abs=1e-5)
+    assert sorted(h.capability_id for h in mine) == sorted(h.capability_id for h in theirs)
+    by_id = {h.capability_id: h for h in theirs}
+    for a in mine:
+        b = by_id[a.capability_id]
+        assert a.firm_id == b.firm_id
         assert a.fused == pytest.approx(b.fused, abs=1e-5)
         assert a.dense == pytest.approx(b.dense, abs=1e-6)
         assert a.lexical == pytest.approx(b.lexical, abs=1e-6)
+        tied = sum(1 for h in theirs if abs(h.dense - b.dense) <= 1e-6)
+        if tied == 1:
+            assert a.dense_rank == b.dense_rank
 
 
 def test_kept_candidates_drop_hidden_rows_as_retrieve_does(session, monkeypatch):

@@ -513,6 +513,50 @@ def world(app, people, data_dir) -> World:
         f"/admin/claims/{ids['claim']}",
         data={"decision": "reject", "reason": "Không phải người của doanh nghiệp"},
     )
+    # A support programme with a line, and the supplier's application taken through the
+    # pages to its certificate (its notifications are written too).
+    year = date.today().year
+    created = officer.post(
+        "/programmes/new",
+        data={
+            "name": "Chương trình CNHT kiểm tra ngôn ngữ",
+            "start_year": year,
+            "end_year": year + 1,
+        },
+    )
+    ids["programme"] = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    officer.post(
+        f"/programmes/{ids['programme']}/lines/new",
+        data={
+            "kind": "management_system",
+            "name": "Hỗ trợ áp dụng ISO 9001",
+            "share_pct": "50",
+            "ceiling_vnd": "60000000",
+            "standards": "ISO 9001",
+            f"budget-{year}-provincial": "500000000",
+            "target-1-measure": "certifications",
+            "target-1-value": "5",
+        },
+    )
+    with app.app_context():
+        from catalog.models import SupportLine
+
+        ids["line"] = db.session.scalar(
+            select(SupportLine.id).where(SupportLine.programme_id == ids["programme"])
+        )
+        db.session.remove()
+    applied = supplier.post(
+        f"/programmes/lines/{ids['line']}/apply",
+        data={"purpose": "Tư vấn ISO 9001", "cost_vnd": "80000000", "requested_vnd": "40000000"},
+    )
+    ids["application"] = int(applied.headers["Location"].rstrip("/").split("/")[-1])
+    base = f"/programmes/applications/{ids['application']}"
+    officer.post(f"{base}/decision", data={"decision": "approve", "score": "80"})
+    officer.post(f"{base}/payments", data={"amount_vnd": "40000000"})
+    officer.post(
+        f"{base}/completion",
+        data={"result_note": "Đạt chứng nhận", "standard": "ISO 9001", "issuer": "Quacert"},
+    )
     return found
 
 
@@ -541,6 +585,9 @@ def _value_for(name: str, rule, ids: dict, people) -> object:
         "quote_id": ids.get("quote"),
         "file_id": ids.get("deal_file"),
         "recipient_id": ids.get("recipient"),
+        "programme_id": ids.get("programme"),
+        "line_id": ids.get("line"),
+        "application_id": ids.get("application"),
         "token": "not-a-token",
     }
     value = values[name]

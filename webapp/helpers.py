@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, flash, jsonify, request
+from flask import Flask, Response, abort, current_app, flash, jsonify, request, send_file
 from flask_babel import (
     format_currency,
     format_date,
@@ -17,6 +17,7 @@ from flask_babel import (
 )
 
 from catalog.export import to_csv, to_xlsx
+from catalog.files import stored_path
 from catalog.models import BackgroundJob, Firm, JobState
 from catalog.models.reference import place_label
 from catalog.text import literal_text
@@ -67,6 +68,23 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
         body,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def stored_download(root: Path, file: Any) -> Response:
+    """An uploaded file kept under its digest (``catalog.files.store``), always as a
+    download with its checked type, never inline; 404 when its bytes are gone (a
+    database restored without its uploads). ``file`` names ``sha256``, ``content_type``
+    and ``filename`` (a deal's file, an application's)."""
+    path = stored_path(root, file.sha256)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype=file.content_type,
+        as_attachment=True,
+        download_name=file.filename,
+        max_age=0,
     )
 
 

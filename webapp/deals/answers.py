@@ -15,12 +15,10 @@ from typing import Any
 
 from flask import (
     Response,
-    abort,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_decimal
@@ -30,7 +28,7 @@ from sqlalchemy import func, select
 from catalog.access.visibility import readable_ids
 from catalog.deals import conversation, deals_query, quotes
 from catalog.deals.pipeline import STAGE_LABELS, find_deal
-from catalog.files import ATTACHMENT_EXTENSIONS, Upload, stored_path
+from catalog.files import ATTACHMENT_EXTENSIONS, Upload
 from catalog.models import Deal, DealFile, DealMessage, Need, Quote, Side
 from catalog.text import detect_language
 from catalog.validation import ValidationError
@@ -39,7 +37,7 @@ from jobs.runtime import runtime
 from ..access import actor, can, rule
 from ..errors import back_to
 from ..extensions import db
-from ..helpers import uploads_dir
+from ..helpers import stored_download, uploads_dir
 from ..i18n import current_locale
 from ..renderings import rendering
 from . import bp
@@ -221,18 +219,8 @@ def file(file: DealFile):
 
 
 def send_deal_file(file: DealFile) -> Response:
-    """A deal's file, always as a download with its checked type, never inline (404
-    when its bytes are gone, e.g. a database restored without its uploads)."""
-    path = stored_path(files_root(), file.sha256)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path,
-        mimetype=file.content_type,
-        as_attachment=True,
-        download_name=file.filename,
-        max_age=0,
-    )
+    """A deal's file, as every stored upload: a download with its checked type."""
+    return stored_download(files_root(), file)
 
 
 @bp.get("/")

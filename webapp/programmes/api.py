@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, request, send_file
+from flask import jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from catalog.files import stored_path
 from catalog.i18n import N_
 from catalog.models import (
     ApplicationStatus,
@@ -40,6 +39,7 @@ from jobs.i18n import translate
 from ..access import actor, can, public, rule
 from ..api import _body, _paging, _ref, body_and_files, bp
 from ..extensions import db
+from ..helpers import stored_download
 from .pages import files_root
 
 # -- what the API shows ------------------------------------------------------------------
@@ -397,9 +397,4 @@ def support_file(file: SupportFile):
     """A file of an application (sent with it, or evidence of its result), always as a
     download with its checked type, never inline (404 when its bytes are gone, e.g. a
     database restored without its uploads)."""
-    path = stored_path(files_root(), file.sha256)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=file.content_type, as_attachment=True, download_name=file.filename, max_age=0
-    )
+    return stored_download(files_root(), file)

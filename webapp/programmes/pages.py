@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalog.access import officer_province_ids
 from catalog.dashboard import Period
-from catalog.files import ATTACHMENT_EXTENSIONS, Upload, stored_path
+from catalog.files import ATTACHMENT_EXTENSIONS, Upload
 from catalog.models import (
     ApplicationStatus,
     Concept,
@@ -56,7 +56,7 @@ from documents import snapshots
 from ..access import actor, can, rule
 from ..errors import back_to
 from ..extensions import db
-from ..helpers import data_folder, uploads_dir
+from ..helpers import data_folder, stored_download, uploads_dir
 from . import bp
 
 TARGET_ROWS = 3  # empty target rows on the line form
@@ -480,13 +480,8 @@ def given(line: SupportLine):
 @bp.get("/files/<int:file_id>")
 @rule("support.view", SupportFile)
 def file(file: SupportFile) -> Response:
-    """An application's file, always as a download with its checked type."""
-    path = stored_path(files_root(), file.sha256)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=file.content_type, as_attachment=True, download_name=file.filename, max_age=0
-    )
+    """An application's file, as every stored upload: a download with its checked type."""
+    return stored_download(files_root(), file)
 
 
 # -- firms one support away ------------------------------------------------------------
