@@ -55,7 +55,7 @@ from catalog.deals.pipeline import STAGE_LABELS
 from catalog.i18n import N_
 from catalog.models import Firm, Province, Verification, latest_checks
 from catalog.programmes import KIND_LABELS, MEASURE_LABELS, SOURCE_LABELS, STATUS_LABELS
-from catalog.programmes.figures import DECIDED, supported_firms
+from catalog.programmes.figures import DECIDED, supported_firms, target_actual
 from matching.engine import MatchEngine
 from matching.localisation import Localisation, localisation
 
@@ -880,37 +880,6 @@ PROGRAMME_NOTE = N_(
 )
 
 
-def _done_by(target: models.SupportTarget, apps: list[models.SupportApplication], end: date) -> int:
-    """What ``target`` counts (as ``catalog.programmes.figures`` counts it) from the
-    applications decided and completed by ``end``: a past period's report does not
-    change with what was done after it."""
-
-    def in_year(day: date | None) -> bool:
-        return target.year is None or (day is not None and day.year == target.year)
-
-    decided = [
-        a for a in apps if a.status in DECIDED and a.decided_on is not None and a.decided_on <= end
-    ]
-    measure = target.measure
-    if measure == models.TargetMeasure.FIRMS_SUPPORTED:
-        return len({a.firm_id for a in decided if in_year(a.decided_on)})
-    completed = [
-        a
-        for a in decided
-        if a.status == models.ApplicationStatus.COMPLETED
-        and a.completed_on is not None
-        and a.completed_on <= end
-        and in_year(a.completed_on)
-    ]
-    if measure == models.TargetMeasure.FIRMS_COMPLETED:
-        return len({a.firm_id for a in completed})
-    if measure == models.TargetMeasure.WORKERS_TRAINED:
-        return sum(a.workers_trained or 0 for a in completed)
-    if measure == models.TargetMeasure.CERTIFICATIONS:
-        return sum(1 for a in completed if a.certification_id is not None)
-    return 0
-
-
 def _line_report(
     line: models.SupportLine, apps: list[models.SupportApplication], period: Period
 ) -> LineReport:
@@ -934,7 +903,7 @@ def _line_report(
                 if d.paid_on >= start:
                     out.disbursed_in_period += d.amount_vnd
     out.targets = [
-        TargetReport(t.measure, t.value, t.year, _done_by(t, apps, end)) for t in line.targets
+        TargetReport(t.measure, t.value, t.year, target_actual(t, apps, end)) for t in line.targets
     ]
     return out
 

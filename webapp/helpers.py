@@ -17,7 +17,7 @@ from flask_babel import (
 )
 
 from catalog.export import to_csv, to_xlsx
-from catalog.files import stored_path
+from catalog.files import Upload, stored_path
 from catalog.models import BackgroundJob, Firm, JobState
 from catalog.models.reference import place_label
 from catalog.text import literal_text
@@ -69,6 +69,12 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def uploads(name: str = "files") -> list[Upload]:
+    """The files a form sent under ``name``, as ``catalog.files`` checks them (an input
+    left empty sends a part without a file name: not a file)."""
+    return [Upload(f.filename, f.read()) for f in request.files.getlist(name) if f.filename]
 
 
 def stored_download(root: Path, file: Any) -> Response:

@@ -33,7 +33,7 @@ from jobs.notices import notify_verification
 
 from .access import actor, rule
 from .extensions import db
-from .helpers import uploads_dir
+from .helpers import uploads, uploads_dir
 
 bp = Blueprint("verifications", __name__)
 
@@ -67,11 +67,7 @@ def create(firm: Firm):
     if request.method == "POST":
         values = {f: request.form.get(f, "") for f in (*FIELDS, "item")}
         item = _item(firm, values["item"])
-        uploads = [
-            verification.Upload(f.filename or "", f.read())
-            for f in request.files.getlist("evidence")
-            if f.filename
-        ]
+        evidence = uploads("evidence")
         try:
             if item is None:
                 raise ValidationError({"item": _("Choose a capability or certification.")})
@@ -81,7 +77,7 @@ def create(firm: Firm):
                 item,
                 {f: values[f] for f in FIELDS},
                 officer=actor(),
-                uploads=uploads,
+                uploads=evidence,
                 evidence_root=evidence_root(),
             )
         except ValidationError as exc:

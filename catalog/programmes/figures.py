@@ -81,15 +81,29 @@ def _applications(session: Session, line_ids: Iterable[int]) -> list[SupportAppl
     )
 
 
-def _actual(target: SupportTarget, decided: list[SupportApplication]) -> int:
+def target_actual(
+    target: SupportTarget, applications: Iterable[SupportApplication], by: date | None = None
+) -> int:
+    """What ``target`` counts from a line's ``applications``: those decided (and, for
+    the measures of results, completed) by ``by``, so a past period's report does not
+    change with what was done after it (None: everything so far)."""
+
+    def done(day: date | None) -> bool:
+        return by is None or (day is not None and day <= by)
+
     def in_year(day: date | None) -> bool:
         return target.year is None or (day is not None and day.year == target.year)
 
+    decided = [a for a in applications if a.status in DECIDED and done(a.decided_on)]
     measure = target.measure
     if measure == TargetMeasure.FIRMS_SUPPORTED:
         return len({a.firm_id for a in decided if in_year(a.decided_on)})
     completed = [
-        a for a in decided if a.status == ApplicationStatus.COMPLETED and in_year(a.completed_on)
+        a
+        for a in decided
+        if a.status == ApplicationStatus.COMPLETED
+        and done(a.completed_on)
+        and in_year(a.completed_on)
     ]
     if measure == TargetMeasure.FIRMS_COMPLETED:
         return len({a.firm_id for a in completed})
@@ -123,7 +137,7 @@ def line_figures(session: Session, lines: Iterable[SupportLine]) -> list[LineFig
             for d in a.disbursements:
                 row = fig.disbursed.setdefault(d.paid_on.year, {})
                 row[d.source] = row.get(d.source, 0) + d.amount_vnd
-        fig.targets = [TargetFigure(t, _actual(t, decided)) for t in line.targets]
+        fig.targets = [TargetFigure(t, target_actual(t, decided)) for t in line.targets]
         out.append(fig)
     return out
 

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from catalog.access.visibility import readable_ids
 from catalog.deals import conversation, deals_query, quotes
 from catalog.deals.pipeline import STAGE_LABELS, find_deal
-from catalog.files import ATTACHMENT_EXTENSIONS, Upload
+from catalog.files import ATTACHMENT_EXTENSIONS
 from catalog.models import Deal, DealFile, DealMessage, Need, Quote, Side
 from catalog.text import detect_language
 from catalog.validation import ValidationError
@@ -37,7 +37,7 @@ from jobs.runtime import runtime
 from ..access import actor, can, rule
 from ..errors import back_to
 from ..extensions import db
-from ..helpers import stored_download, uploads_dir
+from ..helpers import stored_download, uploads, uploads_dir
 from ..i18n import current_locale
 from ..renderings import rendering
 from . import bp
@@ -56,10 +56,6 @@ QUOTE_FIELDS = (
 def files_root() -> Path:
     """Where the deals' attachments are kept (with the other uploads, backed up whole)."""
     return uploads_dir("deals")
-
-
-def _uploads(name: str = "files") -> list[Upload]:
-    return [Upload(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename]
 
 
 def my_deal(need: Need) -> Deal | None:
@@ -110,7 +106,7 @@ def answer(need: Need):
     errors: dict[str, str] = {}
     if request.method == "POST":
         tab = "quote" if request.form.get("kind") == "quote" else "interest"
-        uploads = _uploads()
+        sent = uploads()
         if tab == "quote":
             values = {f: request.form.get(f, "") for f in QUOTE_FIELDS}
             values["capability_ids"] = request.form.getlist("capability_ids")
@@ -120,12 +116,12 @@ def answer(need: Need):
         try:
             if tab == "quote":
                 quote = quotes.submit_quote(
-                    db.session, need, user.firm, user, values, uploads, root=files_root()
+                    db.session, need, user.firm, user, values, sent, root=files_root()
                 )
                 deal_id = quote.deal_id
             else:
                 message = conversation.answer(
-                    db.session, need, user.firm, user, values["message"], uploads, root=files_root()
+                    db.session, need, user.firm, user, values["message"], sent, root=files_root()
                 )
                 deal_id = message.deal_id
         except ValidationError as exc:
@@ -183,7 +179,7 @@ def show(deal: Deal):
 def post_message(deal: Deal):
     back_to(url_for("deals.show", deal_id=deal.id, _anchor="message-form"))
     message = conversation.post_message(
-        db.session, deal, actor(), request.form.get("body", ""), _uploads(), root=files_root()
+        db.session, deal, actor(), request.form.get("body", ""), uploads(), root=files_root()
     )
     db.session.commit()
     flash(_("Message sent."), "success")

@@ -24,14 +24,14 @@ from catalog.deals import comparison, requests
 from catalog.deals.pipeline import CLOSE_REASON_LABELS, STAGE_LABELS
 from catalog.deals.quotes import STATUS_LABELS
 from catalog.export import comparison_table
-from catalog.files import ATTACHMENT_EXTENSIONS, Upload
+from catalog.files import ATTACHMENT_EXTENSIONS
 from catalog.models import Deal, Firm, Need, Quote, QuoteRequestRecipient
 from catalog.validation import MAX_ID, ValidationError
 
 from ..access import actor, can, rule
 from ..errors import back_to
 from ..extensions import db
-from ..helpers import label, spreadsheet, translate
+from ..helpers import label, spreadsheet, translate, uploads
 from . import bp
 from .answers import files_root
 
@@ -135,11 +135,6 @@ def request_quotes(need: Need):
         firms: list[Firm] = []
         try:
             firms = requests.suppliers_by_ids(db.session, values.getlist("firm"), "firm_ids")
-            uploads = [
-                Upload(f.filename or "", f.read())
-                for f in request.files.getlist("files")
-                if f.filename
-            ]
             sent = requests.request_quotes(
                 db.session,
                 need,
@@ -148,7 +143,7 @@ def request_quotes(need: Need):
                 values.get("deadline", ""),
                 values.get("message", ""),
                 values.get("nda_text", ""),
-                uploads,
+                uploads(),
                 root=files_root(),
                 scores=_scores(values),
             )

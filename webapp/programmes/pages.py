@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.access import officer_province_ids
 from catalog.dashboard import Period
-from catalog.files import ATTACHMENT_EXTENSIONS, Upload
+from catalog.files import ATTACHMENT_EXTENSIONS
 from catalog.models import (
     ApplicationStatus,
     Concept,
@@ -56,7 +56,7 @@ from documents import snapshots
 from ..access import actor, can, rule
 from ..errors import back_to
 from ..extensions import db
-from ..helpers import data_folder, stored_download, uploads_dir
+from ..helpers import data_folder, stored_download, uploads, uploads_dir
 from . import bp
 
 TARGET_ROWS = 3  # empty target rows on the line form
@@ -65,10 +65,6 @@ TARGET_ROWS = 3  # empty target rows on the line form
 def files_root() -> Path:
     """Where applications' files and evidence are kept (with the other uploads)."""
     return uploads_dir("support")
-
-
-def _uploads(name: str = "files") -> list[Upload]:
-    return [Upload(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename]
 
 
 @bp.app_context_processor
@@ -325,7 +321,7 @@ def apply(line: SupportLine):
         }
         try:
             application = applications.apply(
-                db.session, line, firm, user, values, _uploads(), root=files_root()
+                db.session, line, firm, user, values, uploads(), root=files_root()
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -423,7 +419,7 @@ def disburse(application: SupportApplication):
 def complete(application: SupportApplication):
     back = _application_page(application, "result")
     applications.complete(
-        db.session, application, actor(), request.form.to_dict(), _uploads(), root=files_root()
+        db.session, application, actor(), request.form.to_dict(), uploads(), root=files_root()
     )
     db.session.commit()
     flash(_("Result recorded."), "success")
