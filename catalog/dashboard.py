@@ -38,8 +38,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import and_, distinct, extract, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Integer, and_, cast, distinct, extract, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from .access.visibility import Reader, needs_clause
 from .models import (
@@ -681,8 +681,9 @@ def province_info(session: Session, code: str | None) -> ProvinceInfo | None:
 
 
 def _counting_year():
-    """SQL for the year a firm counts from: founded, else registered."""
-    return func.coalesce(Firm.year_founded, extract("year", Firm.created_at))
+    """SQL for the year a firm counts from: founded, else registered. An integer, so
+    PostgreSQL groups by it with a hash rather than sorting numerics."""
+    return func.coalesce(Firm.year_founded, cast(extract("year", Firm.created_at), Integer))
 
 
 def _start_year_histograms(
@@ -697,8 +698,10 @@ def _start_year_histograms(
     if former_id is not None:
         scope.append(Firm.former_province_id == former_id)
     hist: dict[str | None, Counter[int]] = {"*": Counter()}
+    # (firm, sector) is firm_sectors' primary key, so each firm is one row per sector
+    # (one row with no sector) and count(*) counts firms without a DISTINCT sort.
     rows = session.execute(
-        select(firm_sectors.c.concept_id, year, func.count(distinct(Firm.id)))
+        select(firm_sectors.c.concept_id, year, func.count())
         .select_from(Firm)
         .outerjoin(firm_sectors, firm_sectors.c.firm_id == Firm.id)
         .where(*scope)
@@ -873,9 +876,11 @@ def needs_in_scope(query, province_id: int | None):
     for admins, who read everything."""
     if province_id is None:
         return query
-    buyers = select(Firm.id).where(Firm.province_id == province_id)
-    return query.where(
-        or_(Need.buyer_id.in_(buyers), Need.delivery_province_id == province_id),
+    # A join on the buyer (one row per need) looks up each need's buyer by key; an
+    # IN over the province's firms would read all of them, tens of thousands.
+    buyer = aliased(Firm)
+    return query.join(buyer, buyer.id == Need.buyer_id).where(
+        or_(buyer.province_id == province_id, Need.delivery_province_id == province_id),
         needs_clause(Reader.officer_of([province_id])),
     )
 
@@ -962,31 +967,41 @@ def verification_figures(
         for v in lapsing
     ]
 
-    def count(query) -> int:
-        return session.scalar(query) or 0
-
-    caps = count(select(func.count(Capability.id)).where(Capability.firm_id.in_(suppliers)))
-    certs = count(select(func.count(Certification.id)).where(Certification.firm_id.in_(suppliers)))
+    # One statement reads the province's supplier firms once for all four counts.
+    firms = select(Firm.id, Firm.verified_at).where(*firm_scope).cte("scope")
+    confirmed = and_(firms.c.verified_at.is_not(None), firms.c.verified_at < period.end_at)
+    counts = session.execute(
+        select(
+            select(func.count()).select_from(firms).scalar_subquery(),
+            select(func.count()).select_from(firms).where(confirmed).scalar_subquery(),
+            select(func.count())
+            .select_from(Capability)
+            .join(firms, firms.c.id == Capability.firm_id)
+            .scalar_subquery(),
+            select(func.count())
+            .select_from(Certification)
+            .join(firms, firms.c.id == Certification.firm_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    supplier_firms, profiles_confirmed, caps, certs = (n or 0 for n in counts)
     return VerificationFigures(
         on=on,
-        supplier_firms=count(select(func.count(Firm.id)).where(*firm_scope)),
+        supplier_firms=supplier_firms,
         firms_verified=len({r.firm_id for r in current.values()}),
         capabilities=caps,
         capabilities_verified=sum(1 for kind, _ in current if kind == "capability"),
         certifications=certs,
         certifications_verified=sum(1 for kind, _ in current if kind == "certification"),
-        profiles_confirmed=count(
-            select(func.count(Firm.id)).where(
-                *firm_scope, Firm.verified_at.is_not(None), Firm.verified_at < period.end_at
-            )
-        ),
-        checks_in_period=count(
+        profiles_confirmed=profiles_confirmed,
+        checks_in_period=session.scalar(
             select(func.count(Verification.id)).where(
                 Verification.firm_id.in_(suppliers),
                 Verification.checked_on >= period.start,
                 Verification.checked_on <= period.end,
             )
-        ),
+        )
+        or 0,
         expiring=expiring,
     )
 
