@@ -78,10 +78,17 @@ def search_directory(
     tagged = engine.firms_tagged(filters.part) if filters.part else None
     base = supplier_query(filters, tagged)
     if not query.strip():
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        firms = list(session.scalars(base.limit(per_page).offset((page - 1) * per_page)))
-        loaded = firms_by_ids(session, [f.id for f in firms])
-        return DirectoryPage([loaded[f.id] for f in firms], total, page, per_page)
+        # Counted without the order and the columns: a sorted subquery of whole rows
+        # would sort every supplier before counting them.
+        counted = base.with_only_columns(Firm.id).order_by(None).subquery()
+        total = session.scalar(select(func.count()).select_from(counted)) or 0
+        ids = list(
+            session.scalars(
+                base.with_only_columns(Firm.id).limit(per_page).offset((page - 1) * per_page)
+            )
+        )
+        loaded = firms_by_ids(session, ids)
+        return DirectoryPage([loaded[i] for i in ids], total, page, per_page)
     hits = engine.search_firms(session, query, k=1000)
     calibrated = calibration.for_model(engine.encoder.model_name)
     ranked: list[tuple[int, float, int, bool]] = []  # firm, score, capability, strong

@@ -64,7 +64,7 @@ class Firm(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     role: Mapped[FirmRole] = mapped_column(str_enum(FirmRole, 10))
-    name_vi: Mapped[str] = mapped_column(String(200))
+    name_vi: Mapped[str] = mapped_column(String(200), index=True)  # the directory's order
     name_en: Mapped[str] = mapped_column(String(200), default="")
     tax_code: Mapped[str | None] = mapped_column(String(14), unique=True)
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), index=True)
