@@ -16,6 +16,7 @@ text that names two different places at that level is ambiguous (None).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,14 @@ def _strip(words: list[str], prefixes: tuple[tuple[str, ...], ...]) -> list[str]
 def place_key(text: Any, town: bool = False) -> str:
     """The key a name is matched by: "TP. Hồ Chí Minh", "tp hcm" and "Ho Chi Minh City"
     give "hochiminh" / "hcm"; "Tỉnh Vĩnh Phúc" gives "vinhphuc"."""
-    words = re.findall(r"[a-z0-9]+", fold(str(text)))
+    return _place_key(str(text), town)
+
+
+@functools.lru_cache(maxsize=65536)
+def _place_key(text: str, town: bool) -> str:
+    """Kept per process: each request's place index keys the same thousand names of
+    the map (``_build_index``), and matching keys the same words again and again."""
+    words = re.findall(r"[a-z0-9]+", fold(text))
     words = _strip(words, _PREFIXES + (_TOWN_PREFIXES if town else ()))
     while len(words) > 1 and (words[-1],) in _SUFFIXES:
         words = words[:-1]
