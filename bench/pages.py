@@ -615,7 +615,9 @@ def profile(args: argparse.Namespace, setup: dict[str, Any]) -> None:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(r"/work/|catalog/|matching/|webapp/|jobs/", 40)
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+        r"/work/|catalog/|matching/|webapp/|jobs/", int(os.environ.get("PROFILE_LINES", "40"))
+    )
     print(
         json.dumps(
             {

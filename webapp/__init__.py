@@ -64,9 +64,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     # -- warm-up (webapp.warmup): the development server's first request, made cheap --
-    if app.config["WARM_ON_START"]:
-        from .warmup import warm
+    from .warmup import init_app as init_warmup
+    from .warmup import warm
 
+    init_warmup(app)
+    if app.config["WARM_ON_START"]:
         warm(app, keep_connections=False)  # a Celery master forks after this
     # -- end of warm-up --
     return app

@@ -19,7 +19,8 @@ Each step is timed and guarded: a step that fails (no index yet, the database do
 no model installed) is logged and skipped, and the process starts as it would have
 without it. A step that needs the database is skipped once one has failed, so a
 database that drops packets delays a start by one connection timeout, not several.
-It runs once per app (a second call returns at once).
+It runs once per app (a second call returns at once). ``init_app`` freezes the
+collector again a few times as the pages' caches fill (``REFREEZE_AFTER``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, Response
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,29 @@ def warm(app: Flask, keep_connections: bool = True) -> dict[str, float | str]:
     app.extensions[EXTENSION_KEY] = steps
     log.info("warm-up: %s", ", ".join(f"{k} {v}" for k, v in steps.items()))
     return steps
+
+
+# Requests after which a warmed process freezes the collector again, once each: by
+# then the pages' own caches (firm facts, renderings, compiled queries) have filled
+# after the first freeze, and full collections walking them came back as the
+# opportunities page's 130 ms tail at 100k capabilities (docs/benchmarks.md).
+REFREEZE_AFTER = (100, 1_000, 10_000)
+
+
+def init_app(app: Flask) -> None:
+    """Freeze the collector again after ``REFREEZE_AFTER`` requests of a warmed process,
+    after the response has gone (``call_on_close``), so no visitor waits for it."""
+    served = 0
+
+    @app.after_request
+    def _refreeze(response: Response) -> Response:
+        nonlocal served
+        if EXTENSION_KEY not in app.extensions:  # not warmed: tests, the CLI
+            return response
+        served += 1
+        if served in REFREEZE_AFTER:
+            response.call_on_close(_freeze)
+        return response
 
 
 def _candidates(db, engine) -> int:  # noqa: ANN001 (Flask-SQLAlchemy's extension object)
