@@ -259,15 +259,28 @@ def reindex_firms(
     committed; a rebuild if there is no usable base or the log does not continue from
     it. Without ``gather`` (a re-index someone waits for, while an import may have
     stamped thousands of firms) only these firms are compared, and the state's stamp
-    stays where it was, so the next gathering update still takes the others in."""
+    stays where it was, so the next gathering update still takes the others in.
+
+    The new texts are encoded before the lock is taken to write (``_encode_ahead``):
+    an update gathering hundreds of an import's texts holds the lock for the seconds
+    its reads and its write take, not for its encoding, and an edit's re-index on the
+    interactive queue is not kept waiting minutes behind it (docs/benchmarks.md, "Bulk
+    encoding and separate queues")."""
+    ahead = _encode_ahead(session, store, encoder, firm_ids, gather)
     with store.lock():
         try:
             state = _writer_state(session, store, encoder.model_name)
         except (IndexUnavailable, ChainBroken) as exc:
             log.warning("rebuilding the index: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
-        stamp = catalog_stamp(session) if gather else state.stamp
-        wanted = set(firm_ids) | (stamped_since(session, state.stamp) if gather else set())
+        if gather and ahead is not None:
+            # What was gathered ahead covers the firms stamped up to its stamp; firms
+            # stamped since are left to the next gathering update, which this one
+            # would otherwise encode under the lock.
+            stamp, wanted = _later(ahead[0], state.stamp), ahead[1] | set(firm_ids)
+        else:
+            stamp = catalog_stamp(session) if gather else state.stamp
+            wanted = set(firm_ids) | (stamped_since(session, state.stamp) if gather else set())
         docs = capability_documents(session, sorted(wanted))
         removed, changed = _differences(docs, wanted, state.digests, state.firm_of)
         if not removed and not changed:
@@ -304,6 +317,51 @@ def reindex_firms(
             change_id,
             len(state.pending),
         )
+
+
+def _encode_ahead(
+    session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int], gather: bool
+) -> tuple[str, set[int]] | None:
+    """The stamp and firms an update will compare, read under a short hold of the lock,
+    and their new texts encoded after it, into the embedding cache, where the update
+    finds them under the lock. None when there is no usable state (the update then
+    rebuilds) or nothing new to encode."""
+    if encoder.cache is None:  # nowhere to keep the vectors for the write
+        return None
+    with store.lock():
+        try:
+            state = _writer_state(session, store, encoder.model_name)
+        except (IndexUnavailable, ChainBroken):
+            return None
+        stamp = catalog_stamp(session) if gather else state.stamp
+        wanted = set(firm_ids) | (stamped_since(session, state.stamp) if gather else set())
+        docs = capability_documents(session, sorted(wanted))
+        _, changed = _differences(docs, wanted, state.digests, state.firm_of)
+    if not changed:
+        return None
+    # No read transaction is held while encoding: on SQLite a write after another
+    # connection committed would fail as "database is locked" from an old snapshot.
+    session.commit()
+    encoder.encode_documents([d.text for d in changed])
+    return stamp, wanted
+
+
+def _later(a: str, b: str) -> str:
+    """The later of two catalog stamps (an unreadable or empty one counts as earliest)."""
+
+    def moment(stamp: str) -> datetime | None:
+        try:
+            return datetime.fromisoformat(stamp)
+        except ValueError:
+            return None
+
+    ma, mb = moment(a), moment(b)
+    if ma is None or mb is None:
+        return a if mb is None else b
+    try:
+        return a if ma >= mb else b
+    except TypeError:  # one with a time zone, one without: not expected, never fatal
+        return a
 
 
 def load_current(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import uuid
+
 import pytest
 
 from catalog import services
@@ -218,6 +221,52 @@ def test_an_update_takes_in_firms_changed_since_and_their_own_updates_find_nothi
     # A deletion is still its own business: no stamp is left to find it by.
     services.delete_firm(session, second)
     assert second.capabilities[0].id not in _current(session).digests
+
+
+def _writers_lock_free(store) -> bool:
+    """Whether another writer could take the store's lock now (a lock is per open file,
+    so a second open in this process contends with the update's own)."""
+    with open(store.root / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return True
+
+
+def test_an_update_encodes_its_new_texts_without_holding_the_writers_lock(session, monkeypatch):
+    """An import's update of many texts must not keep an edit's re-index waiting for the
+    lock while the model encodes: the encoding runs before the lock is taken to write."""
+    rt = runtime()
+    encoded: list[tuple[int, bool]] = []
+    real = rt.encoder._encode
+
+    def watched(texts, prompt_name, progress):
+        if texts:
+            encoded.append((len(texts), _writers_lock_free(rt.store)))
+        return real(texts, prompt_name, progress)
+
+    monkeypatch.setattr(rt.encoder, "_encode", watched)
+    fresh = uuid.uuid4().hex[:8]  # texts no cache holds
+    with index_sync_paused(session):
+        firms = [
+            make_supplier(
+                session,
+                f"Công ty TNHH Cơ Khí Mẻ {fresh} {n}",
+                [{**CAP, "title": f"Gia công bánh răng côn lô {fresh}-{n}"}],
+            )
+            for n in range(6)
+        ]
+    change = indexing.reindex_firms(session, rt.store, rt.encoder, [firms[0].id])
+    assert change.encoded == 6  # gathered: the other five were stamped since
+    assert sum(n for n, _ in encoded) == 6
+    assert all(free for _, free in encoded), encoded
+    assert indexing.consistency(session, _current(session)) == {
+        "missing": 0,
+        "stale": 0,
+        "extra": 0,
+    }
 
 
 def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session):
