@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -59,9 +61,15 @@ def cached_rendering(
     A failure to store (a concurrent writer won, a locked database) still returns the
     rendering just made: the cache saves work, it is never a reason to show nothing.
     """
+    key = (provider, source_lang, target_lang, text_digest(text))
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            return kept
     found = stored_rendering(session, provider, source_lang, target_lang, text)
     if found is not None:
-        return found.rendering, found.parts
+        return _keep(key, (found.rendering, found.parts))
     rendering, parts = make()
     with Session(bind=session.get_bind()) as own:
         own.add(
@@ -79,4 +87,22 @@ def cached_rendering(
         except (IntegrityError, OperationalError) as exc:  # stored meanwhile, or locked
             own.rollback()
             log.info("rendering not cached (%s): %s", provider, exc.__class__.__name__)
-    return rendering, parts
+            return rendering, parts
+    return _keep(key, (rendering, parts))
+
+
+# Stored renderings are never changed (a text's digest names them), so each process
+# keeps the last ones it read: a buyer's need page renders twenty match cards' texts,
+# one query each before (docs/benchmarks.md, "Every page at 100k").
+KEPT = 4096
+_kept: OrderedDict[tuple[str, str, str, str], Made] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _keep(key: tuple[str, str, str, str], made: Made) -> Made:
+    with _kept_lock:
+        _kept[key] = made
+        _kept.move_to_end(key)
+        while len(_kept) > KEPT:
+            _kept.popitem(last=False)
+    return made

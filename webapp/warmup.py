@@ -122,11 +122,11 @@ def warm(app: Flask, keep_connections: bool = True) -> dict[str, float | str]:
 # then the pages' own caches (firm facts, renderings, compiled queries) have filled
 # after the first freeze, and full collections walking them came back as the
 # opportunities page's 130 ms tail at 100k capabilities (docs/benchmarks.md).
-REFREEZE_AFTER = (100, 1_000, 10_000)
+REFREEZE_AFTER = (25, 250, 2_500, 25_000)
 
 
 def init_app(app: Flask) -> None:
-    """Freeze the collector again after ``REFREEZE_AFTER`` requests of a warmed process,
+    """Freeze the collector again after each of ``REFREEZE_AFTER`` requests of a warmed process,
     after the response has gone (``call_on_close``), so no visitor waits for it."""
     served = 0
 
