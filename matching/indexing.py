@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -265,8 +265,51 @@ def reindex_firms(
     an update gathering hundreds of an import's texts holds the lock for the seconds
     its reads and its write take, not for its encoding, and an edit's re-index on the
     interactive queue is not kept waiting minutes behind it (docs/benchmarks.md, "Bulk
-    encoding and separate queues")."""
+    encoding and separate queues"). An update that gathered more than
+    ``FIRMS_PER_CHANGE`` firms writes them as several changes, each under its own hold
+    of the lock, the last one moving the stamp: an import's 50,000 firms would
+    otherwise be one change whose write holds the lock for tens of seconds."""
     ahead = _encode_ahead(session, store, encoder, firm_ids, gather)
+    if not (gather and ahead is not None and len(ahead[1]) > FIRMS_PER_CHANGE):
+        return _write_change(session, store, encoder, firm_ids, gather, ahead)
+    stamp, gathered = ahead
+    firms = sorted(gathered | set(firm_ids))
+    head, last = firms[:-FIRMS_PER_CHANGE], firms[-FIRMS_PER_CHANGE:]
+    written: list[IndexChange] = []
+    for start in range(0, len(head), FIRMS_PER_CHANGE):
+        # Without gathering: the stamp stays, so a crash here leaves the rest to the
+        # next gathering update.
+        part = _write_change(
+            session, store, encoder, head[start : start + FIRMS_PER_CHANGE], False, None
+        )
+        if part.rebuilt:  # a rebuild took in everything
+            return part
+        written.append(part)
+    final = _write_change(session, store, encoder, last, True, (stamp, set(last)))
+    if final.rebuilt:
+        return final
+    return replace(
+        final,
+        encoded=final.encoded + sum(c.encoded for c in written),
+        removed=final.removed + sum(c.removed for c in written),
+    )
+
+
+# The most firms one change of the log holds (about 1,500 texts: a write of well
+# under a second, the longest an interactive re-index waits for the lock).
+FIRMS_PER_CHANGE = 1_000
+
+
+def _write_change(
+    session: Session,
+    store: IndexStore,
+    encoder: Encoder,
+    firm_ids: list[int],
+    gather: bool,
+    ahead: tuple[str, set[int]] | None,
+) -> IndexChange:
+    """``reindex_firms``' one change, written under the lock (its texts mostly encoded
+    ahead, found in the embedding cache)."""
     with store.lock():
         try:
             state = _writer_state(session, store, encoder.model_name)

@@ -269,6 +269,35 @@ def test_an_update_encodes_its_new_texts_without_holding_the_writers_lock(sessio
     }
 
 
+def test_a_large_gathered_update_is_written_as_several_changes(session, monkeypatch):
+    """Each change holds at most ``FIRMS_PER_CHANGE`` firms, so the lock is never held
+    for one huge write; the last moves the stamp, and what they wrote is complete."""
+    rt = runtime()
+    monkeypatch.setattr(indexing, "FIRMS_PER_CHANGE", 2)
+    fresh = uuid.uuid4().hex[:8]
+    with index_sync_paused(session):
+        firms = [
+            make_supplier(
+                session,
+                f"Công ty TNHH Cơ Khí Lát {fresh} {n}",
+                [{**CAP, "title": f"Gia công bánh răng côn lát {fresh}-{n}"}],
+            )
+            for n in range(5)
+        ]
+    before = _current(session).through
+    change = indexing.reindex_firms(session, rt.store, rt.encoder, [firms[0].id])
+    assert change.encoded == 5
+    assert change.through == before + 3  # 2 + 2 + 1 firms
+    assert indexing.consistency(session, _current(session)) == {
+        "missing": 0,
+        "stale": 0,
+        "extra": 0,
+    }
+    # The stamp moved past them: the next gathering update finds nothing to write.
+    again = indexing.reindex_firms(session, rt.store, rt.encoder, [firms[-1].id])
+    assert again.encoded == 0 and again.through == change.through
+
+
 def test_a_web_worker_loads_new_versions_in_the_background_and_serves_on(session):
     rt = runtime()
     web = MatchEngine(rt.store, rt.encoder, reload_in_background=True, feed=rt.engine.feed)

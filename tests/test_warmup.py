@@ -8,6 +8,7 @@ loaded, the step list recorded), never on time: speed is in docs/benchmarks.md.
 
 from __future__ import annotations
 
+import gc
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ import pytest
 from jobs.runtime import EXTENSION_KEY
 from tests.conftest import ROOT, app_of_its_own
 from webapp.warmup import EXTENSION_KEY as WARMED
+from webapp.warmup import REFREEZE_AFTER
 
 
 def _same_data(app) -> dict:
@@ -55,6 +57,27 @@ def test_warm_on_start_loads_the_encoder_and_the_index(app):
             key[1] == "directory/index.html"
             for key in warmed.jinja_env.cache  # (loader, name)
         )
+
+
+def test_a_warmed_app_freezes_the_collector_again_as_its_caches_fill(app):
+    """What the pages cache after the warm-up is frozen too, once a few requests have
+    filled it, after the response has gone; an app that did not warm never freezes."""
+    with app_of_its_own({**_same_data(app), "WARM_ON_START": True}) as warmed:
+        client = warmed.test_client()
+        # Frozen objects that are freed leave the count: it only grows by a freeze.
+        before = gc.get_freeze_count()
+        for _ in range(REFREEZE_AFTER[0] - 1):
+            client.get("/").close()
+        assert gc.get_freeze_count() <= before
+        before = gc.get_freeze_count()
+        client.get("/").close()  # the response closed: the freeze has run
+        assert gc.get_freeze_count() > before
+    with app_of_its_own(_same_data(app)) as cold:
+        client = cold.test_client()
+        before = gc.get_freeze_count()
+        for _ in range(REFREEZE_AFTER[0]):
+            client.get("/").close()
+        assert gc.get_freeze_count() <= before
 
 
 def test_gunicorn_workers_warm_unless_told_not_to(app, monkeypatch):
