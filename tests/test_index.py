@@ -235,6 +235,20 @@ def _writers_lock_free(store) -> bool:
         return True
 
 
+def _unindexed_firms(session, n: int) -> list:
+    """``n`` suppliers stamped but not yet in the index, with texts no cache holds."""
+    fresh = uuid.uuid4().hex[:8]
+    with index_sync_paused(session):
+        return [
+            make_supplier(
+                session,
+                f"Công ty TNHH Cơ Khí Mẻ {fresh} {i}",
+                [{**CAP, "title": f"Gia công bánh răng côn lô {fresh}-{i}"}],
+            )
+            for i in range(n)
+        ]
+
+
 def test_an_update_encodes_its_new_texts_without_holding_the_writers_lock(session, monkeypatch):
     """An import's update of many texts must not keep an edit's re-index waiting for the
     lock while the model encodes: the encoding runs before the lock is taken to write."""
@@ -248,16 +262,7 @@ def test_an_update_encodes_its_new_texts_without_holding_the_writers_lock(sessio
         return real(texts, prompt_name, progress)
 
     monkeypatch.setattr(rt.encoder, "_encode", watched)
-    fresh = uuid.uuid4().hex[:8]  # texts no cache holds
-    with index_sync_paused(session):
-        firms = [
-            make_supplier(
-                session,
-                f"Công ty TNHH Cơ Khí Mẻ {fresh} {n}",
-                [{**CAP, "title": f"Gia công bánh răng côn lô {fresh}-{n}"}],
-            )
-            for n in range(6)
-        ]
+    firms = _unindexed_firms(session, 6)
     change = indexing.reindex_firms(session, rt.store, rt.encoder, [firms[0].id])
     assert change.encoded == 6  # gathered: the other five were stamped since
     assert sum(n for n, _ in encoded) == 6
@@ -274,16 +279,7 @@ def test_a_large_gathered_update_is_written_as_several_changes(session, monkeypa
     for one huge write; the last moves the stamp, and what they wrote is complete."""
     rt = runtime()
     monkeypatch.setattr(indexing, "FIRMS_PER_CHANGE", 2)
-    fresh = uuid.uuid4().hex[:8]
-    with index_sync_paused(session):
-        firms = [
-            make_supplier(
-                session,
-                f"Công ty TNHH Cơ Khí Lát {fresh} {n}",
-                [{**CAP, "title": f"Gia công bánh răng côn lát {fresh}-{n}"}],
-            )
-            for n in range(5)
-        ]
+    firms = _unindexed_firms(session, 5)
     before = _current(session).through
     change = indexing.reindex_firms(session, rt.store, rt.encoder, [firms[0].id])
     assert change.encoded == 5
