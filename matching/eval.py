@@ -48,7 +48,7 @@ from .constraints import capability_checks, certification_checks
 from .embedding_cache import EmbeddingCache
 from .encoder import Encoder, default_model
 from .engine import CANDIDATES, MatchEngine, final_score
-from .fusion import Hit, fuse, rrf, weights_for
+from .fusion import Hit, best_first, fuse, rrf, weights_for
 from .indexing import build_bundle
 from .reranker import Example, Reranker, pair_features, train
 
@@ -297,7 +297,7 @@ class Harness:
             hits = fuse(dense, lexical, weights_for(self.engine.encoder.model_name))
         else:
             hits = FUSIONS[name](text, dense, lexical)
-        ranked = sorted(hits.values(), key=lambda h: (-h.fused, h.capability_id))
+        ranked = best_first(hits.values())
         for h in ranked:
             h.firm_id = self.bundle.firm_of.get(h.capability_id, 0)
         return ranked[:k]

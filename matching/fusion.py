@@ -29,7 +29,7 @@ first stays first. ``rrf`` is kept for the comparison.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 DEFAULT_WEIGHTS = (0.5, 0.5)  # dense, lexical: an encoder not measured
@@ -70,6 +70,17 @@ def _hits(dense: dict[int, float], lexical: dict[int, float]) -> dict[int, Hit]:
         for rank, cid in enumerate(sorted(key, key=lambda c: -key[c]), start=1):
             setattr(hits[cid], attr, rank)
     return hits
+
+
+# Fused scores that differ only in their last bits (one text indexed for two firms,
+# scored by different BLAS paths in a search and in a batch) are a tie, broken by
+# capability id, so that every ranking of the same hits agrees.
+TIE_DIGITS = 6
+
+
+def best_first(hits: Iterable[Hit]) -> list[Hit]:
+    """Hits by fused score, best first; ties (to ``TIE_DIGITS``) by capability id."""
+    return sorted(hits, key=lambda h: (-round(h.fused, TIE_DIGITS), h.capability_id))
 
 
 def fuse(

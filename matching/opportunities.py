@@ -61,7 +61,7 @@ from .constraints import FAIL, Check, meets_all
 from .documents import capability_text, need_text
 from .engine import CANDIDATES, FirmMatch, MatchEngine
 from .explanations import Explainer
-from .fusion import Hit, fuse, weights_for
+from .fusion import Hit, best_first, fuse, weights_for
 from .query_terms import need_requirements
 from .store import IndexBundle
 
@@ -925,5 +925,5 @@ def _retrieve_one(
     firm_of = space.bundle.firm_of
     for h in hits.values():
         h.firm_id = firm_of.get(h.capability_id, 0)
-    ranked = sorted(hits.values(), key=lambda h: (-h.fused, h.capability_id))
+    ranked = best_first(hits.values())
     return [h for h in ranked if h.firm_id][:CANDIDATES]

@@ -14,7 +14,7 @@ import pytest
 
 from jobs.runtime import runtime
 from matching.eval import Harness, compare_fusions, load_dataset
-from matching.fusion import WEIGHTS, Hit, fuse, rrf, weights_for
+from matching.fusion import WEIGHTS, Hit, best_first, fuse, rrf, weights_for
 
 DEVSET = Path(__file__).resolve().parent.parent / "matching" / "data" / "devset"
 TOLERANCE = 0.01  # nDCG@10 per direction
@@ -28,6 +28,20 @@ def test_fuse_is_a_convex_blend_of_normalised_scores():
     assert hits[2].fused == pytest.approx(0.75 * 0.5 + 0.25)
     assert (hits[1].dense_rank, hits[2].lexical_rank) == (1, 1)
     assert all(isinstance(h, Hit) for h in hits.values())
+
+
+def test_scores_equal_but_for_their_last_bits_rank_by_capability_id():
+    """One text indexed for two firms is scored by different BLAS paths in a search and
+    in a batch; both rankings must put the same one first whichever got the last bit."""
+    one, two = 0.6120000000000001, 0.6119999999999999
+    for a, b in ((one, two), (two, one)):
+        hits = [Hit(capability_id=8, firm_id=2, fused=a), Hit(capability_id=5, firm_id=1, fused=b)]
+        assert [h.capability_id for h in best_first(hits)] == [5, 8]
+    apart = [
+        Hit(capability_id=8, firm_id=2, fused=0.613),
+        Hit(capability_id=5, firm_id=1, fused=0.612),
+    ]
+    assert [h.capability_id for h in best_first(apart)] == [8, 5]
 
 
 def test_rrf_ranks_by_ranks_only():
