@@ -39,7 +39,7 @@ from .documents import capability_documents, need_text
 from .encoder import Encoder
 from .explanations import Explainer, capability_texts
 from .firm_facts import FirmFactsCache
-from .fusion import TIE_DIGITS, Hit, best_first, fuse, weights_for
+from .fusion import Hit, best_first, fuse, weights_for
 from .lexical import LexicalIndex
 from .query_terms import need_requirements
 from .reranker import FEATURES, Example, Reranker, pair_features
@@ -520,7 +520,7 @@ class MatchEngine:
         for hit in self.retrieve(session, text, CANDIDATES):
             if hit.firm_id not in best or hit.fused > best[hit.firm_id].fused:
                 best[hit.firm_id] = hit
-        return sorted(best.values(), key=lambda h: (-round(h.fused, TIE_DIGITS), h.firm_id))[:k]
+        return best_first(best.values(), tie=lambda h: h.firm_id)[:k]
 
     # -- matching ---------------------------------------------------------------------
     def match_need(self, session: Session, need: Need, limit: int = 20) -> list[FirmMatch]:

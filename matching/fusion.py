@@ -78,9 +78,11 @@ def _hits(dense: dict[int, float], lexical: dict[int, float]) -> dict[int, Hit]:
 TIE_DIGITS = 6
 
 
-def best_first(hits: Iterable[Hit]) -> list[Hit]:
-    """Hits by fused score, best first; ties (to ``TIE_DIGITS``) by capability id."""
-    return sorted(hits, key=lambda h: (-round(h.fused, TIE_DIGITS), h.capability_id))
+def best_first(hits: Iterable[Hit], tie: Callable[[Hit], int] | None = None) -> list[Hit]:
+    """Hits by fused score, best first; ties (to ``TIE_DIGITS``) by ``tie``, the
+    capability id unless told (a firm's best hits: the firm id)."""
+    tie = tie or (lambda h: h.capability_id)
+    return sorted(hits, key=lambda h: (-round(h.fused, TIE_DIGITS), tie(h)))
 
 
 def fuse(

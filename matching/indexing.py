@@ -261,16 +261,17 @@ def reindex_firms(
     stamped thousands of firms) only these firms are compared, and the state's stamp
     stays where it was, so the next gathering update still takes the others in.
 
-    The new texts are encoded before the lock is taken to write (``_encode_ahead``):
-    an update gathering hundreds of an import's texts holds the lock for the seconds
+    A gathering update encodes its new texts before it takes the lock to write
+    (``_encode_ahead``): one taking in hundreds of an import's texts holds the lock for the seconds
     its reads and its write take, not for its encoding, and an edit's re-index on the
     interactive queue is not kept waiting minutes behind it (docs/benchmarks.md, "Bulk
     encoding and separate queues"). An update that gathered more than
     ``FIRMS_PER_CHANGE`` firms writes them as several changes, each under its own hold
     of the lock, the last one moving the stamp: an import's 50,000 firms would
     otherwise be one change whose write holds the lock for tens of seconds."""
-    ahead = _encode_ahead(session, store, encoder, firm_ids, gather)
-    if not (gather and ahead is not None and len(ahead[1]) > FIRMS_PER_CHANGE):
+    # An edit's own re-index encodes its few texts under the lock, in one hold.
+    ahead = _encode_ahead(session, store, encoder, firm_ids) if gather else None
+    if ahead is None or len(ahead[1]) <= FIRMS_PER_CHANGE:
         return _write_change(session, store, encoder, firm_ids, gather, ahead)
     stamp, gathered = ahead
     firms = sorted(gathered | set(firm_ids))
@@ -279,9 +280,7 @@ def reindex_firms(
     for start in range(0, len(head), FIRMS_PER_CHANGE):
         # Without gathering: the stamp stays, so a crash here leaves the rest to the
         # next gathering update.
-        part = _write_change(
-            session, store, encoder, head[start : start + FIRMS_PER_CHANGE], False, None
-        )
+        part = _write_change(session, store, encoder, head[start : start + FIRMS_PER_CHANGE], False)
         if part.rebuilt:  # a rebuild took in everything
             return part
         written.append(part)
@@ -306,7 +305,7 @@ def _write_change(
     encoder: Encoder,
     firm_ids: list[int],
     gather: bool,
-    ahead: tuple[str, set[int]] | None,
+    ahead: tuple[str, set[int]] | None = None,
 ) -> IndexChange:
     """``reindex_firms``' one change, written under the lock (its texts mostly encoded
     ahead, found in the embedding cache)."""
@@ -316,14 +315,15 @@ def _write_change(
         except (IndexUnavailable, ChainBroken) as exc:
             log.warning("rebuilding the index: %s", exc)
             return _rebuild_locked(session, store, encoder, False)
-        if gather and ahead is not None:
+        if ahead is not None:
             # What was gathered ahead covers the firms stamped up to its stamp; firms
             # stamped since are left to the next gathering update, which this one
             # would otherwise encode under the lock.
             stamp, wanted = _later(ahead[0], state.stamp), ahead[1] | set(firm_ids)
+        elif gather:
+            stamp, wanted = _gathered(session, state, firm_ids)
         else:
-            stamp = catalog_stamp(session) if gather else state.stamp
-            wanted = set(firm_ids) | (stamped_since(session, state.stamp) if gather else set())
+            stamp, wanted = state.stamp, set(firm_ids)
         docs = capability_documents(session, sorted(wanted))
         removed, changed = _differences(docs, wanted, state.digests, state.firm_of)
         if not removed and not changed:
@@ -362,13 +362,20 @@ def _write_change(
         )
 
 
+def _gathered(session: Session, state: _WriterState, firm_ids: list[int]) -> tuple[str, set[int]]:
+    """A gathering update's stamp and firms: these and every firm stamped since the
+    state's stamp, the stamp read first so that it never covers a firm left out."""
+    stamp = catalog_stamp(session)
+    return stamp, set(firm_ids) | stamped_since(session, state.stamp)
+
+
 def _encode_ahead(
-    session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int], gather: bool
+    session: Session, store: IndexStore, encoder: Encoder, firm_ids: list[int]
 ) -> tuple[str, set[int]] | None:
-    """The stamp and firms an update will compare, read under a short hold of the lock,
-    and their new texts encoded after it, into the embedding cache, where the update
-    finds them under the lock. None when there is no usable state (the update then
-    rebuilds) or nothing new to encode."""
+    """The stamp and firms a gathering update will compare, read under a short hold of
+    the lock, and their new texts encoded after it, into the embedding cache, where the
+    update finds them under the lock. None when there is no usable state (the update
+    then rebuilds) or nothing new to encode."""
     if encoder.cache is None:  # nowhere to keep the vectors for the write
         return None
     with store.lock():
@@ -376,8 +383,7 @@ def _encode_ahead(
             state = _writer_state(session, store, encoder.model_name)
         except (IndexUnavailable, ChainBroken):
             return None
-        stamp = catalog_stamp(session) if gather else state.stamp
-        wanted = set(firm_ids) | (stamped_since(session, state.stamp) if gather else set())
+        stamp, wanted = _gathered(session, state, firm_ids)
         docs = capability_documents(session, sorted(wanted))
         _, changed = _differences(docs, wanted, state.digests, state.firm_of)
     if not changed:
