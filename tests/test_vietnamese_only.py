@@ -799,7 +799,13 @@ def test_the_checker_finds_what_it_looks_for(app, people, world):
     ]
     for text in bad:
         assert checker.problems([text], english=False), text
-    english_message = checker.fragments[len(checker.fragments) // 2]
+    # A message with no record's text in it: the checker cuts data out before it looks,
+    # and records made by other tests (a user called "Supplier") may be anywhere.
+    english_message = next(
+        fragment
+        for fragment in checker.fragments[len(checker.fragments) // 2 :]
+        if not any(len(text) >= 4 and text in fragment for text in checker.data_texts)
+    )
     assert checker.problems([english_message], english=False)
     good = ["ISO 9001", "Chứng nhận IATF 16949", "Phay CNC 5 trục, 120 kg", "officer@people.test",
             "KetNoi", "Vĩnh Phúc", "Đã duyệt"]  # fmt: skip
