@@ -53,6 +53,19 @@ def test_directory_search_understands_both_languages(client, session):
         assert makers >= 4, query
 
 
+def test_a_card_without_an_english_name_starts_with_its_place(client, session):
+    from tests.factories import make_supplier
+
+    firm = make_supplier(session, "A Á Cơ khí Không Tên Tiếng Anh", [], province="PT")
+    session.commit()
+    assert not firm.name_en
+    client.get("/lang/en")
+    body = client.get("/suppliers/").get_data(as_text=True)
+    card = body[body.index(f'href="/suppliers/{firm.id}"') :]
+    line = re.search(r'<div class="muted">(.*?)</div>', card).group(1)
+    assert line.startswith("Phu Tho"), line  # not "· Phu Tho"
+
+
 def test_firm_page_and_404(client, session):
     firm = session.scalars(
         select(Firm)
