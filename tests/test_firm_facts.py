@@ -105,3 +105,63 @@ def test_a_match_sees_an_edit_at_once_and_reuses_what_did_not_change(session):
     # Another process's commit would do the same: the stamp moves, the facts reload.
     services.add_certification(session, session.get(Firm, firm.id), {"standard": "IATF 16949"})
     assert "held" in str(certification_check())
+
+
+def test_facts_read_as_columns_equal_the_facts_of_the_rows(session):
+    """``load_facts`` (columns) and ``FirmFacts.of`` (rows) agree on every supplier of
+    the demo and on one with every kind of part: materials, certificates, checks."""
+    from catalog.deals.ratings import aggregates
+    from catalog.models import FirmRole
+    from matching.firm_facts import load_facts
+
+    firm = make_supplier(
+        session,
+        "Công ty TNHH Đủ Loại Kiểm Thử Tem",
+        [
+            {**BRAKE_PADS, "materials": ["material.spcc", "material.ss400"]},
+            {"title": "Ép phun vỏ nhựa", "process": "process.injection_molding",
+             "materials": ["material.abs"], "min_order_qty": 500, "tolerance_mm": 0.05},
+        ],
+        employees=120,
+    )  # fmt: skip
+    cert = services.add_certification(session, firm, {"standard": "ISO 9001"})
+    services.add_certification(session, firm, {"standard": "IATF 16949"})
+    for item in (cert, firm.capabilities[1]):
+        verification.record(
+            session,
+            firm,
+            item,
+            {"method": "documents", "result": "confirmed", "checked_on": date.today().isoformat()},
+            officer=None,
+        )
+    session.commit()
+    ids = list(
+        session.scalars(select(Firm.id).where(Firm.role.in_([FirmRole.SUPPLIER, FirmRole.BOTH])))
+    )
+    assert firm.id in ids and len(ids) > 100
+    loaded = load_facts(session, ids)
+    rows = firms_by_ids(session, ids)
+    ratings = aggregates(session, ids)
+    assert set(loaded) == set(rows)
+    for firm_id, row in rows.items():
+        stamp, facts = loaded[firm_id]
+        assert stamp == row.updated_at
+        assert facts == FirmFacts.of(row, ratings.get(firm_id)), row.display_name
+    mine = loaded[firm.id][1]
+    assert [len(c.materials) for c in mine.capabilities] == [2, 1]
+    assert [c.standard for c in mine.certifications] == ["IATF 16949", "ISO 9001"]
+    assert len(mine.checks) == 2
+
+
+def test_cards_are_made_for_the_firms_shown_and_follow_edits(session):
+    from catalog.serialize import firm_dict
+    from matching.firm_facts import FirmFactsCache
+
+    firm = make_supplier(session, "Công ty TNHH Thẻ Kiểm Thử Tem", [BRAKE_PADS])
+    session.commit()
+    cache = FirmFactsCache()
+    assert cache.cards(session, [firm.id, 10**9]) == {firm.id: firm_dict(firm)}
+    services.update_firm(session, firm, {"employees": 77})
+    session.commit()
+    card = cache.cards(session, [firm.id])[firm.id]
+    assert card["employees"] == 77 and card == firm_dict(session.get(Firm, firm.id))

@@ -353,10 +353,13 @@ def _matches_response(need: Need) -> dict[str, Any]:
         province=request.args.get("province") or None,
         min_score=(request.args.get("min_score", 0, type=float) or 0) / 100,
     )
+    cards = engine.firms.cards(db.session, [m.firm_id for m in matches])
     items = []
     for m in matches:
+        if m.firm_id not in cards:
+            continue  # deleted since it was ranked
         item = m.as_dict()
-        item["firm"] = m.firm.card_dict()
+        item["firm"] = cards[m.firm_id]
         item["capability"] = {
             "id": m.capability_id,
             "title": m.firm.capability(m.capability_id).title,

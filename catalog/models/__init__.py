@@ -52,6 +52,7 @@ from .firms import (
     FirmRole,
     Ownership,
     capability_materials,
+    firm_name,
     firm_sectors,
     still_valid,
 )
@@ -190,6 +191,7 @@ __all__ = [
     "Province",
     "ShortlistEntry",
     "capability_materials",
+    "firm_name",
     "firm_sectors",
     "need_materials",
 ]

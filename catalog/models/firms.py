@@ -51,6 +51,12 @@ firm_sectors = Table(
     Column("concept_id", ForeignKey("concepts.id"), primary_key=True),
 )
 
+def firm_name(name_vi: str, name_en: str) -> str:
+    """How a firm is named wherever one name is shown: its Vietnamese name, else its
+    English one (also for readers of its columns without the row)."""
+    return name_vi or name_en
+
+
 capability_materials = Table(
     "capability_materials",
     Base.metadata,
@@ -109,7 +115,7 @@ class Firm(TimestampMixin, Base):
 
     @property
     def display_name(self) -> str:
-        return self.name_vi or self.name_en
+        return firm_name(self.name_vi, self.name_en)
 
     def place_label(self, lang: str = "vi") -> str:
         """ "Phú Thọ — former Vĩnh Phúc": where the firm is, as pages and files show it."""
