@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -140,6 +140,12 @@ def zones(session: Session, province_code: str | None = None) -> list[Industrial
             or_(Province.code == province_code, IndustrialZone.former_province_id.in_(former))
         )
     return list(session.scalars(query))
+
+
+def catalogue_stamp(session: Session) -> datetime | None:
+    """The newest change of any firm (anything a firm declares stamps it,
+    ``catalog.models.stamps``): one step of ``ix_firms_updated_at``."""
+    return session.scalar(select(func.max(Firm.updated_at)))
 
 
 def certification_names(session: Session) -> list[str]:

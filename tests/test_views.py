@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -64,6 +65,46 @@ def test_a_card_without_an_english_name_starts_with_its_place(client, session):
     card = body[body.index(f'href="/suppliers/{firm.id}"') :]
     line = re.search(r'<div class="muted">(.*?)</div>', card).group(1)
     assert line.startswith("Phu Tho"), line  # not "· Phu Tho"
+
+
+def test_filter_lists_speak_the_readers_language_and_follow_the_catalogue(client, session, app):
+    """The lists are kept per process, and a certificate added is listed at once."""
+    from sqlalchemy import event
+
+    from catalog import services
+    from tests.factories import make_supplier
+    from webapp.extensions import db
+
+    def options(name: str) -> list[str]:
+        body = client.get("/suppliers/").get_data(as_text=True)
+        select_ = re.search(rf'<select id="{name}".*?</select>', body, re.S).group(0)
+        found = re.findall(r"<option[^>]*>([^<]*)</option>", select_)
+        return [html.unescape(t).replace("\n", " ") for t in found]
+
+    client.get("/lang/vi")
+    assert "\xa0\xa0Phú Thọ — Vĩnh Phúc cũ" in options("province")
+    assert "Đúc áp lực nhôm" in options("process")
+    client.get("/lang/en")
+    provinces = options("province")
+    assert "Phu Tho" in provinces and "\xa0\xa0Phu Tho — former Vinh Phuc" in provinces
+    assert "Aluminium die casting" in options("process")
+
+    asked = []
+    with app.app_context():
+        listener = lambda *a: asked.append(a[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        options("certification")
+        assert not any("GROUP BY certifications.standard" in s for s in asked)  # kept
+        firm = make_supplier(session, "Công ty TNHH Chứng Chỉ Mới Tem", [])
+        session.commit()
+        assert "TCVN 7777" not in options("certification")
+        services.add_certification(session, firm, {"standard": "TCVN 7777"})
+        session.commit()
+        assert "TCVN 7777" in options("certification")
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def test_firm_page_and_404(client, session):

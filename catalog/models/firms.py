@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -51,6 +52,7 @@ firm_sectors = Table(
     Column("concept_id", ForeignKey("concepts.id"), primary_key=True),
 )
 
+
 def firm_name(name_vi: str, name_en: str) -> str:
     """How a firm is named wherever one name is shown: its Vietnamese name, else its
     English one (also for readers of its columns without the row)."""
@@ -67,6 +69,9 @@ capability_materials = Table(
 
 class Firm(TimestampMixin, Base):
     __tablename__ = "firms"
+    # The newest change of any firm, read in one index step: the directory's filter
+    # lists are kept until it moves (``catalog.queries.catalogue_stamp``).
+    __table_args__ = (Index("ix_firms_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     role: Mapped[FirmRole] = mapped_column(str_enum(FirmRole, 10))
