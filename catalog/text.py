@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACE_RE = re.compile(r"\s+")
 _LINE_SPACE_RE = re.compile(r"[^\S\n]+")
@@ -124,6 +125,19 @@ def fold(text: str | None) -> str:
     """Lower-case text without diacritics: the key for diacritics-insensitive matching."""
     if not text:
         return ""
+    text = text if isinstance(text, str) else str(text)
+    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+
+
+SHORT = 32  # a word or a term: the same few thousand folded again and again
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE_RE.sub(" ", stripped.lower()).strip()

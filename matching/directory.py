@@ -87,7 +87,7 @@ def search_directory(
                 base.with_only_columns(Firm.id).limit(per_page).offset((page - 1) * per_page)
             )
         )
-        loaded = firms_by_ids(session, ids)
+        loaded = firms_by_ids(session, ids, materials=False)
         return DirectoryPage([loaded[i] for i in ids], total, page, per_page)
     hits = engine.search_firms(session, query, k=1000)
     calibrated = calibration.for_model(engine.encoder.model_name)
@@ -112,7 +112,7 @@ def search_directory(
     if not show_weaker:
         ordered = [r for r in ordered if r[3]]
     window = ordered[(page - 1) * per_page : page * per_page]
-    loaded = firms_by_ids(session, [r[0] for r in window])
+    loaded = firms_by_ids(session, [r[0] for r in window], materials=False)
     return DirectoryPage(
         [loaded[r[0]] for r in window if r[0] in loaded],
         len(ordered),

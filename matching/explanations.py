@@ -126,6 +126,19 @@ def _tokens(
     return original, spans, folded, at
 
 
+@lru_cache(maxsize=1 << 15)
+def _term(term: str) -> tuple[tuple[str, ...], bool, bool]:
+    """A term's folded words; whether it is matched case for case (a short upper-case
+    abbreviation) or with its diacritics (one word written with them). The terms are
+    the vocabulary's, asked about for every capability explained."""
+    folded = fold(term)
+    words = tuple(_TERM_TOKEN_RE.findall(folded))
+    plain = re.sub(r"[\W_]", "", term)
+    case = len(words) == 1 and plain.isupper() and len(plain) <= 4
+    exact = len(words) == 1 and not case and folded != term.lower()
+    return words, case, exact
+
+
 def _mentions(text: str, terms: Iterable[str]) -> tuple[int, int, str] | None:
     """Where ``text`` first says one of ``terms`` as whole words (start, end, the words
     as written), or None.
@@ -135,13 +148,10 @@ def _mentions(text: str, terms: Iterable[str]) -> tuple[int, int, str] | None:
     original, spans, folded, at = _tokens(text)
     best: tuple[int, int, int, str] | None = None
     for term in terms:
-        words = _TERM_TOKEN_RE.findall(fold(term))
+        words, case, exact = _term(term)
         n = len(words)
         if not n:
             continue
-        plain = re.sub(r"[\W_]", "", term)
-        case = n == 1 and plain.isupper() and len(plain) <= 4
-        exact = n == 1 and not case and fold(term) != term.lower()
         for i in at.get(_form(words[0])[0], ()):
             if i > len(folded) - n:
                 break
