@@ -383,8 +383,21 @@ class Explainer:
             known[text] = _concepts(text, self.tagger, self.terms)
         return known[text]
 
-    def __call__(self, capability_id: int, text: str, hit: Hit | None = None) -> list[dict]:
-        """Why the capability whose document text is ``text`` matched the query."""
+    def _text_reasons(self, text: str) -> list[dict[str, Any]]:
+        """The concepts and words the query and the capability's text share, which
+        depend on the two texts only: kept per tagger (as ``_capability_concepts``), for
+        a need's page and its API explain the same capabilities each time they are asked."""
+        if self.terms is not _packaged_terms():
+            return self._shared(text)
+        known = self.tagger.__dict__.setdefault("_text_reasons", {})
+        key = (self.query, text)
+        if key not in known:
+            if len(known) >= 8192:
+                known.clear()
+            known[key] = self._shared(text)
+        return known[key]
+
+    def _shared(self, text: str) -> list[dict[str, Any]]:
         reasons: list[dict[str, Any]] = []
         covered: set[str] = set()
         cap_concepts = self._capability_concepts(text) if self.need_concepts else {}
@@ -406,6 +419,14 @@ class Explainer:
         words = shared_words(self.query, text, covered)
         if words:
             reasons.append({"kind": "keywords", "terms": words})
+        return reasons
+
+    def __call__(self, capability_id: int, text: str, hit: Hit | None = None) -> list[dict]:
+        """Why the capability whose document text is ``text`` matched the query."""
+        reasons = [
+            {k: list(v) if isinstance(v, list) else v for k, v in r.items()}
+            for r in self._text_reasons(text)
+        ]  # the caller's own copies: the engine appends to them
         if (
             hit is not None
             and hit.dense is not None

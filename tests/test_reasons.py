@@ -42,6 +42,24 @@ def test_machines_are_not_cnc_machining(tagger):
     )
 
 
+def test_reasons_of_two_texts_are_kept_and_each_caller_gets_its_own(tagger):
+    """A need's page explains the same capabilities on every visit: the second time the
+    reasons come from what the tagger keeps, equal, and a caller changing its list (the
+    engine appends the learned reason) changes no one else's."""
+    query = "Injection moulded ABS housings, ISO 9001"
+    text = "Ép phun nhựa ABS / plastic injection molding of housings"
+    first = Explainer(query, tagger)(1, text)
+    assert (query, text) in tagger.__dict__["_text_reasons"]
+    assert {r["kind"] for r in first} >= {"concept", "keywords"}
+    first.append({"kind": "learned"})
+    next(r for r in first if r["kind"] == "keywords")["terms"].append("mutated")
+    again = Explainer(query, tagger)(1, text)
+    assert {"kind": "learned"} not in again
+    assert "mutated" not in next(r for r in again if r["kind"] == "keywords")["terms"]
+    first_terms = next(r for r in first if r["kind"] == "keywords")["terms"]
+    assert next(r for r in again if r["kind"] == "keywords")["terms"] == first_terms[:-1]
+
+
 def test_shared_words_are_words_as_written(tagger):
     need = "Die-cast housings for LED lamps. Nhôm / Aluminium"
     capability = "Vỏ đèn LED đúc áp lực, die-cast housing. Nhôm / Aluminium"
