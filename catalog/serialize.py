@@ -6,8 +6,12 @@ Firms, capabilities, certifications and needs are shown as their schemas declare
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .models import Capability, Certification, Firm, Introduction, Need
 from .schemas import (
@@ -23,6 +27,7 @@ __all__ = [
     "capability_dict",
     "certification_dict",
     "concept_dict",
+    "firm_cards",
     "firm_dict",
     "introduction_dict",
     "need_dict",
@@ -48,6 +53,25 @@ def capability_dict(cap: Capability) -> dict[str, Any]:
 def firm_dict(firm: Firm, detail: bool = False, contact: bool = False) -> dict[str, Any]:
     """A firm; the contact person only with ``contact`` (see ``catalog.access``)."""
     return _shown(FirmSchema, detail=detail, contact=contact).dump(firm)
+
+
+def firm_cards(session: Session, ids: list[int]) -> dict[int, tuple[datetime, dict[str, Any]]]:
+    """(stamp, card) of each firm of ``ids``: ``firm_dict`` of rows loaded with only
+    what a card reads (places, zone, sectors, certificates; no capabilities or checks)."""
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Firm)
+        .where(Firm.id.in_(ids))
+        .options(
+            joinedload(Firm.province),
+            joinedload(Firm.former_province),
+            joinedload(Firm.zone),
+            selectinload(Firm.sectors),
+            selectinload(Firm.certifications),
+        )
+    )
+    return {firm.id: (firm.updated_at, firm_dict(firm)) for firm in rows}
 
 
 def need_dict(need: Need) -> dict[str, Any]:

@@ -50,8 +50,7 @@ from catalog.models import (
     latest_checks,
     still_valid,
 )
-from catalog.queries import firms_by_ids
-from catalog.serialize import firm_dict
+from catalog.serialize import firm_cards
 
 DEFAULT_SIZE = 20_000  # firms kept per process, a few KB each
 DEFAULT_MAX_AGE = 300.0  # seconds
@@ -351,8 +350,8 @@ class FirmFactsCache:
     def _make_cards(session: Session, ids: list[int]) -> dict[int, tuple[object, str]]:
         with _own_session(session) as own:
             return {
-                firm_id: (firm.updated_at, json.dumps(firm_dict(firm), ensure_ascii=False))
-                for firm_id, firm in firms_by_ids(own, ids).items()
+                firm_id: (stamp, json.dumps(card, ensure_ascii=False))
+                for firm_id, (stamp, card) in firm_cards(own, ids).items()
             }
 
     def clear(self) -> None:
