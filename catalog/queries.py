@@ -154,8 +154,9 @@ def zones(session: Session, province_code: str | None = None) -> list[Industrial
 
 def catalogue_stamp(session: Session) -> datetime | None:
     """The newest change of any firm: its own row, or a capability, certificate or
-    check of it (``catalog.models.stamps``); one step of ``ix_firms_updated_at``. It
-    does not move when a firm is deleted: what is kept by it must tolerate that."""
+    check of it (``catalog.models.stamps``); one step of ``ix_firms_updated_at``. A
+    deletion moves it only when the newest firm goes: what is kept by it must tolerate
+    a deleted firm for a while."""
     return session.scalar(select(func.max(Firm.updated_at)))
 
 
