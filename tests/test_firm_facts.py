@@ -49,6 +49,9 @@ def test_a_firm_is_stamped_when_anything_it_declares_changes(session):
     )
     stamps.append(_stamp(session, firm.id))
 
+    services.update_firm(session, session.get(Firm, firm.id), {"sectors": ["sector.electronics"]})
+    stamps.append(_stamp(session, firm.id))  # a link table's rows only: the API card shows them
+
     services.delete_capability(session, session.get(Firm, firm.id).capabilities[0])
     stamps.append(_stamp(session, firm.id))
 
