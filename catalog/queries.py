@@ -152,7 +152,7 @@ def zones(session: Session, province_code: str | None = None) -> list[Industrial
     return list(session.scalars(query))
 
 
-def catalogue_stamp(session: Session) -> datetime | None:
+def newest_firm_stamp(session: Session) -> datetime | None:
     """The newest change of any firm: its own row, or a capability, certificate or
     check of it (``catalog.models.stamps``); one step of ``ix_firms_updated_at``. A
     deletion moves it only when the newest firm goes: what is kept by it must tolerate

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Capability, Concept, Firm
+from catalog.queries import newest_firm_stamp
 
 from . import changes, shipping
 from .changes import ChainBroken, ChangedDocument, Layers
@@ -101,7 +102,7 @@ def build_bundle(
 
 def catalog_stamp(session: Session) -> str:
     """The newest firm stamp in the database, read before the documents it covers."""
-    newest = session.scalar(select(func.max(Firm.updated_at)))
+    newest = newest_firm_stamp(session)
     return newest.isoformat() if newest is not None else ""
 
 

@@ -70,7 +70,7 @@ capability_materials = Table(
 class Firm(TimestampMixin, Base):
     __tablename__ = "firms"
     # The newest change of any firm, read in one index step: the directory's filter
-    # lists are kept until it moves (``catalog.queries.catalogue_stamp``).
+    # lists are kept until it moves (``catalog.queries.newest_firm_stamp``).
     __table_args__ = (Index("ix_firms_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
