@@ -19,7 +19,7 @@ from matching.directory import search_directory
 
 from .access import actor, can, public
 from .extensions import db
-from .helpers import label, place, spreadsheet, translate
+from .helpers import label, label_options, options, province_options, spreadsheet, translate
 from .i18n import current_locale
 
 bp = Blueprint("directory", __name__, url_prefix="/suppliers")
@@ -56,7 +56,7 @@ def facet_choices() -> dict:
     session = db.session
     province = request.args.get("province") or None
     database = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    key = (database, queries.catalogue_stamp(session), current_locale(), province)
+    key = (database, queries.newest_firm_stamp(session), current_locale(), province)
     now = time.monotonic()
     kept = _facets.get(key)
     if kept is None or now - kept[0] > FACETS_MAX_AGE:
@@ -80,24 +80,20 @@ def facet_choices() -> dict:
 
 
 def _options(session, province: str | None) -> dict[str, list[tuple]]:
-    def named(items) -> list[tuple[str, str]]:
-        return [(c.id, label(c)) for c in items]
-
-    provinces = []
-    for p in queries.provinces(session):
-        provinces.append((p.code, label(p), False))
-        provinces += [
-            (f.code, place(p, f), True) for f in p.former_provinces if place(p, f) != label(p)
-        ]
+    provinces = queries.provinces(session)
+    units = {p.code for p in provinces}
     return {
-        "provinces": provinces,
+        # A former province follows its current unit, indented (its code is not a unit's).
+        "provinces": [
+            (code, text, code not in units) for code, text in province_options(provinces)
+        ],
         "zones": [
             (z.id, f"{z.label} ({label(z.province)})") for z in queries.zones(session, province)
         ],
-        "sectors": named(queries.concepts_by_kind(session, "sector")),
-        "processes": named(queries.concepts_by_kind(session, "process")),
-        "materials": named(queries.concepts_by_kind(session, "material")),
-        "certifications": [(s, s) for s in queries.certification_names(session)],
+        "sectors": label_options(queries.concepts_by_kind(session, "sector"), "id"),
+        "processes": label_options(queries.concepts_by_kind(session, "process"), "id"),
+        "materials": label_options(queries.concepts_by_kind(session, "material"), "id"),
+        "certifications": options(queries.certification_names(session)),
     }
 
 
