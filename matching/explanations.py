@@ -30,7 +30,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -370,31 +370,29 @@ class Explainer:
         self.need_concepts = _concepts(query, tagger, self.terms)
 
     def _capability_concepts(self, text: str) -> dict[str, _Concept]:
-        """A capability text's concepts, kept per tagger: a capability is explained
-        for need after need, and its concepts do not change with the need."""
-        if self.terms is not _packaged_terms():
-            return _concepts(text, self.tagger, self.terms)
-        # Kept on the tagger itself: a new index bundle brings a new tagger, and the
-        # texts it tags go with it.
-        known = self.tagger.__dict__.setdefault("_capability_concepts", {})
-        if text not in known:
-            if len(known) >= 8192:
-                known.clear()
-            known[text] = _concepts(text, self.tagger, self.terms)
-        return known[text]
+        """A capability text's concepts: a capability is explained for need after need,
+        and its concepts do not change with the need."""
+        return self._kept(
+            "_capability_concepts", text, lambda: _concepts(text, self.tagger, self.terms)
+        )
 
     def _text_reasons(self, text: str) -> list[dict[str, Any]]:
         """The concepts and words the query and the capability's text share, which
-        depend on the two texts only: kept per tagger (as ``_capability_concepts``), for
-        a need's page and its API explain the same capabilities each time they are asked."""
+        depend on the two texts only: a need's page and its API explain the same
+        capabilities each time they are asked."""
+        return self._kept("_text_reasons", (self.query, text), lambda: self._shared(text))
+
+    def _kept(self, name: str, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept per tagger under ``name`` and ``key`` (8,192 at most): a new
+        index bundle brings a new tagger, and what was made with the old one goes with
+        it. Made afresh with terms other than the packaged ones."""
         if self.terms is not _packaged_terms():
-            return self._shared(text)
-        known = self.tagger.__dict__.setdefault("_text_reasons", {})
-        key = (self.query, text)
+            return make()
+        known = self.tagger.__dict__.setdefault(name, {})
         if key not in known:
             if len(known) >= 8192:
                 known.clear()
-            known[key] = self._shared(text)
+            known[key] = make()
         return known[key]
 
     def _shared(self, text: str) -> list[dict[str, Any]]:
